@@ -77,3 +77,28 @@ pub enum TranslateError {
     #[error("malformed upstream reply: {0}")]
     MalformedUpstream(String),
 }
+
+mod error;
+mod json;
+mod openai;
+mod request;
+mod response;
+pub mod sse;
+mod stream;
+
+pub use error::{
+    anthropic_type, gemini_status, openai_type, parse_upstream_error, render, status_for_type,
+    stream_error_event, translate_upstream_error, ErrorBody, UpstreamError,
+};
+pub use request::{encode_request, ChatRequest, EncodeTarget, EncodedRequest};
+pub use response::{decode_response, DecodedResponse};
+pub use sse::{SseEvent, SseParser};
+pub use stream::StreamTranslator;
+
+/// The error for a dialect pair that has no translation yet.
+pub(crate) fn unsupported_pair(from: Dialect, to: Dialect) -> TranslateError {
+    TranslateError::InvalidRequest {
+        param: None,
+        message: format!("translation from {from} to {to} is not available yet"),
+    }
+}

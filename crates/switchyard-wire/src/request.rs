@@ -1,0 +1,205 @@
+//! The client's request as the filter chain sees it, and its encoding for an upstream.
+//!
+//! The body stays the client's own JSON object so that a same-dialect request passes through
+//! with only the gateway-owned fields rewritten; the typed fields next to it are the few facts
+//! every filter needs, validated once at parse time.
+
+use serde_json::{Map, Value};
+
+use crate::json::{self, Overlay};
+use crate::{Dialect, TranslateError};
+
+/// A parsed chat request, in its inbound dialect.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChatRequest {
+    /// The dialect the client spoke.
+    pub dialect: Dialect,
+    /// The client's JSON object; filters may edit it.
+    pub body: Map<String, Value>,
+    /// `body["model"]`: the route or model the client asked for.
+    pub model: String,
+    /// Whether the client asked for a stream.
+    pub stream: bool,
+    /// Whether the client wants a usage report in the stream (OpenAI
+    /// `stream_options.include_usage`; always true for Anthropic, whose stream carries usage).
+    pub include_usage: bool,
+    /// Output cap the client asked for: `max_completion_tokens`, else `max_tokens`.
+    pub max_output_tokens: Option<u64>,
+}
+
+impl ChatRequest {
+    /// Parses and validates the fields the gateway relies on; everything else is left to the
+    /// upstream to judge.
+    ///
+    /// # Errors
+    /// `InvalidJson` when the body is not a JSON object; `InvalidRequest` naming the field when
+    /// `model`, `messages`, `stream` or a token cap is missing or ill-typed.
+    pub fn parse(dialect: Dialect, body: &[u8]) -> Result<ChatRequest, TranslateError> {
+        let value: Value =
+            serde_json::from_slice(body).map_err(|e| TranslateError::InvalidJson(e.to_string()))?;
+        let Value::Object(body) = value else {
+            return Err(TranslateError::InvalidJson(
+                "expected a JSON object".to_owned(),
+            ));
+        };
+        let model = match body.get("model") {
+            Some(Value::String(m)) if !m.is_empty() => m.clone(),
+            _ => return Err(invalid("model", "`model` is required and must be a string")),
+        };
+        if dialect == Dialect::Gemini {
+            return Err(TranslateError::InvalidRequest {
+                param: None,
+                message: "gemini is not an inbound dialect".to_owned(),
+            });
+        }
+        if !matches!(body.get("messages"), Some(Value::Array(_))) {
+            return Err(invalid(
+                "messages",
+                "`messages` is required and must be an array",
+            ));
+        }
+        let stream = match body.get("stream") {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => return Err(invalid("stream", "`stream` must be a boolean")),
+        };
+        let (include_usage, max_output_tokens) = match dialect {
+            Dialect::Anthropic => {
+                let max = opt_u64(&body, "max_tokens")?.ok_or_else(|| {
+                    invalid(
+                        "max_tokens",
+                        "`max_tokens` is required and must be an integer",
+                    )
+                })?;
+                (true, Some(max))
+            }
+            _ => {
+                let include_usage = body
+                    .get("stream_options")
+                    .and_then(|o| o.get("include_usage"))
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false);
+                let max = match opt_u64(&body, "max_completion_tokens")? {
+                    Some(m) => Some(m),
+                    None => opt_u64(&body, "max_tokens")?,
+                };
+                (include_usage, max)
+            }
+        };
+        Ok(ChatRequest {
+            dialect,
+            body,
+            model,
+            stream,
+            include_usage,
+            max_output_tokens,
+        })
+    }
+
+    /// `body.metadata[key]` when it is a string; routing and auth read hints from here.
+    pub fn metadata_str(&self, key: &str) -> Option<&str> {
+        self.body.get("metadata")?.get(key)?.as_str()
+    }
+
+    /// Removes a gateway-only hint so the upstream never sees it; drops `metadata` once empty,
+    /// since some providers reject an empty object or refuse `metadata` altogether.
+    pub fn remove_metadata(&mut self, key: &str) {
+        let Some(Value::Object(meta)) = self.body.get_mut("metadata") else {
+            return;
+        };
+        meta.remove(key);
+        if meta.is_empty() {
+            self.body.remove("metadata");
+        }
+    }
+}
+
+fn invalid(param: &str, message: &str) -> TranslateError {
+    TranslateError::InvalidRequest {
+        param: Some(param.to_owned()),
+        message: message.to_owned(),
+    }
+}
+
+fn opt_u64(body: &Map<String, Value>, key: &str) -> Result<Option<u64>, TranslateError> {
+    match body.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v
+            .as_u64()
+            .map(Some)
+            .ok_or_else(|| TranslateError::InvalidRequest {
+                param: Some(key.to_owned()),
+                message: format!("`{key}` must be a non-negative integer"),
+            }),
+    }
+}
+
+/// Where a request is going.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EncodeTarget<'a> {
+    /// The upstream's dialect.
+    pub dialect: Dialect,
+    /// The model name the upstream knows.
+    pub upstream_model: &'a str,
+    /// Output cap for dialects that require one when the client gave none.
+    pub default_max_output_tokens: Option<u64>,
+    /// Refuse parameters the target can't take instead of dropping them.
+    pub strict_params: bool,
+}
+
+/// The upstream request body, and what had to be left out to produce it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodedRequest {
+    /// Serialized JSON body for the upstream.
+    pub body: Vec<u8>,
+    /// Client parameters the target can't take, dropped (surfaced as
+    /// `x-switchyard-dropped-params`).
+    pub dropped_params: Vec<String>,
+}
+
+/// Encodes the request for `target`, translating dialects when they differ.
+///
+/// # Errors
+/// `UnsupportedParam` when `strict_params` is set and a parameter would be dropped;
+/// `InvalidRequest` when the request can't be expressed in the target dialect.
+pub fn encode_request(
+    req: &ChatRequest,
+    target: &EncodeTarget,
+) -> Result<EncodedRequest, TranslateError> {
+    match (req.dialect, target.dialect) {
+        (Dialect::OpenAi, Dialect::OpenAi) => Ok(encode_openai_passthrough(req, target)),
+        (from, to) => Err(crate::unsupported_pair(from, to)),
+    }
+}
+
+/// OpenAI to OpenAI: rename the model and, for streams, ask for the usage chunk so the gateway
+/// can meter even when the client didn't (the stream translator hides it again).
+fn encode_openai_passthrough(req: &ChatRequest, target: &EncodeTarget) -> EncodedRequest {
+    let mut set: Vec<(&str, Value)> = Vec::with_capacity(2);
+    set.push(("model", Value::String(target.upstream_model.to_owned())));
+    if req.stream {
+        let mut options = match req.body.get("stream_options") {
+            Some(Value::Object(o)) => o.clone(),
+            _ => Map::new(),
+        };
+        options.insert("include_usage".to_owned(), Value::Bool(true));
+        set.push(("stream_options", Value::Object(options)));
+    }
+    let mut body = Vec::with_capacity(256);
+    json::write(
+        &mut body,
+        &Overlay {
+            base: &req.body,
+            set: &set,
+            remove: &[],
+        },
+    );
+    EncodedRequest {
+        body,
+        dropped_params: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+#[path = "request_tests.rs"]
+mod tests;

@@ -1,0 +1,129 @@
+use super::*;
+use serde_json::json;
+
+fn parse(dialect: Dialect, v: Value) -> Result<ChatRequest, TranslateError> {
+    ChatRequest::parse(dialect, &serde_json::to_vec(&v).unwrap())
+}
+
+fn param_of(e: TranslateError) -> Option<String> {
+    match e {
+        TranslateError::InvalidRequest { param, .. } => param,
+        other => panic!("expected InvalidRequest, got {other:?}"),
+    }
+}
+
+fn target(dialect: Dialect) -> EncodeTarget<'static> {
+    EncodeTarget {
+        dialect,
+        upstream_model: "gpt-4o-2024-08-06",
+        default_max_output_tokens: None,
+        strict_params: false,
+    }
+}
+
+#[test]
+fn parses_openai_fields() {
+    let req = parse(
+        Dialect::OpenAi,
+        json!({"model":"chat","messages":[],"stream":true,
+               "stream_options":{"include_usage":true},"max_tokens":10,"max_completion_tokens":20}),
+    )
+    .unwrap();
+    assert_eq!(req.model, "chat");
+    assert!(req.stream && req.include_usage);
+    assert_eq!(req.max_output_tokens, Some(20));
+
+    let req = parse(
+        Dialect::OpenAi,
+        json!({"model":"m","messages":[],"max_tokens":7,"stream":null}),
+    )
+    .unwrap();
+    assert!(!req.stream && !req.include_usage);
+    assert_eq!(req.max_output_tokens, Some(7));
+}
+
+#[test]
+fn anthropic_requires_max_tokens_and_always_reports_usage() {
+    let e = parse(Dialect::Anthropic, json!({"model":"m","messages":[]})).unwrap_err();
+    assert_eq!(param_of(e), Some("max_tokens".into()));
+    let req = parse(
+        Dialect::Anthropic,
+        json!({"model":"m","messages":[],"max_tokens":100}),
+    )
+    .unwrap();
+    assert!(req.include_usage);
+    assert_eq!(req.max_output_tokens, Some(100));
+}
+
+#[test]
+fn rejects_bad_json_and_ill_typed_fields() {
+    assert!(matches!(
+        ChatRequest::parse(Dialect::OpenAi, b"{nope"),
+        Err(TranslateError::InvalidJson(_))
+    ));
+    assert!(matches!(
+        ChatRequest::parse(Dialect::OpenAi, b"[1]"),
+        Err(TranslateError::InvalidJson(_))
+    ));
+    let cases = [
+        (json!({"messages":[]}), "model"),
+        (json!({"model":5,"messages":[]}), "model"),
+        (json!({"model":"m"}), "messages"),
+        (json!({"model":"m","messages":{}}), "messages"),
+        (json!({"model":"m","messages":[],"stream":"yes"}), "stream"),
+        (
+            json!({"model":"m","messages":[],"max_tokens":-1}),
+            "max_tokens",
+        ),
+        (
+            json!({"model":"m","messages":[],"max_completion_tokens":"9"}),
+            "max_completion_tokens",
+        ),
+    ];
+    for (body, param) in cases {
+        let e = parse(Dialect::OpenAi, body.clone()).unwrap_err();
+        assert_eq!(param_of(e), Some(param.into()), "{body}");
+    }
+}
+
+#[test]
+fn metadata_helpers_read_and_remove() {
+    let mut req = parse(
+        Dialect::OpenAi,
+        json!({"model":"m","messages":[],"metadata":{"priority":"high","n":1}}),
+    )
+    .unwrap();
+    assert_eq!(req.metadata_str("priority"), Some("high"));
+    assert_eq!(req.metadata_str("n"), None);
+    req.remove_metadata("priority");
+    assert!(req.body.contains_key("metadata"));
+    req.remove_metadata("n");
+    assert!(!req.body.contains_key("metadata"));
+    req.remove_metadata("absent");
+}
+
+#[test]
+fn openai_passthrough_renames_model_and_forces_stream_usage() {
+    let req = parse(
+        Dialect::OpenAi,
+        json!({"model":"chat","messages":[{"role":"user","content":"hi"}],"stream":true,
+               "stream_options":{"include_obfuscation":false},"temperature":0.2}),
+    )
+    .unwrap();
+    let enc = encode_request(&req, &target(Dialect::OpenAi)).unwrap();
+    let out: Value = serde_json::from_slice(&enc.body).unwrap();
+    assert_eq!(
+        out,
+        json!({"model":"gpt-4o-2024-08-06","messages":[{"role":"user","content":"hi"}],"stream":true,
+               "stream_options":{"include_obfuscation":false,"include_usage":true},"temperature":0.2})
+    );
+    assert!(enc.dropped_params.is_empty());
+}
+
+#[test]
+fn openai_passthrough_leaves_non_stream_options_alone() {
+    let req = parse(Dialect::OpenAi, json!({"model":"chat","messages":[]})).unwrap();
+    let enc = encode_request(&req, &target(Dialect::OpenAi)).unwrap();
+    let out: Value = serde_json::from_slice(&enc.body).unwrap();
+    assert_eq!(out, json!({"model":"gpt-4o-2024-08-06","messages":[]}));
+}
