@@ -102,3 +102,6 @@ pub(crate) fn unsupported_pair(from: Dialect, to: Dialect) -> TranslateError {
         message: format!("translation from {from} to {to} is not available yet"),
     }
 }
+
+pub mod gemini;
+pub mod azure;

@@ -29,7 +29,12 @@ pub fn request_from_openai(
         .get("messages")
         .and_then(Value::as_array)
         .filter(|m| !m.is_empty())
-        .ok_or_else(|| invalid("messages", "`messages` must be a non-empty array".to_owned()))?;
+        .ok_or_else(|| {
+            invalid(
+                "messages",
+                "`messages` must be a non-empty array".to_owned(),
+            )
+        })?;
     let conversation = Conversation::from_messages(messages)?;
     let config = Config::from_request(req, strict_params)?;
 
@@ -169,7 +174,10 @@ fn text_only_parts(content: &Value, at: &str) -> Result<Vec<Value>, TranslateErr
                     }
                 };
                 let text = text.and_then(Value::as_str).ok_or_else(|| {
-                    invalid(format!("{at}.content[{j}]"), format!("{at}.content[{j}] has no text"))
+                    invalid(
+                        format!("{at}.content[{j}]"),
+                        format!("{at}.content[{j}] has no text"),
+                    )
                 })?;
                 parts.extend(text_part(text));
             }
@@ -210,9 +218,14 @@ fn user_parts(content: &Value, at: &str) -> Result<Vec<Value>, TranslateError> {
                 let data = audio.and_then(|a| a.get("data")).and_then(Value::as_str);
                 let format = audio.and_then(|a| a.get("format")).and_then(Value::as_str);
                 let (Some(data), Some(format)) = (data, format) else {
-                    return Err(invalid(&here, format!("{here} needs input_audio.data and .format")));
+                    return Err(invalid(
+                        &here,
+                        format!("{here} needs input_audio.data and .format"),
+                    ));
                 };
-                Some(json!({ "inlineData": { "mimeType": format!("audio/{format}"), "data": data } }))
+                Some(
+                    json!({ "inlineData": { "mimeType": format!("audio/{format}"), "data": data } }),
+                )
             }
             "file" => {
                 let data = item
@@ -220,7 +233,10 @@ fn user_parts(content: &Value, at: &str) -> Result<Vec<Value>, TranslateError> {
                     .and_then(|f| f.get("file_data"))
                     .and_then(Value::as_str)
                     .ok_or_else(|| {
-                        invalid(&here, format!("{here}: only inline file_data is supported (no file_id)"))
+                        invalid(
+                            &here,
+                            format!("{here}: only inline file_data is supported (no file_id)"),
+                        )
                     })?;
                 Some(data_url_part(data, &here)?)
             }
@@ -254,7 +270,9 @@ fn image_part(url: &str, at: &str) -> Result<Value, TranslateError> {
 
 /// `data:<mime>[;params];base64,<data>` to `inlineData`.
 fn data_url_part(url: &str, at: &str) -> Result<Value, TranslateError> {
-    let parsed = url.strip_prefix("data:").and_then(|rest| rest.split_once(','));
+    let parsed = url
+        .strip_prefix("data:")
+        .and_then(|rest| rest.split_once(','));
     let Some((header, data)) = parsed else {
         return Err(invalid(at, format!("{at}: malformed data URL")));
     };
@@ -303,7 +321,12 @@ fn call_parts(
         let name = function
             .and_then(|f| f.get("name"))
             .and_then(Value::as_str)
-            .ok_or_else(|| invalid(format!("{here}.function.name"), format!("{here} has no function name")))?;
+            .ok_or_else(|| {
+                invalid(
+                    format!("{here}.function.name"),
+                    format!("{here} has no function name"),
+                )
+            })?;
         let raw = function
             .and_then(|f| f.get("arguments"))
             .and_then(Value::as_str)

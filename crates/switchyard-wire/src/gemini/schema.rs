@@ -119,7 +119,10 @@ fn convert<'a>(node: &Value, defs: &Defs<'a>, depth: usize, stack: &mut Vec<&'a 
         out.insert("enum".to_owned(), Value::Array(vec![c.clone()]));
     }
     if let Some(format) = obj.get("format").and_then(Value::as_str) {
-        if matches!(format, "enum" | "date-time" | "float" | "double" | "int32" | "int64") {
+        if matches!(
+            format,
+            "enum" | "date-time" | "float" | "double" | "int32" | "int64"
+        ) {
             out.insert("format".to_owned(), Value::String(format.to_owned()));
         }
     }
