@@ -1,5 +1,23 @@
 //! Switchyard's YAML config: raw serde types, validation into a checked [`Config`], and the
-//! compiled-in model catalog. Parses from `&str`; reading and watching files is the server's job.
+//! compiled-in model catalog. Parses from `&str`; reading and watching files is the server's
+//! job, and secrets are resolved through the [`Env`] trait so tests never touch the process
+//! environment. Depends on no async runtime and on no other Switchyard crate.
 
+mod catalog;
+mod defaults;
+mod env;
+mod error;
+mod index;
+mod lines;
 mod model;
+pub mod raw;
+mod redact;
+mod units;
+mod validate;
+
+pub use catalog::{lookup, CatalogEntry, CATALOG, CATALOG_DATE};
+pub use defaults::{default_filters, embedded_default, DEFAULT_FILTERS};
+pub use env::{Env, MapEnv, SystemEnv};
+pub use error::{ConfigError, ConfigIssue};
 pub use model::*;
+pub use validate::sha256_of;

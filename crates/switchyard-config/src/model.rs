@@ -75,6 +75,8 @@ pub struct Config {
     pub filters_explicit: bool,
     /// Warnings found while loading (literal keys, catalog fills): logged by the loader.
     pub warnings: Vec<String>,
+    /// Debug-level notes (e.g. which model fields came from the catalog): logged at debug.
+    pub notes: Vec<String>,
     /// Lookup tables (model ids, qualified names, routes by name).
     pub index: Index,
     /// YAML path → 1-based line, for errors found after parsing (e.g. by filter factories).

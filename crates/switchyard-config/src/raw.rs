@@ -1,0 +1,424 @@
+//! The YAML as written: serde types that mirror CONFIG.md key for key, with
+//! `deny_unknown_fields` and `Option` wherever a key may be left out. Nothing here checks
+//! meaning; `validate` turns a `RawConfig` into a `Config`.
+//!
+//! Sections and list items are wrapped in [`Entry`], so a type error in one provider does
+//! not hide a type error in a model further down: every entry is parsed on its own.
+
+use std::fmt;
+
+use serde::de::{self, DeserializeOwned, Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+use serde_yaml::Value;
+
+/// The whole file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    /// Schema version; must be 1.
+    pub version: Option<Entry<u32>>,
+    /// `server:`
+    pub server: Option<Entry<RawServer>>,
+    /// `auth:`
+    pub auth: Option<Entry<RawAuth>>,
+    /// `providers:`
+    pub providers: Option<Vec<Entry<RawProvider>>>,
+    /// `models:`
+    pub models: Option<Vec<Entry<RawModel>>>,
+    /// `routes:`
+    pub routes: Option<Vec<Entry<RawRoute>>>,
+    /// `state:`
+    pub state: Option<Entry<RawState>>,
+    /// `filters:`
+    pub filters: Option<Vec<Entry<RawFilter>>>,
+}
+
+/// `server:`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawServer {
+    /// `host:port` of the API listener.
+    pub listen: Option<String>,
+    /// `host:port` of the admin listener.
+    pub admin_listen: Option<String>,
+    /// `10MiB`, `512KiB`, `1MB` or a plain integer of bytes.
+    pub max_body_bytes: Option<Text>,
+    /// `text | json`.
+    pub log_format: Option<RawLogFormat>,
+    /// Humantime duration.
+    pub shutdown_grace: Option<Text>,
+    /// Worker threads.
+    pub threads: Option<u64>,
+    /// `stdout | stderr | off | <path>`.
+    pub usage_log: Option<String>,
+}
+
+/// `server.log_format`
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RawLogFormat {
+    /// Human-readable.
+    Text,
+    /// JSON lines.
+    Json,
+}
+
+/// `auth:`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAuth {
+    /// Gateway keys.
+    pub keys: Option<Vec<Entry<RawKey>>>,
+    /// `true` turns gateway auth off explicitly.
+    #[serde(default)]
+    pub disabled: bool,
+}
+
+/// `auth.keys[]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawKey {
+    /// Shows in metrics and logs.
+    pub id: String,
+    /// Variable holding the key.
+    pub key_env: Option<String>,
+    /// File holding the key.
+    pub key_file: Option<String>,
+    /// The key itself (warned about).
+    pub key: Option<String>,
+    /// The key's SHA-256 in hex.
+    pub key_sha256: Option<String>,
+    /// Globs over route and model ids.
+    pub models: Option<Vec<String>>,
+    /// Requests per minute.
+    pub rpm: Option<u64>,
+    /// Tokens per minute.
+    pub tpm: Option<u64>,
+    /// Spend cap.
+    pub budget: Option<RawBudget>,
+}
+
+/// `budget: { usd, period }`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBudget {
+    /// Cap in USD.
+    pub usd: f64,
+    /// Reset period; monthly when left out.
+    pub period: Option<RawPeriod>,
+}
+
+/// `budget.period`
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RawPeriod {
+    /// Daily.
+    Daily,
+    /// Weekly.
+    Weekly,
+    /// Monthly.
+    Monthly,
+    /// Never resets.
+    Total,
+}
+
+/// `providers[]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawProvider {
+    /// Unique id.
+    pub id: String,
+    /// `openai | openai_compatible | azure_openai | anthropic | gemini`; checked in validation
+    /// so the error can list the valid ones.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Where to send requests; defaulted for openai, anthropic and gemini.
+    pub base_url: Option<String>,
+    /// Variable holding the key.
+    pub api_key_env: Option<String>,
+    /// File holding the key.
+    pub api_key_file: Option<String>,
+    /// The key itself (warned about).
+    pub api_key: Option<String>,
+    /// API version (Azure query, Anthropic header).
+    pub api_version: Option<String>,
+    /// Extra headers, in file order.
+    pub headers: Option<OrderedMap>,
+    /// Deadlines.
+    pub timeouts: Option<RawTimeouts>,
+}
+
+/// `timeouts:` humantime durations.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTimeouts {
+    /// TCP + TLS connect.
+    pub connect: Option<Text>,
+    /// Until the response head.
+    pub first_byte: Option<Text>,
+    /// Between body chunks.
+    pub idle: Option<Text>,
+    /// The whole request.
+    pub total: Option<Text>,
+}
+
+/// `models[]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawModel {
+    /// Unique id.
+    pub id: String,
+    /// A provider id.
+    pub provider: String,
+    /// Upstream name; defaults to `id`.
+    pub model: Option<String>,
+    /// Tokens, prompt + output.
+    pub context_window: Option<u64>,
+    /// Output tokens.
+    pub max_output_tokens: Option<u64>,
+    /// USD per million tokens.
+    pub pricing: Option<RawPricing>,
+    /// 400 instead of dropping unmappable parameters.
+    pub strict_params: Option<bool>,
+}
+
+/// `pricing:`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPricing {
+    /// Prompt tokens.
+    pub input_per_mtok: f64,
+    /// Completion tokens.
+    pub output_per_mtok: f64,
+    /// Cached prompt tokens.
+    pub cached_input_per_mtok: Option<f64>,
+}
+
+/// `routes[]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRoute {
+    /// The name clients send as `model`.
+    pub name: String,
+    /// Condition.
+    pub when: Option<RawWhen>,
+    /// Priority when left out.
+    pub strategy: Option<RawStrategy>,
+    /// Models to try.
+    pub targets: Option<Vec<RawTarget>>,
+    /// 400 instead of dropping unmappable parameters.
+    pub strict_params: Option<bool>,
+}
+
+/// `routes[].when`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWhen {
+    /// `x-switchyard-priority` / `metadata.priority`.
+    pub priority: Option<Text>,
+    /// Header name → value.
+    pub headers: Option<OrderedMap>,
+}
+
+/// `routes[].strategy`
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RawStrategy {
+    /// In order.
+    Priority,
+    /// By weight.
+    Weighted,
+    /// Fastest first byte.
+    LowestLatency,
+    /// Cheapest.
+    LowestCost,
+}
+
+/// `routes[].targets[]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTarget {
+    /// A model id (or `provider/model`).
+    pub model: String,
+    /// For `weighted`; 1 when left out.
+    pub weight: Option<i64>,
+}
+
+/// `state:`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawState {
+    /// Memory when left out.
+    pub backend: Option<RawBackend>,
+    /// Variable holding the Redis URL.
+    pub url_env: Option<String>,
+    /// The Redis URL itself.
+    pub url: Option<String>,
+    /// Behaviour when Redis is down.
+    pub on_unavailable: Option<RawOnUnavailable>,
+}
+
+/// `state.backend`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RawBackend {
+    /// One process.
+    Memory,
+    /// Shared.
+    Redis,
+}
+
+/// `state.on_unavailable`
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RawOnUnavailable {
+    /// Let requests through unlimited.
+    FailOpen,
+    /// Refuse requests.
+    FailClosed,
+}
+
+/// One `filters:` entry: a bare name, or a single-key map `{name: settings}`.
+#[derive(Debug, Clone)]
+pub struct RawFilter {
+    /// The filter's name.
+    pub name: String,
+    /// Its settings, `Null` for a bare name.
+    pub settings: Value,
+}
+
+impl<'de> Deserialize<'de> for RawFilter {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        const SHAPE: &str = "a filter entry is a name or a single-key map {name: settings}";
+        match Value::deserialize(d)? {
+            Value::String(name) => Ok(RawFilter {
+                name,
+                settings: Value::Null,
+            }),
+            Value::Mapping(map) if map.len() == 1 => {
+                let Some((Value::String(name), settings)) = map.into_iter().next() else {
+                    return Err(de::Error::custom(SHAPE));
+                };
+                Ok(RawFilter { name, settings })
+            }
+            _ => Err(de::Error::custom(SHAPE)),
+        }
+    }
+}
+
+/// A scalar kept as text: accepts strings and numbers, so `max_body_bytes: 1048576` and
+/// `max_body_bytes: 1MiB` both parse, and the meaning is checked with a good message later.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Text(pub String);
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Text;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string or a number")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Text, E> {
+                Ok(Text(v.to_owned()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A string → string map that keeps file order (header lists).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrderedMap(pub Vec<(String, String)>);
+
+impl<'de> Deserialize<'de> for OrderedMap {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = OrderedMap;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map of strings to strings")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<OrderedMap, A::Error> {
+                let mut out = Vec::new();
+                while let Some((k, v)) = map.next_entry::<String, Text>()? {
+                    out.push((k, v.0));
+                }
+                Ok(OrderedMap(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// A section or list item parsed on its own: the value, or the type error found in it.
+#[derive(Debug)]
+pub enum Entry<T> {
+    /// It parsed.
+    Valid(T),
+    /// It did not; validation reports this and carries on with the other entries.
+    Invalid(EntryError),
+}
+
+/// A serde error inside one [`Entry`].
+#[derive(Debug, Clone)]
+pub struct EntryError {
+    /// Path inside the entry (`timeouts.connect`), empty for the entry itself.
+    pub path: String,
+    /// serde's message.
+    pub message: String,
+    /// The entry's `id` (or `name`) when it could still be read, so other entries that refer
+    /// to it don't get a second, misleading "unknown id" error.
+    pub id: Option<String>,
+}
+
+impl<'de, T: DeserializeOwned> Deserialize<'de> for Entry<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(d)?;
+        let id = ["id", "name"]
+            .iter()
+            .find_map(|k| value.get(k).and_then(Value::as_str))
+            .map(str::to_owned);
+        Ok(match serde_path_to_error::deserialize::<_, T>(value) {
+            Ok(v) => Entry::Valid(v),
+            Err(e) => Entry::Invalid(EntryError {
+                path: render_path(e.path()),
+                message: e.inner().to_string(),
+                id,
+            }),
+        })
+    }
+}
+
+/// `serde_path_to_error`'s path in our spelling: `a.b[2].c`, empty at the root.
+pub(crate) fn render_path(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for seg in path.iter() {
+        match seg {
+            Segment::Seq { index } => out.push_str(&format!("[{index}]")),
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(key);
+            }
+            Segment::Unknown => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push('?');
+            }
+        }
+    }
+    out
+}

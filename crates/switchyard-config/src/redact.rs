@@ -1,0 +1,196 @@
+//! The config in force as JSON for the admin `/config` endpoint and `switchyard check`:
+//! every secret is replaced by where it comes from, and key hashes are shortened.
+
+use std::fmt;
+
+use serde_json::{json, Value};
+
+use crate::{
+    BudgetPeriod, Config, GatewayKey, LogFormat, Model, Provider, Route, SecretSource, StateConfig,
+    Strategy, Timeouts, UsageSink,
+};
+
+impl Config {
+    /// The config with secrets replaced by their source: `{"env": "NAME"}`,
+    /// `{"file": "/path"}`, `"<literal, redacted>"`, key hashes as `sha256:0123abcd…`.
+    /// Provider header values and the Redis URL are shown as `"<redacted>"`.
+    pub fn redacted_json(&self) -> Value {
+        let s = &self.server;
+        json!({
+            "version": self.version,
+            "server": {
+                "listen": s.listen.to_string(),
+                "admin_listen": s.admin_listen.to_string(),
+                "max_body_bytes": s.max_body_bytes,
+                "log_format": match s.log_format { LogFormat::Text => "text", LogFormat::Json => "json" },
+                "shutdown_grace": humantime::format_duration(s.shutdown_grace).to_string(),
+                "threads": s.threads,
+                "usage_log": match &s.usage_log {
+                    UsageSink::Stdout => "stdout".to_owned(),
+                    UsageSink::Stderr => "stderr".to_owned(),
+                    UsageSink::Off => "off".to_owned(),
+                    UsageSink::File(p) => p.display().to_string(),
+                },
+            },
+            "auth": self.auth.as_ref().map_or(Value::Null, |a| {
+                json!({ "keys": a.keys.iter().map(key_json).collect::<Vec<_>>() })
+            }),
+            "providers": self.providers.iter().map(provider_json).collect::<Vec<_>>(),
+            "models": self.models.iter().map(|m| self.model_json(m)).collect::<Vec<_>>(),
+            "routes": self.routes.iter().map(|r| self.route_json(r)).collect::<Vec<_>>(),
+            "state": match &self.state {
+                StateConfig::Memory => json!({ "backend": "memory" }),
+                StateConfig::Redis { fail_open, .. } => json!({
+                    "backend": "redis",
+                    "url": "<redacted>",
+                    "on_unavailable": if *fail_open { "fail_open" } else { "fail_closed" },
+                }),
+            },
+            "filters": self.filters.iter().map(|f| {
+                let settings = serde_json::to_value(&f.settings).unwrap_or(Value::Null);
+                json!({ "name": f.name, "settings": settings })
+            }).collect::<Vec<_>>(),
+            "filters_explicit": self.filters_explicit,
+        })
+    }
+
+    fn model_json(&self, m: &Model) -> Value {
+        json!({
+            "id": m.id,
+            "provider": self.providers.get(m.provider).map(|p| p.id.as_str()),
+            "model": m.upstream_model,
+            "context_window": m.context_window,
+            "max_output_tokens": m.max_output_tokens,
+            "pricing": m.pricing.map(|p| json!({
+                "input_per_mtok": p.input_per_mtok,
+                "output_per_mtok": p.output_per_mtok,
+                "cached_input_per_mtok": p.cached_input_per_mtok,
+            })),
+            "strict_params": m.strict_params,
+        })
+    }
+
+    fn route_json(&self, r: &Route) -> Value {
+        json!({
+            "name": r.name,
+            "when": r.when.as_ref().map(|w| json!({
+                "priority": w.priority,
+                "headers": w.headers.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
+            })),
+            "strategy": strategy_str(r.strategy),
+            "targets": r.targets.iter().map(|t| json!({
+                "model": self.models.get(t.model).map(|m| m.id.as_str()),
+                "weight": t.weight,
+            })).collect::<Vec<_>>(),
+            "strict_params": r.strict_params,
+        })
+    }
+}
+
+fn source_json(source: &SecretSource) -> Value {
+    match source {
+        SecretSource::Env(name) => json!({ "env": name }),
+        SecretSource::File(path) => json!({ "file": path.display().to_string() }),
+        SecretSource::Literal => json!("<literal, redacted>"),
+        SecretSource::Sha256 => json!("<sha256>"),
+        SecretSource::None => Value::Null,
+    }
+}
+
+/// `sha256:` and the first 8 hex digits: enough to tell keys apart, useless to attackers.
+fn short_hash(hash: &[u8; 32]) -> String {
+    format!("sha256:{}…", hex::encode(&hash[..4]))
+}
+
+fn key_json(k: &GatewayKey) -> Value {
+    json!({
+        "id": k.id,
+        "key": source_json(&k.source),
+        "key_sha256": short_hash(&k.sha256),
+        "models": k.models,
+        "rpm": k.rpm,
+        "tpm": k.tpm,
+        "budget": k.budget.as_ref().map(|b| json!({
+            "usd": b.usd,
+            "period": match b.period {
+                BudgetPeriod::Daily => "daily",
+                BudgetPeriod::Weekly => "weekly",
+                BudgetPeriod::Monthly => "monthly",
+                BudgetPeriod::Total => "total",
+            },
+        })),
+    })
+}
+
+fn provider_json(p: &Provider) -> Value {
+    json!({
+        "id": p.id,
+        "type": p.kind.as_str(),
+        "base_url": p.base_url.as_str(),
+        "api_key": source_json(&p.api_key_source),
+        "api_version": p.api_version,
+        "headers": p.headers.iter().map(|(k, _)| (k.clone(), json!("<redacted>"))).collect::<serde_json::Map<_, _>>(),
+        "timeouts": timeouts_json(&p.timeouts),
+    })
+}
+
+fn timeouts_json(t: &Timeouts) -> Value {
+    let f = |d| humantime::format_duration(d).to_string();
+    json!({ "connect": f(t.connect), "first_byte": f(t.first_byte), "idle": f(t.idle), "total": f(t.total) })
+}
+
+fn strategy_str(s: Strategy) -> &'static str {
+    match s {
+        Strategy::Priority => "priority",
+        Strategy::Weighted => "weighted",
+        Strategy::LowestLatency => "lowest_latency",
+        Strategy::LowestCost => "lowest_cost",
+    }
+}
+
+/// A short human summary for `switchyard check`: listeners, counts, and the filter chain in
+/// order. Shows no secrets.
+impl fmt::Display for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "listen {} (admin {})",
+            self.server.listen, self.server.admin_listen
+        )?;
+        match &self.auth {
+            Some(a) => writeln!(f, "auth: {} key(s)", a.keys.len())?,
+            None => writeln!(f, "auth: disabled")?,
+        }
+        for (i, p) in self.providers.iter().enumerate() {
+            let n = self.models.iter().filter(|m| m.provider == i).count();
+            writeln!(
+                f,
+                "provider {} ({}) {} with {n} model(s)",
+                p.id,
+                p.kind.as_str(),
+                p.base_url
+            )?;
+        }
+        for r in &self.routes {
+            let when = if r.when.is_some() {
+                " (conditional)"
+            } else {
+                ""
+            };
+            writeln!(
+                f,
+                "route {}{when}: {} over {} target(s)",
+                r.name,
+                strategy_str(r.strategy),
+                r.targets.len()
+            )?;
+        }
+        let names: Vec<&str> = self.filters.iter().map(|s| s.name.as_str()).collect();
+        let origin = if self.filters_explicit {
+            ""
+        } else {
+            " (default)"
+        };
+        write!(f, "filters{origin}: {}", names.join(" → "))
+    }
+}

@@ -1,0 +1,207 @@
+//! `Config::from_yaml_str`: YAML text → `RawConfig` → checked `Config`, collecting every
+//! problem with its path and line instead of stopping at the first.
+
+mod auth;
+mod providers;
+mod routes;
+mod secrets;
+mod server;
+mod suggest;
+
+use std::collections::HashSet;
+
+use serde_yaml::Value;
+
+use crate::raw::{Entry, RawConfig, RawFilter};
+use crate::{defaults, index, lines, Config, ConfigError, ConfigIssue, Env, FilterSpec, LineIndex};
+
+pub(crate) use providers::{parse_base_url, DEFAULT_TIMEOUTS};
+pub use secrets::sha256_of;
+pub(crate) use server::default_server;
+
+impl Config {
+    /// Parses and checks a config file's text. Secrets named by `*_env` / `*_file` are
+    /// resolved through `env`; nothing else is read.
+    ///
+    /// # Errors
+    /// Every syntax, type and meaning problem found, each with its YAML path and line.
+    pub fn from_yaml_str(text: &str, env: &dyn Env) -> Result<Config, ConfigError> {
+        let lines = lines::index(text);
+        let mut value: Value = serde_yaml::from_str(text).map_err(|e| {
+            ConfigError::new(vec![ConfigIssue {
+                path: "config".into(),
+                line: e.location().map(|l| l.line()),
+                message: format!("not valid YAML: {e}"),
+            }])
+        })?;
+        if value.is_null() {
+            return Err(ConfigError::new(vec![ConfigIssue {
+                path: "config".into(),
+                line: None,
+                message: "the file is empty; start with `version: 1`".into(),
+            }]));
+        }
+        value.apply_merge().map_err(|e| {
+            ConfigError::new(vec![ConfigIssue {
+                path: "config".into(),
+                line: None,
+                message: format!("bad merge key (<<): {e}"),
+            }])
+        })?;
+        let raw: RawConfig = serde_path_to_error::deserialize(value).map_err(|e| {
+            let path = crate::raw::render_path(e.path());
+            let path = if path.is_empty() {
+                "config".into()
+            } else {
+                path
+            };
+            ConfigError::new(vec![ConfigIssue {
+                line: lines.line_of(&path),
+                path,
+                message: e.into_inner().to_string(),
+            }])
+        })?;
+        let mut ctx = Ctx::new(env, &lines);
+        let config = build(&mut ctx, raw);
+        if ctx.issues.is_empty() {
+            let mut config = config;
+            config.lines = lines;
+            Ok(config)
+        } else {
+            Err(ConfigError::new(ctx.issues))
+        }
+    }
+}
+
+/// What checking accumulates: problems, warnings (logged by the loader) and debug notes.
+pub(crate) struct Ctx<'a> {
+    pub env: &'a dyn Env,
+    lines: &'a LineIndex,
+    pub issues: Vec<ConfigIssue>,
+    pub warnings: Vec<String>,
+    pub notes: Vec<String>,
+}
+
+impl<'a> Ctx<'a> {
+    fn new(env: &'a dyn Env, lines: &'a LineIndex) -> Self {
+        Self {
+            env,
+            lines,
+            issues: Vec::new(),
+            warnings: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    /// Records a problem at `path`, located through the line index.
+    pub fn error(&mut self, path: &str, message: impl Into<String>) {
+        self.issues.push(ConfigIssue {
+            path: path.to_owned(),
+            line: self.lines.line_of(path),
+            message: message.into(),
+        });
+    }
+
+    /// The parsed entry, or `None` after reporting its type error under `base`.
+    pub fn entry<'e, T>(&mut self, base: &str, entry: &'e Entry<T>) -> Option<&'e T> {
+        match entry {
+            Entry::Valid(v) => Some(v),
+            Entry::Invalid(err) => {
+                let path = if err.path.is_empty() {
+                    base.to_owned()
+                } else if err.path.starts_with('[') {
+                    format!("{base}{}", err.path)
+                } else {
+                    format!("{base}.{}", err.path)
+                };
+                self.error(&path, err.message.clone());
+                None
+            }
+        }
+    }
+}
+
+/// Ids of entries that failed to parse: references to them are not reported again.
+pub(crate) fn broken_ids<T>(entries: &[Entry<T>]) -> HashSet<String> {
+    entries
+        .iter()
+        .filter_map(|e| match e {
+            Entry::Invalid(err) => err.id.clone(),
+            Entry::Valid(_) => None,
+        })
+        .collect()
+}
+
+fn build(ctx: &mut Ctx<'_>, raw: RawConfig) -> Config {
+    let version = check_version(ctx, raw.version.as_ref());
+    let server = server::check_server(ctx, raw.server.as_ref());
+    let auth = auth::check_auth(
+        ctx,
+        raw.auth.as_ref(),
+        server.listen_ok.then_some(server.config.listen),
+    );
+    let providers = providers::check_providers(ctx, raw.providers.as_deref().unwrap_or_default());
+    let models =
+        providers::check_models(ctx, raw.models.as_deref().unwrap_or_default(), &providers);
+    let mut index = index::models_index(&providers.list, &models.list);
+    let routes = routes::check_routes(
+        ctx,
+        raw.routes.as_deref().unwrap_or_default(),
+        &models,
+        &index,
+    );
+    index.routes_by_name = index::routes_index(&routes);
+    let state = server::check_state(ctx, raw.state.as_ref());
+    let (filters, filters_explicit) = check_filters(ctx, raw.filters.as_deref());
+    Config {
+        version,
+        server: server.config,
+        auth,
+        providers: providers.list,
+        models: models.list,
+        routes,
+        state,
+        filters,
+        filters_explicit,
+        warnings: std::mem::take(&mut ctx.warnings),
+        notes: std::mem::take(&mut ctx.notes),
+        index,
+        lines: LineIndex::default(),
+    }
+}
+
+fn check_version(ctx: &mut Ctx<'_>, raw: Option<&Entry<u32>>) -> u32 {
+    match raw {
+        None => ctx.error("version", "missing `version: 1` at the top of the file"),
+        Some(entry) => match ctx.entry("version", entry) {
+            Some(1) | None => {}
+            Some(v) => ctx.error(
+                "version",
+                format!("unsupported version {v}; this switchyard reads version 1"),
+            ),
+        },
+    }
+    1
+}
+
+/// `filters:` as written (names and settings are checked by the filter registry), or the
+/// default chain when the key is absent.
+fn check_filters(ctx: &mut Ctx<'_>, raw: Option<&[Entry<RawFilter>]>) -> (Vec<FilterSpec>, bool) {
+    let Some(entries) = raw else {
+        return (defaults::default_filters(), false);
+    };
+    let mut specs = Vec::new();
+    for (i, entry) in entries.iter().enumerate() {
+        let path = format!("filters[{i}]");
+        let Some(f) = ctx.entry(&path, entry) else {
+            continue;
+        };
+        specs.push(FilterSpec {
+            name: f.name.clone(),
+            settings: f.settings.clone(),
+            line: ctx.lines.line_of(&path),
+            path,
+        });
+    }
+    (specs, true)
+}

@@ -1,0 +1,373 @@
+//! `providers:` and `models:`: upstream endpoints with their keys and deadlines, and the
+//! deployments on them, with gaps filled from the model catalog.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use super::secrets::{self, Picked};
+use super::{broken_ids, suggest, Ctx};
+use crate::raw::{Entry, RawModel, RawPricing, RawProvider, RawTimeouts};
+use crate::units::parse_duration;
+use crate::{catalog, Model, Pricing, Provider, ProviderKind, SecretSource, Timeouts};
+
+/// Every provider type, as spelled in YAML.
+const KINDS: [ProviderKind; 5] = [
+    ProviderKind::OpenAi,
+    ProviderKind::OpenAiCompatible,
+    ProviderKind::AzureOpenAi,
+    ProviderKind::Anthropic,
+    ProviderKind::Gemini,
+];
+
+/// Default deadlines (see `Timeouts`).
+pub(crate) const DEFAULT_TIMEOUTS: Timeouts = Timeouts {
+    connect: Duration::from_secs(5),
+    first_byte: Duration::from_secs(60),
+    idle: Duration::from_secs(60),
+    total: Duration::from_secs(600),
+};
+
+/// Checked providers, plus the ids of those that did not check (references to them are
+/// not reported a second time).
+pub(crate) struct Providers {
+    pub list: Vec<Provider>,
+    pub by_id: HashMap<String, usize>,
+    pub broken: HashSet<String>,
+}
+
+/// Checked models, plus the ids of those that did not check.
+pub(crate) struct Models {
+    pub list: Vec<Model>,
+    pub broken: HashSet<String>,
+}
+
+/// The vendor's own endpoint for the kinds that have one.
+fn default_base_url(kind: ProviderKind) -> Option<&'static str> {
+    match kind {
+        ProviderKind::OpenAi => Some("https://api.openai.com/v1"),
+        ProviderKind::Anthropic => Some("https://api.anthropic.com"),
+        ProviderKind::Gemini => Some("https://generativelanguage.googleapis.com"),
+        ProviderKind::OpenAiCompatible | ProviderKind::AzureOpenAi => None,
+    }
+}
+
+/// An http(s) URL with a host, stored without a trailing slash in its path (a bare host
+/// keeps the `/` that URLs always have).
+pub(crate) fn parse_base_url(text: &str) -> Result<url::Url, String> {
+    let mut url = url::Url::parse(text.trim()).map_err(|e| {
+        format!("`{text}` is not a URL ({e}); write e.g. https://api.example.com/v1")
+    })?;
+    if !matches!(url.scheme(), "http" | "https") || !url.has_host() {
+        return Err(format!(
+            "`{text}` must be an http:// or https:// URL with a host"
+        ));
+    }
+    if url.fragment().is_some() {
+        return Err(format!("`{text}` must not have a #fragment"));
+    }
+    let path = url.path().trim_end_matches('/').to_owned();
+    url.set_path(&path);
+    Ok(url)
+}
+
+pub(super) fn check_providers(ctx: &mut Ctx<'_>, entries: &[Entry<RawProvider>]) -> Providers {
+    let mut out = Providers {
+        list: Vec::new(),
+        by_id: HashMap::new(),
+        broken: broken_ids(entries),
+    };
+    for (i, entry) in entries.iter().enumerate() {
+        let path = format!("providers[{i}]");
+        let Some(raw) = ctx.entry(&path, entry) else {
+            continue;
+        };
+        if raw.id.trim().is_empty() {
+            ctx.error(&format!("{path}.id"), "is empty");
+            continue;
+        }
+        if let Some(&j) = out.by_id.get(&raw.id) {
+            let msg = format!(
+                "duplicate provider id `{}` (first at providers[{j}])",
+                raw.id
+            );
+            ctx.error(&format!("{path}.id"), msg);
+            continue;
+        }
+        match check_provider(ctx, &path, raw) {
+            Some(p) => {
+                out.by_id.insert(p.id.clone(), out.list.len());
+                out.list.push(p);
+            }
+            None => {
+                out.broken.insert(raw.id.clone());
+            }
+        }
+    }
+    out
+}
+
+fn check_provider(ctx: &mut Ctx<'_>, path: &str, raw: &RawProvider) -> Option<Provider> {
+    let kind = KINDS.into_iter().find(|k| k.as_str() == raw.kind);
+    let Some(kind) = kind else {
+        let valid: Vec<_> = KINDS.iter().map(|k| k.as_str()).collect();
+        let msg = format!(
+            "unknown provider type `{}`; valid types: {}",
+            raw.kind,
+            valid.join(", ")
+        );
+        ctx.error(&format!("{path}.type"), msg);
+        return None;
+    };
+    let base_url = match (raw.base_url.as_deref(), default_base_url(kind)) {
+        (Some(text), _) => parse_base_url(text)
+            .map_err(|m| ctx.error(&format!("{path}.base_url"), m))
+            .ok(),
+        (None, Some(default)) => parse_base_url(default).ok(),
+        (None, None) => {
+            ctx.error(
+                path,
+                format!("provider type `{}` needs a base_url", kind.as_str()),
+            );
+            None
+        }
+    };
+    let headers = check_headers(
+        ctx,
+        &format!("{path}.headers"),
+        raw.headers.as_ref().map(|h| h.0.as_slice()),
+    );
+    let timeouts = check_timeouts(ctx, &format!("{path}.timeouts"), raw.timeouts.as_ref());
+    let sources = [
+        ("api_key_env", raw.api_key_env.as_deref()),
+        ("api_key_file", raw.api_key_file.as_deref()),
+        ("api_key", raw.api_key.as_deref()),
+    ];
+    let key = match secrets::pick(ctx, path, &sources) {
+        Picked::Missing if kind == ProviderKind::OpenAiCompatible => {
+            Some((None, SecretSource::None))
+        }
+        Picked::Missing => {
+            let msg = format!(
+                "provider type `{}` needs a key: api_key_env, api_key_file (or api_key)",
+                kind.as_str()
+            );
+            ctx.error(path, msg);
+            None
+        }
+        Picked::Conflict => None,
+        Picked::One(k, v) => secrets::resolve(ctx, &format!("{path}.{k}"), k, v, true)
+            .map(|(secret, source)| (Some(secret), source)),
+    };
+    let (api_key, api_key_source) = key?;
+    Some(Provider {
+        id: raw.id.clone(),
+        kind,
+        base_url: base_url?,
+        api_key,
+        api_key_source,
+        timeouts: timeouts?,
+        api_version: raw.api_version.clone(),
+        headers: headers?,
+    })
+}
+
+/// Header names are HTTP tokens; values carry no line breaks. Used for provider headers and
+/// `when.headers`.
+pub(super) fn check_headers(
+    ctx: &mut Ctx<'_>,
+    path: &str,
+    raw: Option<&[(String, String)]>,
+) -> Option<Vec<(String, String)>> {
+    let mut ok = true;
+    for (name, value) in raw.unwrap_or_default() {
+        let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+        if name.is_empty() || !name.chars().all(token) {
+            ctx.error(&format!("{path}.{name}"), "is not a valid header name");
+            ok = false;
+        } else if value.contains(['\r', '\n', '\0']) {
+            ctx.error(&format!("{path}.{name}"), "header values must be one line");
+            ok = false;
+        }
+    }
+    ok.then(|| raw.unwrap_or_default().to_vec())
+}
+
+fn check_timeouts(ctx: &mut Ctx<'_>, path: &str, raw: Option<&RawTimeouts>) -> Option<Timeouts> {
+    let mut t = DEFAULT_TIMEOUTS;
+    let Some(raw) = raw else { return Some(t) };
+    let mut ok = true;
+    let fields = [
+        ("connect", &raw.connect, &mut t.connect),
+        ("first_byte", &raw.first_byte, &mut t.first_byte),
+        ("idle", &raw.idle, &mut t.idle),
+        ("total", &raw.total, &mut t.total),
+    ];
+    for (name, text, slot) in fields {
+        let Some(text) = text else { continue };
+        match parse_duration(&text.0) {
+            Ok(d) if d.is_zero() => {
+                ctx.error(&format!("{path}.{name}"), "must be greater than 0");
+                ok = false;
+            }
+            Ok(d) => *slot = d,
+            Err(m) => {
+                ctx.error(&format!("{path}.{name}"), m);
+                ok = false;
+            }
+        }
+    }
+    ok.then_some(t)
+}
+
+pub(super) fn check_models(
+    ctx: &mut Ctx<'_>,
+    entries: &[Entry<RawModel>],
+    providers: &Providers,
+) -> Models {
+    let mut out = Models {
+        list: Vec::new(),
+        broken: broken_ids(entries),
+    };
+    let mut first: HashMap<String, usize> = HashMap::new();
+    for (i, entry) in entries.iter().enumerate() {
+        let path = format!("models[{i}]");
+        let Some(raw) = ctx.entry(&path, entry) else {
+            continue;
+        };
+        if raw.id.trim().is_empty() {
+            ctx.error(&format!("{path}.id"), "is empty");
+            continue;
+        }
+        if let Some(j) = first.get(&raw.id) {
+            let msg = format!("duplicate model id `{}` (first at models[{j}])", raw.id);
+            ctx.error(&format!("{path}.id"), msg);
+            continue;
+        }
+        first.insert(raw.id.clone(), i);
+        match check_model(ctx, &path, raw, providers) {
+            Some(m) => out.list.push(m),
+            None => {
+                out.broken.insert(raw.id.clone());
+            }
+        }
+    }
+    out
+}
+
+fn check_model(
+    ctx: &mut Ctx<'_>,
+    path: &str,
+    raw: &RawModel,
+    providers: &Providers,
+) -> Option<Model> {
+    let provider = providers.by_id.get(&raw.provider).copied();
+    if provider.is_none() && !providers.broken.contains(&raw.provider) {
+        let known: Vec<&str> = providers.list.iter().map(|p| p.id.as_str()).collect();
+        let msg = format!(
+            "unknown provider `{}`{}",
+            raw.provider,
+            suggest::hint(&raw.provider, &known)
+        );
+        ctx.error(&format!("{path}.provider"), msg);
+    }
+    let upstream = raw.model.clone().unwrap_or_else(|| raw.id.clone());
+    let mut ok = true;
+    if upstream.trim().is_empty() {
+        ctx.error(&format!("{path}.model"), "is empty");
+        ok = false;
+    }
+    for (key, value) in [
+        ("context_window", raw.context_window),
+        ("max_output_tokens", raw.max_output_tokens),
+    ] {
+        if value == Some(0) {
+            ctx.error(&format!("{path}.{key}"), "must be greater than 0");
+            ok = false;
+        }
+    }
+    if let (Some(cw), Some(mo)) = (raw.context_window, raw.max_output_tokens) {
+        if mo > cw {
+            ctx.error(
+                &format!("{path}.max_output_tokens"),
+                format!("is larger than context_window ({cw})"),
+            );
+            ok = false;
+        }
+    }
+    let pricing = match &raw.pricing {
+        Some(p) => Some(check_pricing(ctx, &format!("{path}.pricing"), p)?),
+        None => None,
+    };
+    let mut model = Model {
+        id: raw.id.clone(),
+        provider: provider?,
+        upstream_model: upstream,
+        context_window: raw.context_window,
+        max_output_tokens: raw.max_output_tokens,
+        pricing,
+        strict_params: raw.strict_params.unwrap_or(false),
+    };
+    if !ok {
+        return None;
+    }
+    fill_from_catalog(ctx, path, &mut model);
+    Some(model)
+}
+
+fn check_pricing(ctx: &mut Ctx<'_>, path: &str, raw: &RawPricing) -> Option<Pricing> {
+    let mut ok = true;
+    let fields = [
+        ("input_per_mtok", Some(raw.input_per_mtok)),
+        ("output_per_mtok", Some(raw.output_per_mtok)),
+        ("cached_input_per_mtok", raw.cached_input_per_mtok),
+    ];
+    for (key, value) in fields {
+        if value.is_some_and(|v| !v.is_finite() || v < 0.0) {
+            ctx.error(
+                &format!("{path}.{key}"),
+                "must be a price of 0 or more (USD per million tokens)",
+            );
+            ok = false;
+        }
+    }
+    ok.then_some(Pricing {
+        input_per_mtok: raw.input_per_mtok,
+        output_per_mtok: raw.output_per_mtok,
+        cached_input_per_mtok: raw.cached_input_per_mtok,
+    })
+}
+
+/// Fills what the config left out from the catalog; the config always wins. Each fill is a
+/// debug note, not a warning: it is the documented behaviour.
+fn fill_from_catalog(ctx: &mut Ctx<'_>, path: &str, model: &mut Model) {
+    let Some(entry) = catalog::lookup(&model.upstream_model) else {
+        return;
+    };
+    let mut filled = Vec::new();
+    if model.context_window.is_none() {
+        model.context_window = Some(entry.context_window);
+        filled.push("context_window");
+    }
+    if model.max_output_tokens.is_none() {
+        if let Some(mo) = entry
+            .max_output_tokens
+            .filter(|&mo| model.context_window.is_none_or(|cw| mo <= cw))
+        {
+            model.max_output_tokens = Some(mo);
+            filled.push("max_output_tokens");
+        }
+    }
+    if model.pricing.is_none() {
+        model.pricing = Some(entry.pricing());
+        filled.push("pricing");
+    }
+    if !filled.is_empty() {
+        ctx.notes.push(format!(
+            "{path} ({}): {} from the model catalog entry `{}` ({})",
+            model.id,
+            filled.join(", "),
+            entry.model,
+            catalog::CATALOG_DATE
+        ));
+    }
+}

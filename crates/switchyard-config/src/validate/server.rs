@@ -1,0 +1,158 @@
+//! `server:` and `state:`: listeners, limits, logging, and where shared state lives.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::secrets::{self, Picked};
+use super::Ctx;
+use crate::raw::{Entry, RawBackend, RawLogFormat, RawOnUnavailable, RawServer, RawState};
+use crate::units::{parse_duration, parse_size};
+use crate::{LogFormat, ServerConfig, StateConfig, UsageSink};
+
+/// The API listener when `server.listen` is left out.
+pub(crate) const DEFAULT_LISTEN: SocketAddr =
+    SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 8080);
+/// The admin listener when `server.admin_listen` is left out.
+pub(crate) const DEFAULT_ADMIN: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 9901);
+
+/// The server section with defaults applied, and whether `listen` parsed (the auth check
+/// needs to know if it binds beyond loopback).
+pub(crate) struct ServerCheck {
+    pub config: ServerConfig,
+    pub listen_ok: bool,
+}
+
+/// Defaults for everything in `server:`.
+pub(crate) fn default_server() -> ServerConfig {
+    ServerConfig {
+        listen: DEFAULT_LISTEN,
+        admin_listen: DEFAULT_ADMIN,
+        max_body_bytes: 10 << 20,
+        log_format: LogFormat::Text,
+        shutdown_grace: Duration::from_secs(20),
+        threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        usage_log: UsageSink::Stdout,
+    }
+}
+
+pub(super) fn check_server(ctx: &mut Ctx<'_>, raw: Option<&Entry<RawServer>>) -> ServerCheck {
+    let mut config = default_server();
+    let mut listen_ok = true;
+    let Some(raw) = raw.and_then(|e| ctx.entry("server", e)) else {
+        // A server section with a type error can't tell us the listen address.
+        listen_ok = raw.is_none();
+        return ServerCheck { config, listen_ok };
+    };
+    if let Some(text) = &raw.listen {
+        match parse_addr(text) {
+            Ok(a) => config.listen = a,
+            Err(m) => {
+                ctx.error("server.listen", m);
+                listen_ok = false;
+            }
+        }
+    }
+    if let Some(text) = &raw.admin_listen {
+        match parse_addr(text) {
+            Ok(a) if a == config.listen && a.port() != 0 => {
+                ctx.error("server.admin_listen", "must differ from server.listen")
+            }
+            Ok(a) => config.admin_listen = a,
+            Err(m) => ctx.error("server.admin_listen", m),
+        }
+    }
+    if let Some(text) = &raw.max_body_bytes {
+        match parse_size(&text.0) {
+            Ok(n) => config.max_body_bytes = n,
+            Err(m) => ctx.error("server.max_body_bytes", m),
+        }
+    }
+    if let Some(f) = raw.log_format {
+        config.log_format = match f {
+            RawLogFormat::Text => LogFormat::Text,
+            RawLogFormat::Json => LogFormat::Json,
+        };
+    }
+    if let Some(text) = &raw.shutdown_grace {
+        match parse_duration(&text.0) {
+            Ok(d) => config.shutdown_grace = d,
+            Err(m) => ctx.error("server.shutdown_grace", m),
+        }
+    }
+    match raw.threads {
+        Some(0) => ctx.error("server.threads", "must be at least 1"),
+        Some(n) => config.threads = usize::try_from(n).unwrap_or(usize::MAX),
+        None => {}
+    }
+    if let Some(sink) = &raw.usage_log {
+        config.usage_log = match sink.trim() {
+            "stdout" => UsageSink::Stdout,
+            "stderr" => UsageSink::Stderr,
+            "off" => UsageSink::Off,
+            "" => {
+                ctx.error(
+                    "server.usage_log",
+                    "is empty; use stdout, stderr, off or a file path",
+                );
+                UsageSink::Stdout
+            }
+            path => UsageSink::File(PathBuf::from(path)),
+        };
+    }
+    ServerCheck { config, listen_ok }
+}
+
+/// `ip:port`, `[ipv6]:port` or `localhost:port`.
+fn parse_addr(text: &str) -> Result<SocketAddr, String> {
+    let t = text.trim();
+    if let Some(port) = t.strip_prefix("localhost:") {
+        if let Ok(port) = port.parse::<u16>() {
+            return Ok(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port));
+        }
+    }
+    t.parse().map_err(|_| {
+        format!("`{text}` is not an address; write ip:port, e.g. 0.0.0.0:8080 or 127.0.0.1:9901")
+    })
+}
+
+pub(super) fn check_state(ctx: &mut Ctx<'_>, raw: Option<&Entry<RawState>>) -> StateConfig {
+    let Some(raw) = raw.and_then(|e| ctx.entry("state", e)) else {
+        return StateConfig::Memory;
+    };
+    let backend = raw.backend.unwrap_or(RawBackend::Memory);
+    let sources = [
+        ("url_env", raw.url_env.as_deref()),
+        ("url", raw.url.as_deref()),
+    ];
+    if backend == RawBackend::Memory {
+        for (key, value) in sources {
+            if value.is_some() {
+                ctx.error(&format!("state.{key}"), "only used with `backend: redis`");
+            }
+        }
+        return StateConfig::Memory;
+    }
+    let fail_open = !matches!(raw.on_unavailable, Some(RawOnUnavailable::FailClosed));
+    let (key, value) = match secrets::pick(ctx, "state", &sources) {
+        Picked::One(k, v) => (k, v),
+        Picked::Missing => {
+            ctx.error("state", "backend redis needs `url_env` (or `url`)");
+            return StateConfig::Memory;
+        }
+        Picked::Conflict => return StateConfig::Memory,
+    };
+    let path = format!("state.{key}");
+    let Some(secret) = secrets::resolve(ctx, &path, key, value, false) else {
+        return StateConfig::Memory;
+    };
+    let scheme_ok = url::Url::parse(secret.0.expose())
+        .is_ok_and(|u| matches!(u.scheme(), "redis" | "rediss" | "unix" | "redis+unix"));
+    if !scheme_ok {
+        ctx.error(&path, "is not a redis://, rediss:// or unix:// URL");
+    }
+    StateConfig::Redis {
+        url: secret.0,
+        fail_open,
+    }
+}
