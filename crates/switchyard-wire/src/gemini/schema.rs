@@ -118,6 +118,14 @@ fn convert<'a>(node: &Value, defs: &Defs<'a>, depth: usize, stack: &mut Vec<&'a 
     if let Some(c) = obj.get("const") {
         out.insert("enum".to_owned(), Value::Array(vec![c.clone()]));
     }
+    // Gemini's enums are string enums; say so when the JSON Schema left the type implicit.
+    let string_enum = out
+        .get("enum")
+        .and_then(Value::as_array)
+        .is_some_and(|values| values.iter().all(Value::is_string));
+    if string_enum && !out.contains_key("type") && !obj.contains_key("type") {
+        out.insert("type".to_owned(), Value::String("STRING".to_owned()));
+    }
     if let Some(format) = obj.get("format").and_then(Value::as_str) {
         if matches!(
             format,
