@@ -1,1 +1,11 @@
-//! e2e
+//! End-to-end test harness: the real `switchyard` binary on loopback ports, and mock
+//! providers that speak each provider's wire format. No fixed ports, no globals: every test
+//! starts its own gateway and mocks.
+
+pub mod gateway;
+pub mod http;
+pub mod mock;
+pub mod openai;
+
+pub use gateway::{free_port, Gateway, GatewayBuilder};
+pub use mock::{MockProvider, Received, Reply};

@@ -1,1 +1,19 @@
-//! placeholder
+//! The filter API: the [`Filter`] and [`FilterFactory`] traits, the [`Registry`] that builds a
+//! [`Chain`] from the config's `filters:` list, the per-request [`RequestCtx`], and
+//! [`GatewayError`]. Filters never see pingora: this crate depends only on the config and wire
+//! crates, so a filter can be tested by driving a chain with a hand-made context.
+#![warn(missing_docs)]
+
+mod chain;
+mod context;
+mod error;
+mod filter;
+mod registry;
+
+pub use chain::{Chain, NamedFilter};
+pub use context::{
+    Answer, Endpoint, LocalReply, RequestCtx, ResponseHead, RoutePlan, Slots, UpstreamRequest,
+};
+pub use error::{Fault, GatewayError};
+pub use filter::{AttemptFlow, AttemptResult, BuildEnv, Filter, FilterFactory, Flow, Outcome};
+pub use registry::{ChainIssue, Registry};

@@ -1,1 +1,178 @@
-//! placeholder
+//! Switchyard's server: the only crate that imports pingora. It runs the API listener (the data
+//! path: body, filter chain, forwarding loop, streaming), the upstream connection pool, the
+//! admin listener and the config watcher.
+
+mod admin;
+mod forward;
+mod gateway;
+mod reload;
+mod respond;
+mod snapshot;
+mod upstream;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use pingora_core::server::configuration::ServerConf;
+use pingora_core::server::Server;
+use pingora_core::services::background::background_service;
+use pingora_core::services::listening::Service;
+use switchyard_config::{embedded_default, Config, SystemEnv};
+use switchyard_filter::Registry;
+
+pub use snapshot::{LoadError, Snapshot};
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The config file could not be read.
+    #[error("cannot read {path}: {error}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        error: std::io::Error,
+    },
+    /// The config did not load.
+    #[error("{0}")]
+    Load(#[from] LoadError),
+    /// Metrics could not be registered.
+    #[error("metrics: {0}")]
+    Metrics(#[from] prometheus::Error),
+}
+
+/// A loaded config, ready to serve.
+pub struct Prepared {
+    path: Option<PathBuf>,
+    store: Arc<Store>,
+    registry: Arc<Registry>,
+    metrics: prometheus::Registry,
+}
+
+use snapshot::Store;
+
+fn read(path: &Path) -> Result<String, StartError> {
+    std::fs::read_to_string(path).map_err(|error| StartError::Read {
+        path: path.to_path_buf(),
+        error,
+    })
+}
+
+/// Loads the config (a file, or the embedded default when `path` is `None`) and builds the
+/// filter registry, without starting anything.
+pub fn prepare(path: Option<PathBuf>) -> Result<Prepared, StartError> {
+    let metrics = prometheus::Registry::new();
+    let registry = Arc::new(switchyard_filters::register_all(&metrics)?);
+    let first = match &path {
+        Some(p) => Snapshot::from_yaml(&read(p)?, &SystemEnv, &registry, 1)?,
+        None => Snapshot::build(embedded_default(&SystemEnv), &registry, 1, String::new())?,
+    };
+    Ok(Prepared {
+        path,
+        store: Arc::new(Store::new(first)),
+        registry,
+        metrics,
+    })
+}
+
+/// What `switchyard check` reports for a valid config.
+#[derive(Debug)]
+pub struct CheckReport {
+    /// The filter chain in force, in order.
+    pub filters: Vec<&'static str>,
+    /// Warnings (literal keys…).
+    pub warnings: Vec<String>,
+    /// Counts for the summary line.
+    pub providers: usize,
+    /// Deployments.
+    pub models: usize,
+    /// Routes.
+    pub routes: usize,
+}
+
+/// Validates a config file in full (parse, check, build the chain) without serving it.
+pub fn check(path: &Path) -> Result<CheckReport, StartError> {
+    let metrics = prometheus::Registry::new();
+    let registry = switchyard_filters::register_all(&metrics)?;
+    let snap = Snapshot::from_yaml(&read(path)?, &SystemEnv, &registry, 1)?;
+    Ok(CheckReport {
+        filters: snap.chain.names().collect(),
+        warnings: snap.config.warnings.clone(),
+        providers: snap.config.providers.len(),
+        models: snap.config.models.len(),
+        routes: snap.config.routes.len(),
+    })
+}
+
+impl Prepared {
+    /// The config that will serve first.
+    pub fn config(&self) -> Arc<Config> {
+        self.store.current().config.clone()
+    }
+
+    /// Runs the server until a signal ends the process. Never returns.
+    pub fn run(self) -> ! {
+        let snap = self.store.current();
+        let config = snap.config.clone();
+        for w in &config.warnings {
+            tracing::warn!(warning = %w, "config");
+        }
+        let conf = ServerConf {
+            threads: config.server.threads.max(1),
+            work_stealing: true,
+            grace_period_seconds: Some(config.server.shutdown_grace.as_secs()),
+            graceful_shutdown_timeout_seconds: Some(1),
+            upstream_keepalive_pool_size: 1024,
+            ..ServerConf::default()
+        };
+        let mut server = Server::new_with_opt_and_conf(None, conf);
+        server.bootstrap();
+
+        let readiness = Arc::new(admin::Readiness::new(self.path.is_none()));
+        let mut api = Service::new(
+            "switchyard api".to_string(),
+            gateway::Gateway::new(self.store.clone()),
+        );
+        api.add_tcp(&config.server.listen.to_string());
+        server.add_service(api);
+
+        if let Some(path) = self.path.clone() {
+            match reload::ReloadMetrics::register(&self.metrics) {
+                Ok(m) => {
+                    let reloader = reload::Reloader::new(
+                        path,
+                        self.store.clone(),
+                        self.registry.clone(),
+                        m,
+                        readiness.clone(),
+                    );
+                    server.add_service(background_service("config reload", reloader));
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot register reload metrics; hot reload is off");
+                    readiness.set_armed();
+                }
+            }
+        }
+
+        let mut admin = Service::new(
+            "switchyard admin".to_string(),
+            admin::Admin::new(self.store.clone(), self.metrics.clone(), readiness),
+        );
+        admin.threads = Some(1);
+        admin.add_tcp(&config.server.admin_listen.to_string());
+        server.add_service(admin);
+
+        tracing::info!(
+            listen = %config.server.listen,
+            admin = %config.server.admin_listen,
+            filters = ?snap.chain.names().collect::<Vec<_>>(),
+            providers = config.providers.len(),
+            models = config.models.len(),
+            routes = config.routes.len(),
+            "switchyard started"
+        );
+        drop(snap);
+        server.run_forever()
+    }
+}

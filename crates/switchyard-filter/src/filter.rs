@@ -1,0 +1,165 @@
+//! The `Filter` trait: one concern of the gateway (auth, routing, translation, metrics…) seen
+//! through one set of hooks, and `FilterFactory`, which builds a filter from its YAML settings.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use switchyard_config::Config;
+use switchyard_wire::ChatRequest;
+
+use crate::{GatewayError, LocalReply, RequestCtx, ResponseHead, UpstreamRequest};
+
+/// What the chain does after a request hook.
+#[derive(Debug)]
+pub enum Flow {
+    /// Go on with the next filter (and, after the last, to the upstream).
+    Continue,
+    /// Stop the chain and answer with this reply instead of calling an upstream. Only filters
+    /// that already ran see the reply's head and body, in reverse order.
+    Respond(LocalReply),
+}
+
+/// What the chain does with one upstream attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttemptFlow {
+    /// Send it.
+    Send,
+    /// Skip this target without a request (e.g. an open breaker); the reason is logged and
+    /// counted, and the attempt does not count against `x-switchyard-attempts`.
+    Skip(&'static str),
+}
+
+/// How an upstream attempt ended, as the attempt hooks see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttemptResult {
+    /// A response head arrived with this status (for a stream: and its first event parsed).
+    Status(u16),
+    /// Connecting failed (refused, DNS, TLS).
+    ConnectError,
+    /// A deadline passed before the first byte.
+    Timeout,
+    /// The upstream broke the protocol or reset before the first byte.
+    Malformed,
+}
+
+impl AttemptResult {
+    /// Whether another target may be tried: connect errors, timeouts, malformed replies, 429
+    /// and 5xx; never a 4xx that is the client's fault.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            AttemptResult::Status(s) => *s == 429 || *s >= 500,
+            AttemptResult::ConnectError | AttemptResult::Timeout | AttemptResult::Malformed => true,
+        }
+    }
+}
+
+/// How a whole request ended; given to [`Filter::on_complete`].
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The status the client received.
+    pub status: u16,
+    /// The gateway error behind it, if any (metric label, log).
+    pub error_kind: Option<&'static str>,
+    /// The stream was cut after the first byte (upstream failure mid-stream).
+    pub truncated: bool,
+}
+
+/// One concern of the gateway. Every hook has a default that does nothing, so a filter
+/// implements only what it needs.
+///
+/// Order: request hooks run in the order of the YAML `filters:` list; response hooks run in
+/// reverse, and only for filters whose `on_request` ran (a filter after the one that stopped
+/// the chain never sees the reply). `on_complete` runs exactly once per request for every
+/// filter whose `on_request` ran, success or failure.
+#[async_trait::async_trait]
+pub trait Filter: Send + Sync + 'static {
+    /// Runs once the body is read and parsed. May rewrite the request, set context (route,
+    /// key id), answer locally with `Flow::Respond`, or reject with an error (which is rendered
+    /// in the client's dialect and ends the chain). Default: `Continue`.
+    async fn on_request(
+        &self,
+        _cx: &mut RequestCtx,
+        _req: &mut ChatRequest,
+    ) -> Result<Flow, GatewayError> {
+        Ok(Flow::Continue)
+    }
+
+    /// Runs before each upstream attempt, once a target is chosen: fill or rewrite the upstream
+    /// request (translation, provider auth), or skip the target. Runs in chain order. Default:
+    /// `Send`.
+    fn on_upstream_request(
+        &self,
+        _cx: &mut RequestCtx,
+        _req: &ChatRequest,
+        _up: &mut UpstreamRequest,
+    ) -> Result<AttemptFlow, GatewayError> {
+        Ok(AttemptFlow::Send)
+    }
+
+    /// Runs after each attempt that was sent, with how it ended (breakers, latency tracking).
+    /// Default: nothing.
+    fn on_attempt_end(&self, _cx: &mut RequestCtx, _up: &UpstreamRequest, _res: &AttemptResult) {}
+
+    /// The response head about to go to the client (from upstream or a local reply); runs in
+    /// reverse chain order. May change status and headers. Default: nothing.
+    fn on_response_head(
+        &self,
+        _cx: &mut RequestCtx,
+        _head: &mut ResponseHead,
+    ) -> Result<(), GatewayError> {
+        Ok(())
+    }
+
+    /// One body chunk on its way to the client, at arbitrary boundaries; `end` on the last.
+    /// Synchronous because it runs on the data path between socket reads. A filter that
+    /// reframes (translation) keeps partial data in its state slot and emits whole events;
+    /// it may leave `chunk` empty. Default: nothing.
+    fn on_response_chunk(
+        &self,
+        _cx: &mut RequestCtx,
+        _chunk: &mut Bytes,
+        _end: bool,
+    ) -> Result<(), GatewayError> {
+        Ok(())
+    }
+
+    /// Runs exactly once when the request is over: metrics, usage records, access logs.
+    /// Default: nothing.
+    fn on_complete(&self, _cx: &RequestCtx, _outcome: &Outcome) {}
+}
+
+/// What a factory may use while building a filter.
+#[derive(Debug)]
+pub struct BuildEnv<'a> {
+    /// The whole checked config the filter is built for.
+    pub config: &'a Arc<Config>,
+    /// The filter's YAML path, e.g. `filters[3]`, for error messages.
+    pub path: &'a str,
+}
+
+/// Builds one kind of filter from its YAML settings. Factories live for the whole process
+/// (they may own state that must survive reloads, such as metric families or breaker state);
+/// `build` runs on every config load.
+pub trait FilterFactory: Send + Sync {
+    /// The name: YAML key, module name, registry name and metric label.
+    fn name(&self) -> &'static str;
+
+    /// Builds the filter for `env.config` from `settings` (`Null` when the YAML entry was a
+    /// bare name). Errors are messages about the settings; the registry adds path and line.
+    fn build(
+        &self,
+        settings: &serde_yaml::Value,
+        env: &BuildEnv<'_>,
+    ) -> Result<Arc<dyn Filter>, String>;
+
+    /// Names of filters that must run before this one (checked at build time).
+    fn after(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// Whether the gateway adds this filter even when `filters:` leaves it out (it does
+    /// something every request needs, such as routing or translation).
+    fn required(&self) -> bool {
+        false
+    }
+}

@@ -1,0 +1,173 @@
+//! The registry of filter factories, and building a config's chain from its `filters:` list.
+
+use std::sync::Arc;
+
+use switchyard_config::Config;
+
+use crate::{BuildEnv, Chain, FilterFactory, NamedFilter};
+
+/// A problem with the `filters:` list, located like any other config error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainIssue {
+    /// YAML path, e.g. `filters[2]`.
+    pub path: String,
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl std::fmt::Display for ChainIssue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.line {
+            Some(l) => write!(f, "{} (line {l}): {}", self.path, self.message),
+            None => write!(f, "{}: {}", self.path, self.message),
+        }
+    }
+}
+
+/// Every filter the gateway knows, by name. Lives for the whole process.
+#[derive(Default)]
+pub struct Registry {
+    factories: Vec<Box<dyn FilterFactory>>,
+    planned: Vec<&'static str>,
+}
+
+impl Registry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a factory; its name must be unique.
+    pub fn register(&mut self, factory: Box<dyn FilterFactory>) {
+        self.factories.push(factory);
+    }
+
+    /// Names that the config schema reserves for filters not built yet: naming one in
+    /// `filters:` is a clear "not supported yet" error, and the default chain leaves it out.
+    pub fn reserve(&mut self, name: &'static str) {
+        self.planned.push(name);
+    }
+
+    fn factory(&self, name: &str) -> Option<&dyn FilterFactory> {
+        self.factories
+            .iter()
+            .find(|f| f.name() == name)
+            .map(|f| f.as_ref())
+    }
+
+    /// Builds the chain for `config`: each entry of `filters:` in order, then any required
+    /// filter the list left out (placed after the filters it must follow). Checks unknown and
+    /// duplicate names and ordering constraints, collecting every problem.
+    pub fn build_chain(&self, config: &Arc<Config>) -> Result<Chain, Vec<ChainIssue>> {
+        let mut issues = Vec::new();
+        let mut built: Vec<NamedFilter> = Vec::new();
+        let mut paths: Vec<String> = Vec::new();
+        for spec in &config.filters {
+            let issue = |message: String| ChainIssue {
+                path: spec.path.clone(),
+                line: spec.line,
+                message,
+            };
+            let Some(factory) = self.factory(&spec.name) else {
+                if self.planned.contains(&spec.name.as_str()) {
+                    if config.filters_explicit {
+                        issues.push(issue(format!(
+                            "filter `{}` is not supported yet in this version of switchyard",
+                            spec.name
+                        )));
+                    }
+                } else {
+                    issues.push(issue(format!(
+                        "unknown filter `{}`; known filters: {}",
+                        spec.name,
+                        self.known_names().join(", ")
+                    )));
+                }
+                continue;
+            };
+            if built.iter().any(|f| f.name == factory.name()) {
+                issues.push(issue(format!("filter `{}` is listed twice", spec.name)));
+                continue;
+            }
+            let env = BuildEnv {
+                config,
+                path: &spec.path,
+            };
+            match factory.build(&spec.settings, &env) {
+                Ok(filter) => {
+                    built.push(NamedFilter {
+                        name: factory.name(),
+                        filter,
+                    });
+                    paths.push(spec.path.clone());
+                }
+                Err(message) => issues.push(issue(message)),
+            }
+        }
+        for factory in self.factories.iter().filter(|f| f.required()) {
+            if built.iter().any(|f| f.name == factory.name()) {
+                continue;
+            }
+            let env = BuildEnv {
+                config,
+                path: "filters",
+            };
+            match factory.build(&serde_yaml::Value::Null, &env) {
+                Ok(filter) => {
+                    let after_pos = built
+                        .iter()
+                        .rposition(|f| factory.after().contains(&f.name))
+                        .map_or(0, |p| p + 1);
+                    // Required filters go as late as their constraints allow, but before
+                    // observers such as metrics that come after every request filter.
+                    let pos = built
+                        .iter()
+                        .position(|f| f.name == "metrics")
+                        .map_or(built.len(), |m| m.max(after_pos));
+                    built.insert(
+                        pos,
+                        NamedFilter {
+                            name: factory.name(),
+                            filter,
+                        },
+                    );
+                    paths.insert(pos, "filters".to_string());
+                }
+                Err(message) => issues.push(ChainIssue {
+                    path: "filters".into(),
+                    line: config.lines.line_of("filters"),
+                    message,
+                }),
+            }
+        }
+        for (i, f) in built.iter().enumerate() {
+            let Some(factory) = self.factory(f.name) else {
+                continue;
+            };
+            for dep in factory.after() {
+                if let Some(j) = built.iter().position(|g| g.name == *dep) {
+                    if j > i {
+                        issues.push(ChainIssue {
+                            path: paths[i].clone(),
+                            line: config.lines.line_of(&paths[i]),
+                            message: format!("filter `{}` must come after `{dep}`", f.name),
+                        });
+                    }
+                }
+            }
+        }
+        if issues.is_empty() {
+            Ok(Chain::new(built))
+        } else {
+            Err(issues)
+        }
+    }
+
+    fn known_names(&self) -> Vec<&'static str> {
+        let mut v: Vec<_> = self.factories.iter().map(|f| f.name()).collect();
+        v.extend(self.planned.iter().copied());
+        v
+    }
+}

@@ -1,0 +1,108 @@
+//! `auth`: checks the gateway key (`Authorization: Bearer KEY` or `x-api-key: KEY`) against
+//! the configured keys by SHA-256, and the key's model globs (401 / 403).
+
+use std::sync::Arc;
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use switchyard_config::sha256_of;
+use switchyard_filter::{BuildEnv, Filter, FilterFactory, Flow, GatewayError, RequestCtx};
+use switchyard_wire::ChatRequest;
+
+/// Builds [`AuthFilter`].
+#[derive(Debug, Default)]
+pub struct AuthFactory;
+
+struct Key {
+    id: String,
+    sha256: [u8; 32],
+    models: GlobSet,
+}
+
+/// The built filter: the keys of one config.
+pub struct AuthFilter {
+    /// `None`: auth disabled (loopback default config or `auth: {disabled: true}`).
+    keys: Option<Vec<Key>>,
+}
+
+impl FilterFactory for AuthFactory {
+    fn name(&self) -> &'static str {
+        "auth"
+    }
+
+    fn build(
+        &self,
+        settings: &serde_yaml::Value,
+        env: &BuildEnv<'_>,
+    ) -> Result<Arc<dyn Filter>, String> {
+        crate::no_settings(self.name(), settings)?;
+        let keys = match &env.config.auth {
+            None => None,
+            Some(auth) => {
+                let mut keys = Vec::with_capacity(auth.keys.len());
+                for k in &auth.keys {
+                    let mut set = GlobSetBuilder::new();
+                    for pattern in &k.models {
+                        let glob = Glob::new(pattern).map_err(|e| {
+                            format!("auth key `{}`: bad model glob `{pattern}`: {e}", k.id)
+                        })?;
+                        set.add(glob);
+                    }
+                    let models = set
+                        .build()
+                        .map_err(|e| format!("auth key `{}`: {e}", k.id))?;
+                    keys.push(Key {
+                        id: k.id.clone(),
+                        sha256: k.sha256,
+                        models,
+                    });
+                }
+                Some(keys)
+            }
+        };
+        Ok(Arc::new(AuthFilter { keys }))
+    }
+}
+
+/// The key a client presented, from either header.
+fn presented_key(cx: &RequestCtx) -> Option<&str> {
+    if let Some(v) = cx.header("authorization") {
+        let v = v.trim();
+        let token = v
+            .strip_prefix("Bearer ")
+            .or_else(|| v.strip_prefix("bearer "))
+            .unwrap_or(v);
+        return Some(token.trim());
+    }
+    cx.header("x-api-key").map(str::trim)
+}
+
+#[async_trait::async_trait]
+impl Filter for AuthFilter {
+    async fn on_request(
+        &self,
+        cx: &mut RequestCtx,
+        req: &mut ChatRequest,
+    ) -> Result<Flow, GatewayError> {
+        let Some(keys) = &self.keys else {
+            return Ok(Flow::Continue);
+        };
+        let presented =
+            presented_key(cx)
+                .filter(|k| !k.is_empty())
+                .ok_or(GatewayError::Unauthorized(
+                    "missing API key: send `Authorization: Bearer KEY` or `x-api-key: KEY`",
+                ))?;
+        let hash = sha256_of(presented);
+        let key = keys
+            .iter()
+            .find(|k| k.sha256 == hash)
+            .ok_or(GatewayError::Unauthorized("invalid API key"))?;
+        cx.key_id = Some(key.id.clone());
+        if !key.models.is_match(&req.model) {
+            return Err(GatewayError::ModelNotAllowed {
+                model: req.model.clone(),
+            });
+        }
+        Ok(Flow::Continue)
+    }
+}

@@ -1,0 +1,433 @@
+//! `metrics`: meters every request — counters and histograms by key id, route, model, provider
+//! and status, tokens and cost from `pricing`, the OpenTelemetry GenAI metrics — and writes one
+//! JSON usage record per request.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use prometheus::{
+    exponential_buckets, CounterVec, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts,
+    Registry,
+};
+use serde::Serialize;
+use switchyard_config::{Config, Pricing};
+use switchyard_filter::{
+    AttemptResult, BuildEnv, Filter, FilterFactory, Outcome, RequestCtx, UpstreamRequest,
+};
+use switchyard_wire::Usage;
+
+use crate::usage_log::{UsageSinks, UsageWriter};
+
+/// The metric families, registered once per process and shared by every config's filter.
+pub struct Families {
+    requests: IntCounterVec,
+    duration: HistogramVec,
+    ttft: HistogramVec,
+    tokens: IntCounterVec,
+    cost: CounterVec,
+    attempts: IntCounterVec,
+    exhausted: IntCounterVec,
+    stream_errors: IntCounterVec,
+    overhead: HistogramVec,
+    genai_tokens: HistogramVec,
+    genai_duration: HistogramVec,
+    genai_ttft: HistogramVec,
+}
+
+fn reg<T: prometheus::core::Collector + Clone + 'static>(
+    r: &Registry,
+    c: T,
+) -> prometheus::Result<T> {
+    r.register(Box::new(c.clone()))?;
+    Ok(c)
+}
+
+impl Families {
+    /// Creates and registers every family in `r`.
+    pub fn register(r: &Registry) -> prometheus::Result<Self> {
+        let latency = vec![
+            0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0,
+        ];
+        let route4 = &["key_id", "route", "model", "provider"];
+        let genai = &[
+            "gen_ai_operation_name",
+            "gen_ai_provider_name",
+            "gen_ai_request_model",
+            "gen_ai_response_model",
+        ];
+        Ok(Self {
+            requests: reg(
+                r,
+                IntCounterVec::new(
+                    Opts::new(
+                        "switchyard_requests_total",
+                        "Client requests by outcome status.",
+                    ),
+                    &["key_id", "route", "model", "provider", "status"],
+                )?,
+            )?,
+            duration: reg(
+                r,
+                HistogramVec::new(
+                    HistogramOpts::new(
+                        "switchyard_request_duration_seconds",
+                        "Client request duration, to the last byte.",
+                    )
+                    .buckets(latency.clone()),
+                    route4,
+                )?,
+            )?,
+            ttft: reg(
+                r,
+                HistogramVec::new(
+                    HistogramOpts::new(
+                        "switchyard_time_to_first_token_seconds",
+                        "Request start to the first body byte sent to the client.",
+                    )
+                    .buckets(latency.clone()),
+                    &["route", "model", "provider"],
+                )?,
+            )?,
+            tokens: reg(
+                r,
+                IntCounterVec::new(
+                    Opts::new(
+                        "switchyard_tokens_total",
+                        "Tokens used, by type (prompt, completion, cached).",
+                    ),
+                    &["key_id", "route", "model", "provider", "type"],
+                )?,
+            )?,
+            cost: reg(
+                r,
+                CounterVec::new(
+                    Opts::new(
+                        "switchyard_cost_usd_total",
+                        "Cost in US dollars, from the configured pricing.",
+                    ),
+                    route4,
+                )?,
+            )?,
+            attempts: reg(
+                r,
+                IntCounterVec::new(
+                    Opts::new(
+                        "switchyard_upstream_attempts_total",
+                        "Upstream requests by target and outcome.",
+                    ),
+                    &["model", "provider", "outcome"],
+                )?,
+            )?,
+            exhausted: reg(
+                r,
+                IntCounterVec::new(
+                    Opts::new(
+                        "switchyard_route_exhausted_total",
+                        "Requests for which every target of the route failed.",
+                    ),
+                    &["route"],
+                )?,
+            )?,
+            stream_errors: reg(
+                r,
+                IntCounterVec::new(
+                    Opts::new(
+                        "switchyard_stream_errors_total",
+                        "Streams cut by an upstream failure after the first byte.",
+                    ),
+                    &["route", "model", "provider"],
+                )?,
+            )?,
+            overhead: reg(
+                r,
+                HistogramVec::new(
+                    HistogramOpts::new(
+                        "switchyard_overhead_seconds",
+                        "Time the gateway itself spent on a request (total minus upstream wait).",
+                    )
+                    .buckets(exponential_buckets(0.00005, 2.0, 16)?),
+                    &["route"],
+                )?,
+            )?,
+            genai_tokens: reg(
+                r,
+                HistogramVec::new(
+                    HistogramOpts::new(
+                        "gen_ai_client_token_usage",
+                        "OpenTelemetry GenAI: tokens used per operation.",
+                    )
+                    .buckets(exponential_buckets(1.0, 4.0, 14)?),
+                    &[genai[0], genai[1], genai[2], genai[3], "gen_ai_token_type"],
+                )?,
+            )?,
+            genai_duration: reg(
+                r,
+                HistogramVec::new(
+                    HistogramOpts::new(
+                        "gen_ai_client_operation_duration_seconds",
+                        "OpenTelemetry GenAI: operation duration.",
+                    )
+                    .buckets(exponential_buckets(0.01, 2.0, 14)?),
+                    &[genai[0], genai[1], genai[2], genai[3], "error_type"],
+                )?,
+            )?,
+            genai_ttft: reg(
+                r,
+                HistogramVec::new(
+                    HistogramOpts::new(
+                        "gen_ai_server_time_to_first_token_seconds",
+                        "OpenTelemetry GenAI: time to first token.",
+                    )
+                    .buckets(exponential_buckets(0.001, 2.0, 18)?),
+                    genai,
+                )?,
+            )?,
+        })
+    }
+}
+
+/// Builds [`MetricsFilter`]; owns the families and the usage sink across reloads.
+pub struct MetricsFactory {
+    families: Arc<Families>,
+    sinks: UsageSinks,
+}
+
+impl MetricsFactory {
+    /// Registers the families (and the dropped-records counter) in `registry`.
+    pub fn new(registry: &Registry) -> prometheus::Result<Self> {
+        let dropped = reg(
+            registry,
+            IntCounter::new(
+                "switchyard_usage_records_dropped_total",
+                "Usage records lost because the writer fell behind or failed.",
+            )?,
+        )?;
+        Ok(Self {
+            families: Arc::new(Families::register(registry)?),
+            sinks: UsageSinks::new(dropped),
+        })
+    }
+}
+
+/// The built filter.
+pub struct MetricsFilter {
+    families: Arc<Families>,
+    config: Arc<Config>,
+    usage: UsageWriter,
+}
+
+impl FilterFactory for MetricsFactory {
+    fn name(&self) -> &'static str {
+        "metrics"
+    }
+
+    fn build(
+        &self,
+        settings: &serde_yaml::Value,
+        env: &BuildEnv<'_>,
+    ) -> Result<Arc<dyn Filter>, String> {
+        crate::no_settings(self.name(), settings)?;
+        Ok(Arc::new(MetricsFilter {
+            families: self.families.clone(),
+            config: env.config.clone(),
+            usage: self.sinks.writer_for(&env.config.server.usage_log)?,
+        }))
+    }
+}
+
+/// Cost in USD of `usage` at `pricing`: cached prompt tokens at the cached price when set.
+pub fn cost_usd(usage: &Usage, pricing: &Pricing) -> f64 {
+    let cached = usage.cached_tokens.min(usage.prompt_tokens);
+    let fresh = usage.prompt_tokens - cached;
+    let cached_price = pricing
+        .cached_input_per_mtok
+        .unwrap_or(pricing.input_per_mtok);
+    (fresh as f64 * pricing.input_per_mtok
+        + cached as f64 * cached_price
+        + usage.completion_tokens as f64 * pricing.output_per_mtok)
+        / 1_000_000.0
+}
+
+/// One usage record, as written to the usage log.
+#[derive(Serialize)]
+struct UsageRecord<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    request_id: &'a str,
+    time: String,
+    key_id: &'a str,
+    endpoint: &'static str,
+    route: &'a str,
+    model: &'a str,
+    provider: &'a str,
+    status: u16,
+    attempts: u32,
+    stream: bool,
+    prompt_tokens: u64,
+    completion_tokens: u64,
+    cached_tokens: u64,
+    reasoning_tokens: u64,
+    cost_usd: f64,
+    duration_ms: f64,
+    ttft_ms: Option<f64>,
+    overhead_ms: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stream_error: Option<&'a str>,
+}
+
+fn ms(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1e6).round() / 1e3
+}
+
+impl Filter for MetricsFilter {
+    fn on_attempt_end(&self, _cx: &mut RequestCtx, up: &UpstreamRequest, res: &AttemptResult) {
+        let Some(model) = self.config.models.get(up.model) else {
+            return;
+        };
+        let provider = &self.config.providers[model.provider].id;
+        let outcome = match res {
+            AttemptResult::Status(s) if (200..300).contains(s) => "success",
+            AttemptResult::Status(429) => "rate_limited",
+            AttemptResult::Status(s) if *s >= 500 => "server_error",
+            AttemptResult::Status(_) => "client_error",
+            AttemptResult::ConnectError => "connect_error",
+            AttemptResult::Timeout => "timeout",
+            AttemptResult::Malformed => "malformed",
+        };
+        self.families
+            .attempts
+            .with_label_values(&[model.id.as_str(), provider.as_str(), outcome])
+            .inc();
+    }
+
+    fn on_complete(&self, cx: &RequestCtx, outcome: &Outcome) {
+        let f = &self.families;
+        let duration = cx.started.elapsed();
+        let key_id = cx.key_id.as_deref().unwrap_or("anonymous");
+        let route = cx.route.as_ref().map_or("", |r| r.name.as_str());
+        let model = cx.answer.model.and_then(|m| self.config.models.get(m));
+        let model_id = model.map_or("", |m| m.id.as_str());
+        let provider = model.map_or("", |m| self.config.providers[m.provider].id.as_str());
+        let status = status_label(outcome.status);
+        f.requests
+            .with_label_values(&[key_id, route, model_id, provider, status.as_ref()])
+            .inc();
+        f.duration
+            .with_label_values(&[key_id, route, model_id, provider])
+            .observe(duration.as_secs_f64());
+        let overhead = duration.saturating_sub(cx.answer.upstream_time);
+        f.overhead
+            .with_label_values(&[route])
+            .observe(overhead.as_secs_f64());
+        if let Some(t) = cx.answer.ttft {
+            f.ttft
+                .with_label_values(&[route, model_id, provider])
+                .observe(t.as_secs_f64());
+        }
+        if matches!(
+            outcome.error_kind,
+            Some("upstream_failed" | "upstream_timeout" | "no_target_available")
+        ) {
+            f.exhausted.with_label_values(&[route]).inc();
+        }
+        if outcome.truncated {
+            f.stream_errors
+                .with_label_values(&[route, model_id, provider])
+                .inc();
+        }
+        let usage = cx.usage.unwrap_or_default();
+        let cost = match (cx.usage.as_ref(), model.and_then(|m| m.pricing.as_ref())) {
+            (Some(u), Some(p)) => cost_usd(u, p),
+            _ => 0.0,
+        };
+        if let Some(m) = model {
+            let kind = self.config.providers[m.provider].kind.as_str();
+            let op = match cx.endpoint {
+                switchyard_filter::Endpoint::Embeddings => "embeddings",
+                _ => "chat",
+            };
+            let genai = [op, kind, m.id.as_str(), m.upstream_model.as_str()];
+            f.genai_duration
+                .with_label_values(&[
+                    genai[0],
+                    genai[1],
+                    genai[2],
+                    genai[3],
+                    outcome.error_kind.unwrap_or(""),
+                ])
+                .observe(duration.as_secs_f64());
+            if let Some(t) = cx.answer.ttft {
+                f.genai_ttft
+                    .with_label_values(&genai)
+                    .observe(t.as_secs_f64());
+            }
+            if cx.usage.is_some() {
+                for (ty, n) in [
+                    ("prompt", usage.prompt_tokens),
+                    ("completion", usage.completion_tokens),
+                    ("cached", usage.cached_tokens),
+                ] {
+                    f.tokens
+                        .with_label_values(&[key_id, route, model_id, provider, ty])
+                        .inc_by(n);
+                }
+                f.genai_tokens
+                    .with_label_values(&[genai[0], genai[1], genai[2], genai[3], "input"])
+                    .observe(usage.prompt_tokens as f64);
+                f.genai_tokens
+                    .with_label_values(&[genai[0], genai[1], genai[2], genai[3], "output"])
+                    .observe(usage.completion_tokens as f64);
+                f.cost
+                    .with_label_values(&[key_id, route, model_id, provider])
+                    .inc_by(cost);
+            }
+        }
+        let record = UsageRecord {
+            kind: "usage",
+            request_id: &cx.request_id,
+            time: humantime::format_rfc3339_millis(SystemTime::now()).to_string(),
+            key_id,
+            endpoint: cx.endpoint.as_str(),
+            route,
+            model: model_id,
+            provider,
+            status: outcome.status,
+            attempts: cx.answer.attempts,
+            stream: cx.streaming,
+            prompt_tokens: usage.prompt_tokens,
+            completion_tokens: usage.completion_tokens,
+            cached_tokens: usage.cached_tokens,
+            reasoning_tokens: usage.reasoning_tokens,
+            cost_usd: cost,
+            duration_ms: ms(duration),
+            ttft_ms: cx.answer.ttft.map(ms),
+            overhead_ms: ms(overhead),
+            error: outcome.error_kind,
+            stream_error: cx.stream_error.as_deref(),
+        };
+        if let Ok(line) = serde_json::to_vec(&record) {
+            self.usage.write(line);
+        }
+    }
+}
+
+/// Status codes as label text without allocating for the common ones.
+fn status_label(status: u16) -> Cow<'static, str> {
+    match status {
+        200 => "200".into(),
+        400 => "400".into(),
+        401 => "401".into(),
+        403 => "403".into(),
+        404 => "404".into(),
+        413 => "413".into(),
+        429 => "429".into(),
+        500 => "500".into(),
+        502 => "502".into(),
+        503 => "503".into(),
+        504 => "504".into(),
+        s => s.to_string().into(),
+    }
+}

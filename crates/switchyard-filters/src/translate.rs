@@ -1,0 +1,367 @@
+//! `translate`: turns the client's request into the target provider's (body, path, auth
+//! headers) on every attempt, and the provider's answer back into the client's dialect —
+//! whole JSON bodies at the end, streams event by event as they arrive.
+
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+use http::{HeaderName, HeaderValue};
+use switchyard_config::{Config, Provider, ProviderKind, Secret};
+use switchyard_filter::{
+    AttemptFlow, BuildEnv, Filter, FilterFactory, Flow, GatewayError, RequestCtx, ResponseHead,
+    UpstreamRequest,
+};
+use switchyard_wire::{
+    decode_response, encode_request, stream_error_event, translate_upstream_error, ChatRequest,
+    Dialect, EncodeTarget, ErrorBody, StreamTranslator, TranslateError,
+};
+
+/// Anthropic's API version header value when the provider sets none.
+pub const ANTHROPIC_VERSION: &str = "2023-06-01";
+
+/// Builds [`TranslateFilter`].
+#[derive(Debug, Default)]
+pub struct TranslateFactory;
+
+/// The built filter.
+pub struct TranslateFilter {
+    config: Arc<Config>,
+}
+
+impl FilterFactory for TranslateFactory {
+    fn name(&self) -> &'static str {
+        "translate"
+    }
+
+    fn build(
+        &self,
+        settings: &serde_yaml::Value,
+        env: &BuildEnv<'_>,
+    ) -> Result<Arc<dyn Filter>, String> {
+        crate::no_settings(self.name(), settings)?;
+        Ok(Arc::new(TranslateFilter {
+            config: env.config.clone(),
+        }))
+    }
+
+    fn after(&self) -> &'static [&'static str] {
+        &["route"]
+    }
+
+    fn required(&self) -> bool {
+        true
+    }
+}
+
+/// The wire format a provider type speaks.
+pub fn dialect_of(kind: ProviderKind) -> Dialect {
+    match kind {
+        ProviderKind::OpenAi | ProviderKind::OpenAiCompatible | ProviderKind::AzureOpenAi => {
+            Dialect::OpenAi
+        }
+        ProviderKind::Anthropic => Dialect::Anthropic,
+        ProviderKind::Gemini => Dialect::Gemini,
+    }
+}
+
+/// The path (and query) appended to the provider's base URL for a chat request.
+fn chat_path(
+    provider: &Provider,
+    upstream_model: &str,
+    stream: bool,
+) -> Result<String, TranslateError> {
+    match provider.kind {
+        ProviderKind::OpenAi | ProviderKind::OpenAiCompatible => Ok("/chat/completions".into()),
+        ProviderKind::Anthropic => Ok("/v1/messages".into()),
+        ProviderKind::Gemini => switchyard_wire::gemini::model_path(upstream_model, stream),
+        ProviderKind::AzureOpenAi => switchyard_wire::azure::chat_path(
+            upstream_model,
+            provider
+                .api_version
+                .as_deref()
+                .unwrap_or(switchyard_wire::azure::DEFAULT_API_VERSION),
+        ),
+    }
+}
+
+fn header(name: &'static str, value: &str) -> Result<(HeaderName, HeaderValue), GatewayError> {
+    let value = HeaderValue::from_str(value)
+        .map_err(|_| GatewayError::Internal(format!("header `{name}` has an invalid value")))?;
+    Ok((HeaderName::from_static(name), value))
+}
+
+/// Provider authentication and version headers.
+fn provider_headers(
+    provider: &Provider,
+    out: &mut Vec<(HeaderName, HeaderValue)>,
+) -> Result<(), GatewayError> {
+    if let Some(key) = &provider.api_key {
+        let key = key.expose();
+        let mut h = match provider.kind {
+            ProviderKind::OpenAi | ProviderKind::OpenAiCompatible => {
+                header("authorization", &format!("Bearer {key}"))?
+            }
+            ProviderKind::AzureOpenAi => header("api-key", key)?,
+            ProviderKind::Anthropic => header("x-api-key", key)?,
+            ProviderKind::Gemini => header("x-goog-api-key", key)?,
+        };
+        h.1.set_sensitive(true);
+        out.push(h);
+    }
+    if provider.kind == ProviderKind::Anthropic {
+        out.push(header(
+            "anthropic-version",
+            provider.api_version.as_deref().unwrap_or(ANTHROPIC_VERSION),
+        )?);
+    }
+    for (name, value) in &provider.headers {
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| GatewayError::Internal(format!("bad header name `{name}`")))?;
+        let value = HeaderValue::from_str(value)
+            .map_err(|_| GatewayError::Internal(format!("bad value for header `{name}`")))?;
+        out.push((name, value));
+    }
+    Ok(())
+}
+
+/// Per-attempt translation state.
+enum State {
+    /// A whole JSON body, translated at the end.
+    Json { upstream: Dialect, buf: BytesMut },
+    /// An event stream, translated event by event.
+    Stream(Box<StreamTranslator>),
+    /// An upstream error body, translated at the end.
+    Error {
+        upstream: Dialect,
+        status: u16,
+        buf: BytesMut,
+    },
+}
+
+struct Attempt {
+    /// The provider key, to scrub from upstream error bodies that echo it.
+    key: Option<Secret>,
+    upstream: Dialect,
+    stream: bool,
+    wants_usage: bool,
+    state: Option<State>,
+}
+
+impl TranslateFilter {
+    fn finish_json(
+        cx: &mut RequestCtx,
+        upstream: Dialect,
+        buf: &[u8],
+    ) -> Result<Bytes, GatewayError> {
+        let decoded = decode_response(upstream, cx.client_dialect, buf)?;
+        cx.usage = decoded.usage.or(cx.usage);
+        Ok(Bytes::from(decoded.body))
+    }
+}
+
+#[async_trait::async_trait]
+impl Filter for TranslateFilter {
+    async fn on_request(
+        &self,
+        cx: &mut RequestCtx,
+        req: &mut ChatRequest,
+    ) -> Result<Flow, GatewayError> {
+        cx.streaming = req.stream;
+        Ok(Flow::Continue)
+    }
+
+    fn on_upstream_request(
+        &self,
+        cx: &mut RequestCtx,
+        req: &ChatRequest,
+        up: &mut UpstreamRequest,
+    ) -> Result<AttemptFlow, GatewayError> {
+        let model = self
+            .config
+            .models
+            .get(up.model)
+            .ok_or_else(|| GatewayError::Internal("target model index out of range".into()))?;
+        let provider = &self.config.providers[model.provider];
+        let dialect = dialect_of(provider.kind);
+        let strict = model.strict_params || cx.route.as_ref().is_some_and(|r| r.strict_params);
+        let encoded = encode_request(
+            req,
+            &EncodeTarget {
+                dialect,
+                upstream_model: &model.upstream_model,
+                default_max_output_tokens: model.max_output_tokens,
+                strict_params: strict,
+            },
+        )?;
+        up.path = chat_path(provider, &model.upstream_model, req.stream)?;
+        up.body = Bytes::from(encoded.body);
+        up.stream = req.stream;
+        provider_headers(provider, &mut up.headers)?;
+        cx.dropped_params = encoded.dropped_params;
+        cx.slots.insert(Attempt {
+            key: provider.api_key.clone(),
+            upstream: dialect,
+            stream: req.stream,
+            wants_usage: req.include_usage,
+            state: None,
+        });
+        Ok(AttemptFlow::Send)
+    }
+
+    fn on_response_head(
+        &self,
+        cx: &mut RequestCtx,
+        head: &mut ResponseHead,
+    ) -> Result<(), GatewayError> {
+        let client = cx.client_dialect;
+        let Some(attempt) = cx.slots.get_mut::<Attempt>() else {
+            return Ok(());
+        };
+        let (state, content_type) = if !(200..300).contains(&head.status) {
+            (
+                State::Error {
+                    upstream: attempt.upstream,
+                    status: head.status,
+                    buf: BytesMut::new(),
+                },
+                "application/json",
+            )
+        } else if attempt.stream {
+            (
+                State::Stream(Box::new(StreamTranslator::new(
+                    attempt.upstream,
+                    client,
+                    attempt.wants_usage,
+                ))),
+                "text/event-stream",
+            )
+        } else {
+            (
+                State::Json {
+                    upstream: attempt.upstream,
+                    buf: BytesMut::new(),
+                },
+                "application/json",
+            )
+        };
+        attempt.state = Some(state);
+        head.headers
+            .retain(|(n, _)| n != http::header::CONTENT_TYPE);
+        head.headers.push((
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static(content_type),
+        ));
+        if content_type == "text/event-stream" {
+            head.headers.push((
+                http::header::CACHE_CONTROL,
+                HeaderValue::from_static("no-cache"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn on_response_chunk(
+        &self,
+        cx: &mut RequestCtx,
+        chunk: &mut Bytes,
+        end: bool,
+    ) -> Result<(), GatewayError> {
+        let client = cx.client_dialect;
+        let Some(attempt) = cx.slots.get_mut::<Attempt>() else {
+            return Ok(());
+        };
+        let key = attempt.key.clone();
+        let Some(state) = attempt.state.as_mut() else {
+            return Ok(());
+        };
+        match state {
+            State::Json { upstream, buf } => {
+                buf.extend_from_slice(chunk);
+                if end {
+                    let (upstream, body) = (*upstream, std::mem::take(buf));
+                    *chunk = Self::finish_json(cx, upstream, &body)?;
+                } else {
+                    *chunk = Bytes::new();
+                }
+            }
+            State::Error {
+                upstream,
+                status,
+                buf,
+            } => {
+                buf.extend_from_slice(chunk);
+                *chunk = if end {
+                    let mut body = translate_upstream_error(*upstream, client, *status, buf);
+                    if let Some(key) = &key {
+                        redact(&mut body, key.expose().as_bytes());
+                    }
+                    Bytes::from(body)
+                } else {
+                    Bytes::new()
+                };
+            }
+            State::Stream(tr) => {
+                let mut out = Vec::with_capacity(chunk.len() + 64);
+                tr.push(chunk, &mut out)?;
+                if end {
+                    if let Err(e) = tr.finish(&mut out) {
+                        let message = format!("upstream stream ended early: {e}");
+                        out.extend_from_slice(&stream_error_event(
+                            client,
+                            &ErrorBody {
+                                status: 502,
+                                kind: "server_error",
+                                code: Some("upstream_stream_truncated"),
+                                param: None,
+                                message: &message,
+                            },
+                        ));
+                        let usage = tr.usage();
+                        cx.stream_error = Some(message);
+                        cx.usage = usage.or(cx.usage);
+                        *chunk = Bytes::from(out);
+                        return Ok(());
+                    }
+                }
+                if let Some(msg) = tr.upstream_error() {
+                    let msg = msg.to_string();
+                    let usage = tr.usage();
+                    cx.stream_error.get_or_insert(msg);
+                    cx.usage = usage.or(cx.usage);
+                } else if let Some(u) = tr.usage() {
+                    cx.usage = Some(u);
+                }
+                *chunk = Bytes::from(out);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Replaces every occurrence of `secret` in `body` (providers echo keys in auth errors).
+fn redact(body: &mut Vec<u8>, secret: &[u8]) {
+    if secret.len() < 4 || memchr::memmem::find(body, secret).is_none() {
+        return;
+    }
+    let mut out = Vec::with_capacity(body.len());
+    let mut rest = &body[..];
+    while let Some(i) = memchr::memmem::find(rest, secret) {
+        out.extend_from_slice(&rest[..i]);
+        out.extend_from_slice(b"[redacted]");
+        rest = &rest[i + secret.len()..];
+    }
+    out.extend_from_slice(rest);
+    *body = out;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn redacts_every_occurrence_of_the_key() {
+        let mut b = b"key sk-abc123 and sk-abc123!".to_vec();
+        redact(&mut b, b"sk-abc123");
+        assert_eq!(b, b"key [redacted] and [redacted]!");
+    }
+}

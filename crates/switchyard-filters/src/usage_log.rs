@@ -1,0 +1,107 @@
+//! The usage record sink: one JSON line per request, written off the request path by a
+//! dedicated thread so a slow stdout or disk never blocks the data path.
+
+use std::fs::OpenOptions;
+use std::io::{self, BufWriter, Write};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::Mutex;
+
+use prometheus::IntCounter;
+use switchyard_config::UsageSink;
+
+/// Lines waiting for the writer; beyond this, records are dropped and counted.
+const QUEUE: usize = 16_384;
+
+/// A handle to the writer thread of one sink.
+#[derive(Clone)]
+pub struct UsageWriter {
+    tx: Option<SyncSender<Vec<u8>>>,
+    dropped: IntCounter,
+}
+
+impl UsageWriter {
+    /// Queues one line (without its newline). Never blocks.
+    pub fn write(&self, line: Vec<u8>) {
+        if let Some(tx) = &self.tx {
+            match tx.try_send(line) {
+                Ok(()) => {}
+                Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
+                    self.dropped.inc()
+                }
+            }
+        }
+    }
+}
+
+/// Keeps one writer per sink across reloads: a reload with the same sink reuses it.
+pub struct UsageSinks {
+    current: Mutex<Option<(UsageSink, UsageWriter)>>,
+    dropped: IntCounter,
+}
+
+impl UsageSinks {
+    /// `dropped` counts records lost because the writer fell behind or failed.
+    pub fn new(dropped: IntCounter) -> Self {
+        Self {
+            current: Mutex::new(None),
+            dropped,
+        }
+    }
+
+    /// The writer for `sink`, starting one if the sink changed.
+    pub fn writer_for(&self, sink: &UsageSink) -> Result<UsageWriter, String> {
+        let mut cur = self
+            .current
+            .lock()
+            .map_err(|_| "usage sink lock poisoned".to_string())?;
+        if let Some((s, w)) = cur.as_ref() {
+            if s == sink {
+                return Ok(w.clone());
+            }
+        }
+        let out: Option<Box<dyn Write + Send>> = match sink {
+            UsageSink::Off => None,
+            UsageSink::Stdout => Some(Box::new(io::stdout())),
+            UsageSink::Stderr => Some(Box::new(io::stderr())),
+            UsageSink::File(path) => Some(Box::new(
+                OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .map_err(|e| format!("cannot open usage log {}: {e}", path.display()))?,
+            )),
+        };
+        let tx = match out {
+            None => None,
+            Some(out) => {
+                let (tx, rx) = sync_channel(QUEUE);
+                let dropped = self.dropped.clone();
+                std::thread::Builder::new()
+                    .name("usage-log".into())
+                    .spawn(move || run_writer(rx, out, dropped))
+                    .map_err(|e| format!("cannot start the usage log writer: {e}"))?;
+                Some(tx)
+            }
+        };
+        let writer = UsageWriter {
+            tx,
+            dropped: self.dropped.clone(),
+        };
+        *cur = Some((sink.clone(), writer.clone()));
+        Ok(writer)
+    }
+}
+
+/// Writes queued lines, flushing whenever the queue runs dry; ends when every sender is gone.
+fn run_writer(rx: Receiver<Vec<u8>>, out: Box<dyn Write + Send>, dropped: IntCounter) {
+    let mut out = BufWriter::with_capacity(64 * 1024, out);
+    while let Ok(line) = rx.recv() {
+        let mut ok = out.write_all(&line).and_then(|_| out.write_all(b"\n"));
+        while let Ok(line) = rx.try_recv() {
+            ok = ok.and_then(|_| out.write_all(&line).and_then(|_| out.write_all(b"\n")));
+        }
+        if ok.and_then(|_| out.flush()).is_err() {
+            dropped.inc();
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! The admin listener: `/healthz` (process up), `/readyz` (config loaded, not draining),
+//! `/metrics` (Prometheus text format) and `/config` (the config in force, secrets redacted).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::UNIX_EPOCH;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use pingora_core::apps::{HttpPersistentSettings, HttpServerApp, ReusedHttpStream};
+use pingora_core::protocols::http::ServerSession;
+use pingora_core::server::ShutdownWatch;
+use pingora_http::ResponseHeader;
+use prometheus::{Encoder, TextEncoder};
+
+use crate::snapshot::Store;
+
+/// Process-wide readiness: ready once the reload watch is armed (so a SIGHUP can't kill a
+/// process that looks ready), not ready once a graceful shutdown has begun.
+#[derive(Debug)]
+pub struct Readiness {
+    draining: AtomicBool,
+    armed: AtomicBool,
+}
+
+impl Readiness {
+    /// `armed`: whether nothing needs arming (no config file to watch).
+    pub fn new(armed: bool) -> Self {
+        Self {
+            draining: AtomicBool::new(false),
+            armed: AtomicBool::new(armed),
+        }
+    }
+    /// The reload watch and SIGHUP handler are in place.
+    pub fn set_armed(&self) {
+        self.armed.store(true, Ordering::SeqCst);
+    }
+    /// Whether `/readyz` should answer 200.
+    pub fn ready(&self) -> bool {
+        self.armed.load(Ordering::SeqCst) && !self.draining()
+    }
+    /// Marks the process as draining: `/readyz` answers 503 from now on.
+    pub fn start_draining(&self) {
+        self.draining.store(true, Ordering::SeqCst);
+    }
+    /// Whether a shutdown has begun.
+    pub fn draining(&self) -> bool {
+        self.draining.load(Ordering::SeqCst)
+    }
+}
+
+/// The admin application.
+pub struct Admin {
+    store: Arc<Store>,
+    registry: prometheus::Registry,
+    readiness: Arc<Readiness>,
+}
+
+impl Admin {
+    /// Serves `store`'s config and `registry`'s metrics.
+    pub fn new(
+        store: Arc<Store>,
+        registry: prometheus::Registry,
+        readiness: Arc<Readiness>,
+    ) -> Self {
+        Self {
+            store,
+            registry,
+            readiness,
+        }
+    }
+
+    fn config_json(&self) -> Bytes {
+        let snap = self.store.current();
+        let loaded_at = snap
+            .loaded_at
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or_default();
+        let body = serde_json::json!({
+            "sha256": snap.sha256,
+            "generation": snap.generation,
+            "loaded_at": humantime::format_rfc3339_seconds(snap.loaded_at).to_string(),
+            "loaded_at_unix": loaded_at,
+            "filters": snap.chain.names().collect::<Vec<_>>(),
+            "config": snap.config.redacted_json(),
+        });
+        Bytes::from(serde_json::to_vec_pretty(&body).unwrap_or_default())
+    }
+
+    fn metrics_text(&self) -> Bytes {
+        let mut buf = Vec::with_capacity(16 * 1024);
+        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut buf);
+        Bytes::from(buf)
+    }
+}
+
+#[async_trait]
+impl HttpServerApp for Admin {
+    async fn process_new_http(
+        self: &Arc<Self>,
+        mut session: ServerSession,
+        shutdown: &ShutdownWatch,
+    ) -> Option<ReusedHttpStream> {
+        match session.read_request().await {
+            Ok(true) => {}
+            _ => return None,
+        }
+        let path = session.req_header().uri.path().to_string();
+        let ready = self.readiness.ready() && !*shutdown.borrow();
+        let (status, ctype, body) = match path.as_str() {
+            "/healthz" => (200, "text/plain", Bytes::from_static(b"ok\n")),
+            "/readyz" if !ready => (503, "text/plain", Bytes::from_static(b"not ready\n")),
+            "/readyz" => (200, "text/plain", Bytes::from_static(b"ready\n")),
+            "/metrics" => (200, "text/plain; version=0.0.4", self.metrics_text()),
+            "/config" => (200, "application/json", self.config_json()),
+            _ => (404, "text/plain", Bytes::from_static(b"not found\n")),
+        };
+        let mut h = ResponseHeader::build(status, Some(3)).ok()?;
+        h.insert_header("content-type", ctype).ok()?;
+        h.insert_header("content-length", body.len()).ok()?;
+        let _ = session.drain_request_body().await;
+        session.write_response_header(Box::new(h)).await.ok()?;
+        session.write_response_body(body, true).await.ok()?;
+        let settings = HttpPersistentSettings::for_session(&session);
+        match session.finish().await {
+            Ok(Some(s)) => Some(ReusedHttpStream::from_reusable_stream(s, settings)),
+            _ => None,
+        }
+    }
+}

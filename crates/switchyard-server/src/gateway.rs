@@ -1,0 +1,238 @@
+//! The API listener: reads and bounds the request body, parses it once, runs the filter chain,
+//! and hands the request to the forwarding loop. Every failure becomes an error in the client's
+//! dialect with a log line carrying the request id; nothing panics on input.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use bytes::{Bytes, BytesMut};
+use pingora_core::apps::{HttpPersistentSettings, HttpServerApp, ReusedHttpStream};
+use pingora_core::connectors::http::Connector;
+use pingora_core::protocols::http::ServerSession;
+use pingora_core::server::ShutdownWatch;
+use switchyard_filter::{Endpoint, Flow, GatewayError, Outcome, RequestCtx};
+use switchyard_wire::ChatRequest;
+
+use crate::forward::forward;
+use crate::respond::{self, ClientGone};
+use crate::snapshot::Store;
+
+/// The data-path application served on `server.listen`.
+pub struct Gateway {
+    store: Arc<Store>,
+    connector: Connector,
+}
+
+impl Gateway {
+    /// A gateway serving the store's snapshots, with its own upstream connection pool.
+    pub fn new(store: Arc<Store>) -> Self {
+        Self {
+            store,
+            connector: Connector::new(None),
+        }
+    }
+}
+
+/// Reads the whole body, refusing it once it passes `limit` bytes.
+async fn read_body(session: &mut ServerSession, limit: u64) -> Result<Bytes, GatewayError> {
+    if let Some(len) = session
+        .get_header("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+    {
+        if len > limit {
+            return Err(GatewayError::PayloadTooLarge { limit });
+        }
+    }
+    let mut first: Option<Bytes> = None;
+    let mut buf = BytesMut::new();
+    loop {
+        let chunk =
+            session
+                .read_request_body()
+                .await
+                .map_err(|e| GatewayError::InvalidRequest {
+                    message: format!("could not read the request body: {}", e.etype().as_str()),
+                    param: None,
+                })?;
+        let Some(chunk) = chunk else { break };
+        let total = first.as_ref().map_or(0, |f| f.len()) + buf.len() + chunk.len();
+        if total as u64 > limit {
+            return Err(GatewayError::PayloadTooLarge { limit });
+        }
+        // The common case is one chunk: keep it without copying.
+        match first.take() {
+            None if buf.is_empty() => first = Some(chunk),
+            None => buf.extend_from_slice(&chunk),
+            Some(f) => {
+                buf.extend_from_slice(&f);
+                buf.extend_from_slice(&chunk);
+            }
+        }
+    }
+    Ok(first.unwrap_or_else(|| buf.freeze()))
+}
+
+/// A request id: the client's `x-request-id` when it is sane, else a random one.
+fn request_id(session: &ServerSession) -> String {
+    if let Some(v) = session
+        .get_header("x-request-id")
+        .and_then(|v| v.to_str().ok())
+    {
+        if !v.is_empty()
+            && v.len() <= 128
+            && v.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+        {
+            return v.to_string();
+        }
+    }
+    format!("{:032x}", fastrand::u128(..))
+}
+
+impl Gateway {
+    /// Serves one request; returns whether the connection may be reused.
+    async fn serve(&self, session: &mut ServerSession) -> bool {
+        let snapshot = self.store.current();
+        let (method, path) = {
+            let h = session.req_header();
+            (h.method.clone(), h.uri.path().to_string())
+        };
+        let endpoint = match (method.as_str(), path.as_str()) {
+            ("POST", "/v1/chat/completions" | "/chat/completions") => Endpoint::ChatCompletions,
+            ("POST", "/v1/messages") => Endpoint::Messages,
+            _ => {
+                let cx = RequestCtx::new(
+                    request_id(session),
+                    snapshot.config.clone(),
+                    Endpoint::ChatCompletions,
+                    session.req_header().headers.clone(),
+                );
+                let e = GatewayError::UnknownEndpoint {
+                    method: method.to_string(),
+                    path,
+                };
+                let _ = session.drain_request_body().await;
+                return respond::error(session, &cx, &e).await.is_ok();
+            }
+        };
+        let mut cx = RequestCtx::new(
+            request_id(session),
+            snapshot.config.clone(),
+            endpoint,
+            session.req_header().headers.clone(),
+        );
+        let chain = &snapshot.chain;
+        let body = match read_body(session, snapshot.config.server.max_body_bytes).await {
+            Ok(b) => b,
+            Err(e) => {
+                // The rest of an oversized body is never read: close the connection after.
+                let _ = respond::error(session, &cx, &e).await;
+                chain.on_complete(&cx, &outcome_of(&e));
+                return false;
+            }
+        };
+        let mut req = match ChatRequest::parse(cx.client_dialect, &body) {
+            Ok(r) => r,
+            Err(e) => {
+                let e = GatewayError::from(e);
+                let ok = respond::error(session, &cx, &e).await.is_ok();
+                chain.on_complete(&cx, &outcome_of(&e));
+                return ok;
+            }
+        };
+        drop(body);
+        cx.streaming = req.stream;
+        let result = match chain.on_request(&mut cx, &mut req).await {
+            Ok(Flow::Continue) => forward(&self.connector, &snapshot, session, &mut cx, &req).await,
+            Ok(Flow::Respond(reply)) => local_reply(session, &mut cx, &snapshot.chain, reply).await,
+            Err(e) => match respond::error(session, &cx, &e).await {
+                Ok(()) => Ok(outcome_of(&e)),
+                Err(ClientGone) => Err((ClientGone, outcome_of(&e))),
+            },
+        };
+        match result {
+            Ok(outcome) => {
+                chain.on_complete(&cx, &outcome);
+                true
+            }
+            Err((ClientGone, mut outcome)) => {
+                tracing::info!(request_id = %cx.request_id, "client closed the connection before the response was complete");
+                if outcome.status < 400 {
+                    outcome.status = 499;
+                    outcome.error_kind = Some("client_closed");
+                }
+                chain.on_complete(&cx, &outcome);
+                false
+            }
+        }
+    }
+}
+
+/// The outcome of a request that ended with `e`.
+pub fn outcome_of(e: &GatewayError) -> Outcome {
+    Outcome {
+        status: e.status(),
+        error_kind: Some(e.kind()),
+        truncated: false,
+    }
+}
+
+async fn local_reply(
+    session: &mut ServerSession,
+    cx: &mut RequestCtx,
+    chain: &switchyard_filter::Chain,
+    reply: switchyard_filter::LocalReply,
+) -> Result<Outcome, (ClientGone, Outcome)> {
+    let mut head = switchyard_filter::ResponseHead {
+        status: reply.status,
+        headers: reply.headers,
+    };
+    let outcome = Outcome {
+        status: reply.status,
+        error_kind: None,
+        truncated: false,
+    };
+    if let Err(e) = chain.on_response_head(cx, &mut head) {
+        return respond::error(session, cx, &e)
+            .await
+            .map(|_| outcome_of(&e))
+            .map_err(|g| (g, outcome_of(&e)));
+    }
+    let mut h = respond::head(cx, head.status).map_err(|g| (g, outcome.clone()))?;
+    respond::extend(&mut h, &head.headers);
+    let mut body = reply.body;
+    if let Err(e) = chain.on_response_chunk(cx, &mut body, true) {
+        return respond::error(session, cx, &e)
+            .await
+            .map(|_| outcome_of(&e))
+            .map_err(|g| (g, outcome_of(&e)));
+    }
+    respond::whole(session, h, body)
+        .await
+        .map(|_| outcome.clone())
+        .map_err(|g| (g, outcome))
+}
+
+#[async_trait]
+impl HttpServerApp for Gateway {
+    async fn process_new_http(
+        self: &Arc<Self>,
+        mut session: ServerSession,
+        shutdown: &ShutdownWatch,
+    ) -> Option<ReusedHttpStream> {
+        match session.read_request().await {
+            Ok(true) => {}
+            _ => return None,
+        }
+        let reusable = self.serve(&mut session).await;
+        if !reusable || *shutdown.borrow() {
+            return None;
+        }
+        let settings = HttpPersistentSettings::for_session(&session);
+        match session.finish().await {
+            Ok(Some(stream)) => Some(ReusedHttpStream::from_reusable_stream(stream, settings)),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,213 @@
+//! Hot reload: watch the config file's directory (a Kubernetes ConfigMap update swaps a
+//! `..data` symlink there, which a watch on the file itself would miss) and SIGHUP; load and
+//! validate the new file in full, then swap it in atomically. A file that does not load is
+//! logged with every error and counted, and the old config keeps serving.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use notify::{RecursiveMode, Watcher};
+use pingora_core::server::ShutdownWatch;
+use pingora_core::services::background::BackgroundService;
+use prometheus::{Gauge, IntCounterVec, IntGauge, Opts};
+use switchyard_config::SystemEnv;
+use switchyard_filter::Registry;
+
+use crate::admin::Readiness;
+use crate::snapshot::{Snapshot, Store};
+
+/// Events closer together than this are one reload.
+const DEBOUNCE: Duration = Duration::from_millis(250);
+
+/// Reload metrics.
+pub struct ReloadMetrics {
+    reloads: IntCounterVec,
+    last_success: IntGauge,
+    generation: IntGauge,
+    last_time: Gauge,
+}
+
+impl ReloadMetrics {
+    /// Registers the reload metrics.
+    pub fn register(r: &prometheus::Registry) -> prometheus::Result<Self> {
+        let reloads = IntCounterVec::new(
+            Opts::new(
+                "switchyard_config_reloads_total",
+                "Config reload attempts by result.",
+            ),
+            &["result"],
+        )?;
+        let last_success = IntGauge::new(
+            "switchyard_config_last_reload_success",
+            "1 if the last reload attempt succeeded (or none was made), else 0.",
+        )?;
+        let generation = IntGauge::new(
+            "switchyard_config_generation",
+            "Generation of the config in force: 1 at start, +1 per successful reload.",
+        )?;
+        let last_time = Gauge::new(
+            "switchyard_config_last_reload_timestamp_seconds",
+            "Unix time of the last successful load.",
+        )?;
+        r.register(Box::new(reloads.clone()))?;
+        r.register(Box::new(last_success.clone()))?;
+        r.register(Box::new(generation.clone()))?;
+        r.register(Box::new(last_time.clone()))?;
+        reloads.with_label_values(&["success"]);
+        reloads.with_label_values(&["failure"]);
+        last_success.set(1);
+        generation.set(1);
+        last_time.set(now_secs());
+        Ok(Self {
+            reloads,
+            last_success,
+            generation,
+            last_time,
+        })
+    }
+}
+
+fn now_secs() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or_default()
+}
+
+/// The background service that watches and reloads.
+pub struct Reloader {
+    /// The config file.
+    pub path: PathBuf,
+    /// Where snapshots are swapped.
+    pub store: Arc<Store>,
+    /// Filter factories.
+    pub registry: Arc<Registry>,
+    /// Metrics.
+    pub metrics: ReloadMetrics,
+    /// Marks readiness once the watch and the signal handler are armed.
+    pub readiness: Arc<Readiness>,
+    generation: AtomicU64,
+}
+
+impl Reloader {
+    /// A reloader for `path`, serving `store`.
+    pub fn new(
+        path: PathBuf,
+        store: Arc<Store>,
+        registry: Arc<Registry>,
+        metrics: ReloadMetrics,
+        readiness: Arc<Readiness>,
+    ) -> Self {
+        Self {
+            path,
+            store,
+            registry,
+            metrics,
+            readiness,
+            generation: AtomicU64::new(1),
+        }
+    }
+
+    /// Loads the file and swaps it in. `forced` reloads even when the text is unchanged
+    /// (SIGHUP: key files may have changed).
+    async fn reload(&self, forced: bool) {
+        let text = match tokio::fs::read_to_string(&self.path).await {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::error!(path = %self.path.display(), error = %e, "config reload failed: cannot read the file; the old config keeps serving");
+                self.failed();
+                return;
+            }
+        };
+        let current = self.store.current();
+        if !forced && sha256_hex(&text) == current.sha256 {
+            return;
+        }
+        let generation = self.generation.load(Ordering::SeqCst) + 1;
+        match Snapshot::from_yaml(&text, &SystemEnv, &self.registry, generation) {
+            Ok(next) => {
+                for w in &next.config.warnings {
+                    tracing::warn!(warning = %w, "config");
+                }
+                let sha = next.sha256.clone();
+                self.store.swap(next);
+                self.generation.store(generation, Ordering::SeqCst);
+                self.metrics.reloads.with_label_values(&["success"]).inc();
+                self.metrics.last_success.set(1);
+                self.metrics.generation.set(generation as i64);
+                self.metrics.last_time.set(now_secs());
+                tracing::info!(path = %self.path.display(), generation, sha256 = %sha, "config reloaded");
+            }
+            Err(e) => {
+                for issue in &e.0 {
+                    tracing::error!(path = %self.path.display(), error = %issue, "config reload rejected");
+                }
+                tracing::error!(path = %self.path.display(), errors = e.0.len(), "config reload failed; the old config keeps serving");
+                self.failed();
+            }
+        }
+    }
+
+    fn failed(&self) {
+        self.metrics.reloads.with_label_values(&["failure"]).inc();
+        self.metrics.last_success.set(0);
+    }
+}
+
+/// Hex SHA-256 of `text`, as snapshots record it.
+pub fn sha256_hex(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+#[async_trait]
+impl BackgroundService for Reloader {
+    async fn start(&self, mut shutdown: ShutdownWatch) {
+        let mut hup = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot install the SIGHUP handler; reload by SIGHUP is off");
+                None
+            }
+        };
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<()>(16);
+        let dir = self
+            .path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("."));
+        let watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+            if res.is_ok() {
+                let _ = tx.try_send(());
+            }
+        })
+        .and_then(|mut w| w.watch(&dir, RecursiveMode::NonRecursive).map(|_| w));
+        let _watcher = match watcher {
+            Ok(w) => Some(w),
+            Err(e) => {
+                tracing::error!(dir = %dir.display(), error = %e, "cannot watch the config directory; reload on file change is off (SIGHUP still works)");
+                None
+            }
+        };
+        self.readiness.set_armed();
+        tracing::info!(path = %self.path.display(), "watching the config for changes");
+        loop {
+            tokio::select! {
+                _ = shutdown.changed() => break,
+                Some(()) = rx.recv() => {
+                    tokio::time::sleep(DEBOUNCE).await;
+                    while rx.try_recv().is_ok() {}
+                    self.reload(false).await;
+                }
+                Some(()) = async { match hup.as_mut() { Some(h) => h.recv().await, None => std::future::pending().await } } => {
+                    tracing::info!("SIGHUP: reloading the config");
+                    self.reload(true).await;
+                }
+            }
+        }
+    }
+}

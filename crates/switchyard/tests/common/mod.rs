@@ -1,0 +1,49 @@
+//! Shared helpers for the end-to-end tests.
+#![allow(dead_code)]
+
+use switchyard_e2e::GatewayBuilder;
+
+/// The provider key the gateway sends upstream; must never reach a client, log or metric.
+pub const PROVIDER_KEY: &str = "sk-provider-SECRET-7f3a9c";
+/// The key clients present to the gateway.
+pub const CLIENT_KEY: &str = "sk-client-gw-1234";
+
+/// The switchyard binary cargo built for these tests.
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_switchyard")
+}
+
+/// A gateway with one client key (`app`) and the given providers/models/routes YAML.
+pub fn gateway(body: &str) -> GatewayBuilder {
+    let yaml =
+        format!("version: 1\nauth:\n  keys:\n    - id: app\n      key_env: CLIENT_KEY\n{body}");
+    GatewayBuilder::new(bin(), yaml)
+        .env("CLIENT_KEY", CLIENT_KEY)
+        .env("PROVIDER_KEY", PROVIDER_KEY)
+}
+
+/// One openai provider at `base` with model `gpt-4o-mini` (upstream name `gpt-4o-mini-up`).
+pub fn one_provider(base: &str) -> String {
+    format!(
+        "providers:\n  - id: mock\n    type: openai\n    base_url: {base}/v1\n    api_key_env: PROVIDER_KEY\nmodels:\n  - id: gpt-4o-mini\n    provider: mock\n    model: gpt-4o-mini-up\n    pricing: {{ input_per_mtok: 0.15, output_per_mtok: 0.60 }}\n"
+    )
+}
+
+/// An async HTTP client.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .expect("client")
+}
+
+/// POSTs JSON with the client key.
+pub async fn post(base: &str, path: &str, body: &serde_json::Value) -> reqwest::Response {
+    client()
+        .post(format!("{base}{path}"))
+        .bearer_auth(CLIENT_KEY)
+        .json(body)
+        .send()
+        .await
+        .expect("request")
+}
