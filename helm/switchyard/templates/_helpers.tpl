@@ -52,7 +52,8 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 
 {{/*
 The gateway's config file, rendered from .Values.config with the chart's defaults filled in,
-and checked: auth is required (the API listens beyond loopback), secrets may only be referenced,
+and checked: auth is required when the API listens beyond loopback (keys, or an explicit
+`auth: {disabled: true}`, as the gateway itself demands), secrets may only be referenced,
 and every variable the config names must be provided to the container.
 */}}
 {{- define "switchyard.config" -}}
@@ -70,8 +71,8 @@ and every variable the config names must be provided to the container.
 {{- $host := regexReplaceAll ":[0-9]+$" (toString $server.listen) "" }}
 {{- $loopback := or (hasPrefix "127." $host) (eq $host "localhost") (eq $host "[::1]") }}
 {{- $auth := get $cfg "auth" | default dict }}
-{{- if and (not $loopback) (not (get $auth "keys")) }}
-{{- fail (printf "config.auth.keys is required: server.listen %s is reachable beyond loopback" (toString $server.listen)) }}
+{{- if and (not $loopback) (not (get $auth "keys")) (not (get $auth "disabled")) }}
+{{- fail (printf "config.auth.keys is required: server.listen %s is reachable beyond loopback (or say auth: {disabled: true} explicitly)" (toString $server.listen)) }}
 {{- end }}
 {{- $provided := list }}
 {{- range .Values.secrets.env }}{{ $provided = append $provided .name }}{{ end }}
@@ -85,7 +86,10 @@ and every variable the config names must be provided to the container.
 {{- if hasKey $p "api_key" }}{{ fail (printf "config.providers[%d].api_key: no literal keys in values; use api_key_env with secrets.env, or api_key_file with secrets.files" $i) }}{{ end }}
 {{- if $p.api_key_env }}{{ $needed = append $needed $p.api_key_env }}{{ end }}
 {{- end }}
-{{- with (get $cfg "state") }}{{ if .url_env }}{{ $needed = append $needed .url_env }}{{ end }}{{ end }}
+{{- with (get $cfg "state") }}
+{{- if hasKey . "url" }}{{ fail "config.state.url: no literal URLs (they carry passwords) in values; use url_env with secrets.env" }}{{ end }}
+{{- if .url_env }}{{ $needed = append $needed .url_env }}{{ end }}
+{{- end }}
 {{- range $needed }}
 {{- if not (has . $provided) }}
 {{- fail (printf "the config reads the environment variable %s: add it to secrets.env (existingSecret + key)" .) }}
