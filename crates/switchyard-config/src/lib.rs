@@ -21,3 +21,6 @@ pub use env::{Env, MapEnv, SystemEnv};
 pub use error::{ConfigError, ConfigIssue};
 pub use model::*;
 pub use validate::sha256_of;
+
+#[cfg(test)]
+mod tests;

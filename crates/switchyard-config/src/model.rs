@@ -201,7 +201,7 @@ impl ProviderKind {
 }
 
 /// `providers[]`
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Provider {
     /// Unique id.
     pub id: String,
@@ -219,6 +219,27 @@ pub struct Provider {
     pub api_version: Option<String>,
     /// Extra static headers sent upstream (`headers:` map).
     pub headers: Vec<(String, String)>,
+}
+
+/// Like a derived `Debug`, but header values are redacted: they often carry credentials.
+impl fmt::Debug for Provider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(k, _)| (k.as_str(), "<redacted>"))
+            .collect();
+        f.debug_struct("Provider")
+            .field("id", &self.id)
+            .field("kind", &self.kind)
+            .field("base_url", &self.base_url.as_str())
+            .field("api_key", &self.api_key)
+            .field("api_key_source", &self.api_key_source)
+            .field("timeouts", &self.timeouts)
+            .field("api_version", &self.api_version)
+            .field("headers", &headers)
+            .finish()
+    }
 }
 
 /// `timeouts: { connect, first_byte, idle, total }`

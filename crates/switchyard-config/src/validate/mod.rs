@@ -49,7 +49,8 @@ impl Config {
             }])
         })?;
         let raw: RawConfig = serde_path_to_error::deserialize(value).map_err(|e| {
-            let path = crate::raw::render_path(e.path());
+            let message = e.inner().to_string();
+            let path = at_unknown_key(&lines, crate::raw::render_path(e.path()), &message);
             let path = if path.is_empty() {
                 "config".into()
             } else {
@@ -58,7 +59,7 @@ impl Config {
             ConfigError::new(vec![ConfigIssue {
                 line: lines.line_of(&path),
                 path,
-                message: e.into_inner().to_string(),
+                message,
             }])
         })?;
         let mut ctx = Ctx::new(env, &lines);
@@ -114,10 +115,32 @@ impl<'a> Ctx<'a> {
                 } else {
                     format!("{base}.{}", err.path)
                 };
+                let path = at_unknown_key(self.lines, path, &err.message);
                 self.error(&path, err.message.clone());
                 None
             }
         }
+    }
+}
+
+/// serde reports an unknown key at its parent; point at the key itself when the line index
+/// knows it, so the line is the offending one.
+fn at_unknown_key(lines: &LineIndex, path: String, message: &str) -> String {
+    let Some(key) = message
+        .strip_prefix("unknown field `")
+        .and_then(|rest| rest.split('`').next())
+    else {
+        return path;
+    };
+    let full = if path.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{path}.{key}")
+    };
+    if lines.by_path.contains_key(&full) {
+        full
+    } else {
+        path
     }
 }
 
