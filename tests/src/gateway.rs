@@ -40,6 +40,7 @@ pub struct GatewayBuilder {
     yaml: String,
     env: Vec<(String, String)>,
     config_name: String,
+    configmap: bool,
 }
 
 impl GatewayBuilder {
@@ -51,7 +52,15 @@ impl GatewayBuilder {
             yaml: yaml.into(),
             env: Vec::new(),
             config_name: "switchyard.yaml".into(),
+            configmap: false,
         }
+    }
+
+    /// Lays the config out as a Kubernetes ConfigMap volume does: `switchyard.yaml` is a
+    /// symlink to `..data/switchyard.yaml`, and `..data` a symlink to a timestamped directory.
+    pub fn configmap_layout(mut self) -> Self {
+        self.configmap = true;
+        self
     }
 
     /// Adds an environment variable (the process gets no others but PATH and RUST_LOG).
@@ -75,7 +84,13 @@ impl GatewayBuilder {
             )
         };
         let config_path = dir.path().join(&self.config_name);
-        std::fs::write(&config_path, yaml).expect("write config");
+        if self.configmap {
+            configmap_write(dir.path(), &self.config_name, &yaml, 1);
+            std::os::unix::fs::symlink(format!("..data/{}", self.config_name), &config_path)
+                .expect("symlink config");
+        } else {
+            std::fs::write(&config_path, yaml).expect("write config");
+        }
         let child = spawn(&self.bin, &config_path, dir.path(), &self.env);
         let gw = Gateway {
             child,
@@ -87,6 +102,18 @@ impl GatewayBuilder {
         gw.wait_ready();
         gw
     }
+}
+
+/// Writes a new ConfigMap generation the way the kubelet does: a fresh timestamped directory,
+/// a `..data_tmp` symlink to it, renamed over `..data`.
+pub fn configmap_write(dir: &Path, name: &str, yaml: &str, generation: u32) {
+    let gen_dir = format!("..2026_11_24_{generation:04}");
+    std::fs::create_dir(dir.join(&gen_dir)).expect("configmap generation dir");
+    std::fs::write(dir.join(&gen_dir).join(name), yaml).expect("configmap file");
+    let tmp = dir.join("..data_tmp");
+    let _ = std::fs::remove_file(&tmp);
+    std::os::unix::fs::symlink(&gen_dir, &tmp).expect("..data_tmp");
+    std::fs::rename(&tmp, dir.join("..data")).expect("swap ..data");
 }
 
 fn spawn(bin: &Path, config: &Path, dir: &Path, env: &[(String, String)]) -> Child {

@@ -7,5 +7,5 @@ pub mod http;
 pub mod mock;
 pub mod openai;
 
-pub use gateway::{free_port, Gateway, GatewayBuilder};
+pub use gateway::{configmap_write, free_port, Gateway, GatewayBuilder};
 pub use mock::{MockProvider, Received, Reply};
