@@ -1,6 +1,8 @@
 //! End-to-end test harness: the real `switchyard` binary on loopback ports, and mock
 //! providers that speak each provider's wire format. No fixed ports, no globals: every test
 //! starts its own gateway and mocks.
+// Test support: failing loudly with the gateway's log is the point.
+#![allow(clippy::panic, clippy::expect_used)]
 
 pub mod gateway;
 pub mod http;

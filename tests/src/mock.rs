@@ -158,11 +158,11 @@ impl MockProvider {
 
 /// Reads one request head and its content-length body; `None` on EOF.
 async fn read_request(sock: &mut TcpStream, buf: &mut Vec<u8>) -> Option<Received> {
+    let mut tmp = vec![0u8; 65536];
     let head_end = loop {
         if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
             break p + 4;
         }
-        let mut tmp = [0u8; 65536];
         let n = sock.read(&mut tmp).await.ok()?;
         if n == 0 {
             return None;
@@ -185,7 +185,6 @@ async fn read_request(sock: &mut TcpStream, buf: &mut Vec<u8>) -> Option<Receive
         .and_then(|(_, v)| v.parse().ok())
         .unwrap_or(0);
     while buf.len() < head_end + len {
-        let mut tmp = [0u8; 65536];
         let n = sock.read(&mut tmp).await.ok()?;
         if n == 0 {
             return None;

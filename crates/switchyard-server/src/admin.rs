@@ -16,10 +16,9 @@ use prometheus::{Encoder, TextEncoder};
 use crate::snapshot::Store;
 
 /// Process-wide readiness: ready once the reload watch is armed (so a SIGHUP can't kill a
-/// process that looks ready), not ready once a graceful shutdown has begun.
+/// process that looks ready). A graceful shutdown (pingora's shutdown watch) makes it unready.
 #[derive(Debug)]
 pub struct Readiness {
-    draining: AtomicBool,
     armed: AtomicBool,
 }
 
@@ -27,7 +26,6 @@ impl Readiness {
     /// `armed`: whether nothing needs arming (no config file to watch).
     pub fn new(armed: bool) -> Self {
         Self {
-            draining: AtomicBool::new(false),
             armed: AtomicBool::new(armed),
         }
     }
@@ -37,15 +35,7 @@ impl Readiness {
     }
     /// Whether `/readyz` should answer 200.
     pub fn ready(&self) -> bool {
-        self.armed.load(Ordering::SeqCst) && !self.draining()
-    }
-    /// Marks the process as draining: `/readyz` answers 503 from now on.
-    pub fn start_draining(&self) {
-        self.draining.store(true, Ordering::SeqCst);
-    }
-    /// Whether a shutdown has begun.
-    pub fn draining(&self) -> bool {
-        self.draining.load(Ordering::SeqCst)
+        self.armed.load(Ordering::SeqCst)
     }
 }
 

@@ -250,10 +250,8 @@ async fn relay(
                 return Relay::Gone(outcome);
             }
         }
-        if !chunk.is_empty() || end {
-            if session.write_response_body(chunk, end).await.is_err() {
-                return Relay::Gone(outcome);
-            }
+        if (!chunk.is_empty() || end) && session.write_response_body(chunk, end).await.is_err() {
+            return Relay::Gone(outcome);
         }
         if end {
             break;

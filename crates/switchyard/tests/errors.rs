@@ -1,5 +1,7 @@
 //! Bad input gets a precise error in OpenAI's error JSON with the right status.
 
+#![allow(clippy::unwrap_used, clippy::panic)]
+
 mod common;
 
 use common::*;

@@ -2,6 +2,8 @@
 //! request — bodies far beyond pingora's 64 KiB retry buffer included — to the next target;
 //! after the first byte a failure ends the stream with an error event.
 
+#![allow(clippy::unwrap_used, clippy::panic)]
+
 mod common;
 
 use std::time::Duration;

@@ -2,6 +2,8 @@
 //! an invalid file keeps the old config serving; a stream in flight finishes on the config it
 //! started with.
 
+#![allow(clippy::unwrap_used, clippy::panic)]
+
 mod common;
 
 use std::time::Duration;
