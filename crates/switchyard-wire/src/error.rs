@@ -322,6 +322,22 @@ pub fn translate_upstream_error(
     )
 }
 
+/// Appends a provider's in-stream error as the client's error event; a stream error has no HTTP
+/// status, so one is inferred from its type.
+pub(crate) fn write_stream_error(client: Dialect, err: &UpstreamError, out: &mut Vec<u8>) {
+    let kind = err.kind.as_deref().unwrap_or("server_error");
+    out.extend_from_slice(&stream_error_event(
+        client,
+        &ErrorBody {
+            status: status_for_type(kind),
+            kind,
+            code: err.code.as_deref(),
+            param: err.param.as_deref(),
+            message: &err.message,
+        },
+    ));
+}
+
 #[cfg(test)]
 #[path = "error_tests.rs"]
 mod tests;

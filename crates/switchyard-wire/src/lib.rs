@@ -78,6 +78,7 @@ pub enum TranslateError {
     MalformedUpstream(String),
 }
 
+mod anthropic;
 mod error;
 mod json;
 mod openai;
@@ -91,7 +92,7 @@ pub use error::{
     stream_error_event, translate_upstream_error, ErrorBody, UpstreamError,
 };
 pub use request::{encode_request, ChatRequest, EncodeTarget, EncodedRequest};
-pub use response::{decode_response, DecodedResponse};
+pub use response::{decode_response, decode_response_at, DecodedResponse};
 pub use sse::{SseEvent, SseParser};
 pub use stream::StreamTranslator;
 
@@ -103,5 +104,5 @@ pub(crate) fn unsupported_pair(from: Dialect, to: Dialect) -> TranslateError {
     }
 }
 
-pub mod gemini;
 pub mod azure;
+pub mod gemini;

@@ -167,27 +167,66 @@ pub fn encode_request(
     target: &EncodeTarget,
 ) -> Result<EncodedRequest, TranslateError> {
     match (req.dialect, target.dialect) {
-        (Dialect::OpenAi, Dialect::OpenAi) => Ok(encode_openai_passthrough(req, target)),
+        (Dialect::OpenAi, Dialect::OpenAi) => Ok(encode_openai(&req.body, req.stream, target)),
+        (Dialect::OpenAi, Dialect::Anthropic) => {
+            crate::anthropic::request::encode(&req.body, req.stream, target)
+        }
+        (Dialect::Anthropic, Dialect::Anthropic) => Ok(encode_anthropic(req, target)),
+        (Dialect::Anthropic, Dialect::OpenAi) => {
+            let canonical =
+                crate::anthropic::inbound::to_canonical(&req.body, target.strict_params)?;
+            let mut encoded = encode_openai(&canonical.body, req.stream, target);
+            encoded.dropped_params = canonical.dropped;
+            Ok(encoded)
+        }
         (from, to) => Err(crate::unsupported_pair(from, to)),
     }
 }
 
-/// OpenAI to OpenAI: rename the model and, for streams, ask for the usage chunk so the gateway
-/// can meter even when the client didn't (the stream translator hides it again).
-fn encode_openai_passthrough(req: &ChatRequest, target: &EncodeTarget) -> EncodedRequest {
+/// An OpenAI body for an OpenAI upstream: rename the model and, for streams, ask for the usage
+/// chunk so the gateway can meter even when the client didn't (the stream translator hides it
+/// again).
+fn encode_openai(body: &Map<String, Value>, stream: bool, target: &EncodeTarget) -> EncodedRequest {
     let mut set: Vec<(&str, Value)> = Vec::with_capacity(2);
     set.push(("model", Value::String(target.upstream_model.to_owned())));
-    if req.stream {
-        let mut options = match req.body.get("stream_options") {
+    if stream {
+        let mut options = match body.get("stream_options") {
             Some(Value::Object(o)) => o.clone(),
             _ => Map::new(),
         };
         options.insert("include_usage".to_owned(), Value::Bool(true));
         set.push(("stream_options", Value::Object(options)));
     }
-    let mut body = Vec::with_capacity(256);
+    let mut out = Vec::with_capacity(256);
     json::write(
-        &mut body,
+        &mut out,
+        &Overlay {
+            base: body,
+            set: &set,
+            remove: &[],
+        },
+    );
+    EncodedRequest {
+        body: out,
+        dropped_params: Vec::new(),
+    }
+}
+
+/// Anthropic to Anthropic: rename the model; restore `max_tokens` if a filter removed it,
+/// since Anthropic requires it.
+fn encode_anthropic(req: &ChatRequest, target: &EncodeTarget) -> EncodedRequest {
+    let mut set: Vec<(&str, Value)> = Vec::with_capacity(2);
+    set.push(("model", Value::String(target.upstream_model.to_owned())));
+    if !req.body.contains_key("max_tokens") {
+        let max = req
+            .max_output_tokens
+            .or(target.default_max_output_tokens)
+            .unwrap_or(4096);
+        set.push(("max_tokens", Value::from(max)));
+    }
+    let mut out = Vec::with_capacity(256);
+    json::write(
+        &mut out,
         &Overlay {
             base: &req.body,
             set: &set,
@@ -195,7 +234,7 @@ fn encode_openai_passthrough(req: &ChatRequest, target: &EncodeTarget) -> Encode
         },
     );
     EncodedRequest {
-        body,
+        body: out,
         dropped_params: Vec::new(),
     }
 }

@@ -12,7 +12,8 @@ pub struct DecodedResponse {
 }
 
 /// Translates a successful upstream body (2xx) for the client. Error bodies go through
-/// [`crate::translate_upstream_error`] instead.
+/// [`crate::translate_upstream_error`] instead. Responses built for OpenAI clients from another
+/// dialect carry `created: 0`; use [`decode_response_at`] to stamp the time.
 ///
 /// # Errors
 /// `MalformedUpstream` when the body is not the upstream dialect's response shape.
@@ -21,11 +22,32 @@ pub fn decode_response(
     client: Dialect,
     body: &[u8],
 ) -> Result<DecodedResponse, TranslateError> {
-    match (upstream, client) {
-        (Dialect::OpenAi, Dialect::OpenAi) => Ok(DecodedResponse {
-            usage: crate::openai::usage::response_usage(body)?,
-            body: body.to_vec(),
-        }),
-        (from, to) => Err(crate::unsupported_pair(from, to)),
-    }
+    decode_response_at(upstream, client, body, 0)
+}
+
+/// [`decode_response`] with the `created` timestamp (Unix seconds) to write when a response
+/// is built for an OpenAI client; this crate has no clock.
+///
+/// # Errors
+/// `MalformedUpstream` when the body is not the upstream dialect's response shape.
+pub fn decode_response_at(
+    upstream: Dialect,
+    client: Dialect,
+    body: &[u8],
+    created: u64,
+) -> Result<DecodedResponse, TranslateError> {
+    let (body, usage) = match (upstream, client) {
+        (Dialect::OpenAi, Dialect::OpenAi) => {
+            (body.to_vec(), crate::openai::usage::response_usage(body)?)
+        }
+        (Dialect::Anthropic, Dialect::Anthropic) => {
+            (body.to_vec(), crate::anthropic::response::usage_only(body)?)
+        }
+        (Dialect::Anthropic, Dialect::OpenAi) => {
+            crate::anthropic::response::to_openai(body, created)?
+        }
+        (Dialect::OpenAi, Dialect::Anthropic) => crate::anthropic::response::from_openai(body)?,
+        (from, to) => return Err(crate::unsupported_pair(from, to)),
+    };
+    Ok(DecodedResponse { body, usage })
 }

@@ -2,4 +2,5 @@
 //! JSON tree: usage extraction and cheap detection of the few chunks worth parsing.
 
 pub(crate) mod scan;
+pub(crate) mod stream;
 pub(crate) mod usage;

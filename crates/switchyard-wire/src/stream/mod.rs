@@ -1,11 +1,20 @@
 //! Stream translation: upstream SSE bytes in, whole client events out, at any chunk boundary.
 //!
-//! Usage is always recorded (the gateway meters every stream) but only shown to the client when
-//! it asked for it. An upstream error event ends the stream: it is re-rendered in the client's
-//! format and later events are ignored.
+//! Same-dialect streams pass through byte for byte, parsing only the events that carry usage,
+//! errors or the end. Cross-dialect streams go upstream → [`canon::Canon`] steps → client, so a
+//! new provider needs only a decoder. Usage is always recorded (the gateway meters every
+//! stream) but shown to an OpenAI client only when it asked. An upstream error event ends the
+//! stream: it is re-rendered in the client's format and later events are ignored.
 
-use crate::error::{parse_upstream_error, status_for_type, stream_error_event, ErrorBody};
+pub(crate) mod canon;
+
+use canon::Canon;
+
+use crate::anthropic::stream_decode::AnthropicDecoder;
+use crate::anthropic::stream_encode::AnthropicEncoder;
+use crate::error::{parse_upstream_error, write_stream_error};
 use crate::openai::scan::{has_key_then, Finders};
+use crate::openai::stream::{OpenAiDecoder, OpenAiEncoder};
 use crate::openai::usage::UsageChunk;
 use crate::sse::{write_event, SseEvent, SseParser};
 use crate::{Dialect, TranslateError, Usage};
@@ -33,16 +42,47 @@ struct State {
 enum Mode {
     /// OpenAI to OpenAI: bytes forwarded, only usage and error chunks parsed.
     OpenAiPassthrough(Box<Finders>),
+    /// Anthropic to Anthropic: bytes forwarded, only message_start/delta/stop and error parsed.
+    AnthropicPassthrough(AnthropicDecoder),
+    /// Different dialects: decode to canonical steps, encode for the client.
+    Translate { decoder: Decoder, encoder: Encoder },
     /// A pair with no translation yet; every push fails.
     Unsupported,
 }
 
+#[derive(Debug)]
+enum Decoder {
+    OpenAi(OpenAiDecoder),
+    Anthropic(AnthropicDecoder),
+}
+
+#[derive(Debug)]
+enum Encoder {
+    OpenAi(OpenAiEncoder),
+    Anthropic(AnthropicEncoder),
+}
+
 impl StreamTranslator {
     /// A translator from `upstream`'s stream format to `client`'s. `client_wants_usage` decides
-    /// whether usage reports reach the client (they are recorded either way).
+    /// whether OpenAI clients get the usage chunk (it is recorded either way; Anthropic clients
+    /// always get usage in message_delta, as their format requires).
     pub fn new(upstream: Dialect, client: Dialect, client_wants_usage: bool) -> Self {
-        let mode = match (upstream, client) {
-            (Dialect::OpenAi, Dialect::OpenAi) => Mode::OpenAiPassthrough(Box::default()),
+        let decoder = match upstream {
+            Dialect::OpenAi => Some(Decoder::OpenAi(OpenAiDecoder::default())),
+            Dialect::Anthropic => Some(Decoder::Anthropic(AnthropicDecoder::default())),
+            Dialect::Gemini => None,
+        };
+        let encoder = match client {
+            Dialect::OpenAi => Some(Encoder::OpenAi(OpenAiEncoder::new(0, client_wants_usage))),
+            Dialect::Anthropic => Some(Encoder::Anthropic(AnthropicEncoder::default())),
+            Dialect::Gemini => None,
+        };
+        let mode = match (upstream, client, decoder, encoder) {
+            (Dialect::OpenAi, Dialect::OpenAi, ..) => Mode::OpenAiPassthrough(Box::default()),
+            (Dialect::Anthropic, Dialect::Anthropic, ..) => {
+                Mode::AnthropicPassthrough(AnthropicDecoder::default())
+            }
+            (_, _, Some(decoder), Some(encoder)) => Mode::Translate { decoder, encoder },
             _ => Mode::Unsupported,
         };
         StreamTranslator {
@@ -58,6 +98,20 @@ impl StreamTranslator {
                 error: None,
             },
         }
+    }
+
+    /// Sets the `created` timestamp (Unix seconds) written into chunks this translator makes
+    /// for OpenAI clients from another dialect's stream; this crate has no clock, and the
+    /// default is 0.
+    pub fn with_created(mut self, unix_secs: u64) -> Self {
+        if let Mode::Translate {
+            encoder: Encoder::OpenAi(enc),
+            ..
+        } = &mut self.state.mode
+        {
+            enc.set_created(unix_secs);
+        }
+        self
     }
 
     /// Feeds raw upstream bytes, split anywhere; appends only whole, translated client events to
@@ -112,6 +166,24 @@ impl StreamTranslator {
     }
 }
 
+/// The facts every mode records, whatever it writes.
+struct Record<'s> {
+    usage: &'s mut Option<Usage>,
+    done: &'s mut bool,
+    error: &'s mut Option<String>,
+}
+
+impl Record<'_> {
+    fn note(&mut self, step: &Canon<'_>) {
+        match step {
+            Canon::Usage(u) => *self.usage = Some(*u),
+            Canon::Done => *self.done = true,
+            Canon::Error(e) => *self.error = Some(e.message.clone()),
+            _ => {}
+        }
+    }
+}
+
 impl State {
     fn check_supported(&self) -> Result<(), TranslateError> {
         match self.mode {
@@ -125,51 +197,99 @@ impl State {
         if self.done || self.error.is_some() {
             return Ok(());
         }
-        match &self.mode {
+        let mut record = Record {
+            usage: &mut self.usage,
+            done: &mut self.done,
+            error: &mut self.error,
+        };
+        match &mut self.mode {
             Mode::OpenAiPassthrough(finders) => {
-                let data = ev.data;
-                if data.trim_ascii() == b"[DONE]" {
-                    self.done = true;
-                    write_event(out, None, b"[DONE]");
-                    return Ok(());
-                }
-                if has_key_then(data, &finders.error, b'{') {
-                    if let Some(err) = parse_upstream_error(data) {
-                        self.emit_error(&err, out);
-                        return Ok(());
-                    }
-                }
-                if has_key_then(data, &finders.usage, b'{') {
-                    if let Ok(chunk) = serde_json::from_slice::<UsageChunk>(data) {
-                        if let Some(u) = chunk.usage {
-                            self.usage = Some(u.into());
-                        }
-                        let usage_only = chunk.choices.is_none_or(|c| c.is_empty());
-                        if usage_only && !self.client_wants_usage {
-                            return Ok(());
-                        }
-                    }
-                }
-                let name = std::str::from_utf8(ev.event).ok().filter(|n| !n.is_empty());
-                write_event(out, name, data);
+                openai_passthrough(ev, finders, self.client_wants_usage, &mut record, out);
                 Ok(())
+            }
+            Mode::AnthropicPassthrough(decoder) => {
+                anthropic_passthrough(ev, decoder, &mut record, out);
+                Ok(())
+            }
+            Mode::Translate { decoder, encoder } => {
+                let mut sink = |step: Canon<'_>| {
+                    record.note(&step);
+                    match encoder {
+                        Encoder::OpenAi(enc) => enc.emit(step, out),
+                        Encoder::Anthropic(enc) => enc.emit(step, out),
+                    }
+                };
+                match decoder {
+                    Decoder::OpenAi(dec) => dec.decode(ev, &mut sink),
+                    Decoder::Anthropic(dec) => dec.decode(ev, &mut sink),
+                }
             }
             Mode::Unsupported => Err(crate::unsupported_pair(self.upstream, self.client)),
         }
     }
+}
 
-    fn emit_error(&mut self, err: &crate::error::UpstreamError, out: &mut Vec<u8>) {
-        let kind = err.kind.as_deref().unwrap_or("server_error");
-        out.extend_from_slice(&stream_error_event(
-            self.client,
-            &ErrorBody {
-                status: status_for_type(kind),
-                kind,
-                code: err.code.as_deref(),
-                param: err.param.as_deref(),
-                message: &err.message,
-            },
-        ));
-        self.error = Some(err.message.clone());
+/// Forwards an OpenAI event unchanged unless it is `[DONE]`, an error, or the usage-only chunk
+/// (recorded, and forwarded only if the client asked). Content chunks are never parsed.
+fn openai_passthrough(
+    ev: SseEvent<'_>,
+    finders: &Finders,
+    wants_usage: bool,
+    record: &mut Record<'_>,
+    out: &mut Vec<u8>,
+) {
+    let data = ev.data;
+    if data.trim_ascii() == b"[DONE]" {
+        record.note(&Canon::Done);
+        write_event(out, None, b"[DONE]");
+        return;
+    }
+    if has_key_then(data, &finders.error, b'{') {
+        if let Some(err) = parse_upstream_error(data) {
+            record.note(&Canon::Error(&err));
+            write_stream_error(Dialect::OpenAi, &err, out);
+            return;
+        }
+    }
+    if has_key_then(data, &finders.usage, b'{') {
+        if let Ok(chunk) = serde_json::from_slice::<UsageChunk>(data) {
+            if let Some(u) = chunk.usage {
+                record.note(&Canon::Usage(u.into()));
+            }
+            let usage_only = chunk.choices.is_none_or(|c| c.is_empty());
+            if usage_only && !wants_usage {
+                return;
+            }
+        }
+    }
+    let name = std::str::from_utf8(ev.event).ok().filter(|n| !n.is_empty());
+    write_event(out, name, data);
+}
+
+/// Forwards Anthropic events unchanged; only the few that carry usage, the end or an error are
+/// decoded (a malformed one is still forwarded: the client may cope, metering just misses it).
+fn anthropic_passthrough(
+    ev: SseEvent<'_>,
+    decoder: &mut AnthropicDecoder,
+    record: &mut Record<'_>,
+    out: &mut Vec<u8>,
+) {
+    let meaningful = matches!(
+        ev.event,
+        b"" | b"message_start" | b"message_delta" | b"message_stop" | b"error"
+    );
+    let mut replaced = false;
+    if meaningful {
+        let _ = decoder.decode(ev, &mut |step: Canon<'_>| {
+            record.note(&step);
+            if let Canon::Error(err) = step {
+                write_stream_error(Dialect::Anthropic, err, out);
+                replaced = true;
+            }
+        });
+    }
+    if !replaced {
+        let name = std::str::from_utf8(ev.event).ok().filter(|n| !n.is_empty());
+        write_event(out, name, ev.data);
     }
 }
