@@ -39,7 +39,13 @@ impl FilterFactory for AuthFactory {
             None => None,
             Some(auth) => {
                 let mut keys = Vec::with_capacity(auth.keys.len());
-                for k in &auth.keys {
+                for (i, k) in auth.keys.iter().enumerate() {
+                    if k.rpm.is_some() || k.tpm.is_some() || k.budget.is_some() {
+                        return Err(format!(
+                            "auth.keys[{i}] (`{}`): rpm, tpm and budget need the rate_limit filter, which is not supported yet in this version",
+                            k.id
+                        ));
+                    }
                     let mut set = GlobSetBuilder::new();
                     for pattern in &k.models {
                         let glob = Glob::new(pattern).map_err(|e| {

@@ -1,0 +1,117 @@
+//! The command line: `check` reports every error with its path and line, or the chain in force;
+//! `--version`; a bad config at start exits 1 with its errors.
+
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+mod common;
+
+use std::process::Command;
+
+fn check(yaml: &str, env: &[(&str, &str)]) -> (bool, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sw.yaml");
+    std::fs::write(&path, yaml).unwrap();
+    let mut cmd = Command::new(common::bin());
+    cmd.arg("check").arg("--config").arg(&path).env_clear();
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout),
+    )
+}
+
+const GOOD: &str = "version: 1
+providers:
+  - id: local
+    type: openai_compatible
+    base_url: http://127.0.0.1:11434/v1
+models:
+  - id: llama
+    provider: local
+";
+
+#[test]
+fn check_accepts_a_valid_file_and_prints_the_chain() {
+    let (ok, out) = check(GOOD, &[]);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("auth -> route -> translate -> metrics"),
+        "{out}"
+    );
+}
+
+#[test]
+fn check_reports_every_error_with_path_and_line() {
+    let bad = "version: 1
+providers:
+  - id: local
+    type: openai_compatible
+    base_url: http://127.0.0.1:11434/v1
+  - id: openai
+    type: openai
+    api_key_env: NOT_SET_ANYWHERE
+models:
+  - id: llama
+    provider: nowhere
+routes:
+  - name: chat
+    targets: [{ model: missing }]
+";
+    let (ok, out) = check(bad, &[]);
+    assert!(!ok);
+    for needle in [
+        "NOT_SET_ANYWHERE",
+        "line 8",
+        "models[0].provider",
+        "line 11",
+        "missing",
+    ] {
+        assert!(out.contains(needle), "missing `{needle}` in:\n{out}");
+    }
+    let (ok, out) = check(
+        &format!("{GOOD}filters: [auth, route, rate_limit, bogus]\n"),
+        &[],
+    );
+    assert!(!ok);
+    for needle in [
+        "filters[2] (line 9)",
+        "not supported yet",
+        "filters[3]",
+        "bogus",
+    ] {
+        assert!(out.contains(needle), "missing `{needle}` in:\n{out}");
+    }
+    let (ok, out) = check(&format!("{GOOD}unknown_key: 1\n"), &[]);
+    assert!(!ok);
+    assert!(
+        out.contains("unknown_key") && out.contains("line 9"),
+        "{out}"
+    );
+}
+
+#[test]
+fn features_of_later_versions_are_refused_not_ignored() {
+    let yaml = format!("{GOOD}auth:\n  keys:\n    - id: a\n      key_env: K\n      rpm: 10\n");
+    let (ok, out) = check(&yaml, &[("K", "secret")]);
+    assert!(!ok);
+    assert!(out.contains("not supported yet"), "{out}");
+}
+
+#[test]
+fn version_and_bad_start() {
+    let out = Command::new(common::bin())
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("switchyard "));
+    let out = Command::new(common::bin())
+        .args(["--config", "/nonexistent/switchyard.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/switchyard.yaml"));
+}
