@@ -160,6 +160,14 @@ cat >"$WORK/refuse/literal-gateway-key.yaml" <<'EOF'
 config:
   auth: {keys: [{id: a, key: not-allowed}]}
 EOF
+cat >"$WORK/refuse/literal-state-url.yaml" <<'EOF'
+config:
+  state: {backend: redis, url: "redis://:password@redis:6379"}
+EOF
+cat >"$WORK/refuse/unprovided-url-env.yaml" <<'EOF'
+config:
+  state: {backend: redis, url_env: REDIS_URL}
+EOF
 cat >"$WORK/refuse/no-auth.yaml" <<'EOF'
 config:
   auth: null
