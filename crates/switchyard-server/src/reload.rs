@@ -133,12 +133,13 @@ impl Reloader {
                     tracing::warn!(warning = %w, "config");
                 }
                 let sha = next.sha256.clone();
-                self.store.swap(next);
+                // Counted before the swap, so whoever sees the new config sees the count too.
                 self.generation.store(generation, Ordering::SeqCst);
                 self.metrics.reloads.with_label_values(&["success"]).inc();
                 self.metrics.last_success.set(1);
                 self.metrics.generation.set(generation as i64);
                 self.metrics.last_time.set(now_secs());
+                self.store.swap(next);
                 tracing::info!(path = %self.path.display(), generation, sha256 = %sha, "config reloaded");
             }
             Err(e) => {

@@ -153,9 +153,10 @@ async fn every_target_failing_is_502_and_only_timeouts_is_504() {
     )
     .await;
     assert_eq!(resp.status(), 504);
-    assert!(gw
+    // Metrics are recorded once the response is written: poll briefly.
+    assert!(gw.eventually(std::time::Duration::from_secs(5), || gw
         .metrics()
-        .contains(r#"switchyard_route_exhausted_total{route="primary"} 1"#));
+        .contains(r#"switchyard_route_exhausted_total{route="primary"} 1"#)));
 }
 
 #[tokio::test]
