@@ -75,7 +75,7 @@ and every variable the config names must be provided to the container.
 {{- fail (printf "config.auth.keys is required: server.listen %s is reachable beyond loopback (or say auth: {disabled: true} explicitly)" (toString $server.listen)) }}
 {{- end }}
 {{- $provided := list }}
-{{- range .Values.secrets.env }}{{ $provided = append $provided .name }}{{ end }}
+{{- range (.Values.secrets | default dict).env }}{{ $provided = append $provided .name }}{{ end }}
 {{- range .Values.extraEnv }}{{ $provided = append $provided .name }}{{ end }}
 {{- $needed := list }}
 {{- range $i, $k := (get $auth "keys" | default list) }}
@@ -215,9 +215,9 @@ and point your app at http://127.0.0.1:8080/v1. See the chart's README.
     - name: sy-admin
       containerPort: {{ include "switchyard.adminPort" . }}
       protocol: TCP
-  {{- if or .Values.secrets.env .Values.extraEnv }}
+  {{- if or (.Values.secrets | default dict).env .Values.extraEnv }}
   env:
-    {{- range .Values.secrets.env }}
+    {{- range (.Values.secrets | default dict).env }}
     - name: {{ .name }}
       valueFrom:
         secretKeyRef:
@@ -235,7 +235,7 @@ and point your app at http://127.0.0.1:8080/v1. See the chart's README.
     - name: switchyard-config
       mountPath: /etc/switchyard
       readOnly: true
-    {{- range $i, $f := .Values.secrets.files }}
+    {{- range $i, $f := (.Values.secrets | default dict).files }}
     - name: switchyard-secret-{{ $i }}
       mountPath: {{ $f.mountPath }}
       readOnly: true
@@ -279,7 +279,7 @@ and point your app at http://127.0.0.1:8080/v1. See the chart's README.
 - name: switchyard-config
   configMap:
     name: {{ include "switchyard.fullname" . }}
-{{- range $i, $f := .Values.secrets.files }}
+{{- range $i, $f := (.Values.secrets | default dict).files }}
 - name: switchyard-secret-{{ $i }}
   secret:
     secretName: {{ $f.existingSecret }}
