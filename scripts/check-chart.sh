@@ -504,7 +504,7 @@ try:
 except Exception:
     bad("python checks", traceback.format_exc().replace("\n", " | "))
 PYEOF
-grep -qx done "$WORK/results.txt" || fail "the Python checks did not run to the end" ""
+grep -qx "done" "$WORK/results.txt" || fail "the Python checks did not run to the end" ""
 while IFS= read -r line; do
   case "$line" in
     "ok "*) pass ;;
