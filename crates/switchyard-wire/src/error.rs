@@ -325,13 +325,21 @@ pub fn translate_upstream_error(
 /// Appends a provider's in-stream error as the client's error event; a stream error has no HTTP
 /// status, so one is inferred from its type.
 pub(crate) fn write_stream_error(client: Dialect, err: &UpstreamError, out: &mut Vec<u8>) {
-    let kind = err.kind.as_deref().unwrap_or("server_error");
+    let raw = err.kind.as_deref().unwrap_or("server_error");
+    let status = status_for_type(raw);
+    // Google's status names (UNAVAILABLE) are not OpenAI types: keep one as the code.
+    let google = raw.bytes().all(|b| b.is_ascii_uppercase() || b == b'_');
+    let (kind, code) = if google {
+        (openai_type(status), Some(raw))
+    } else {
+        (raw, err.code.as_deref())
+    };
     out.extend_from_slice(&stream_error_event(
         client,
         &ErrorBody {
-            status: status_for_type(kind),
+            status,
             kind,
-            code: err.code.as_deref(),
+            code,
             param: err.param.as_deref(),
             message: &err.message,
         },

@@ -179,8 +179,31 @@ pub fn encode_request(
             encoded.dropped_params = canonical.dropped;
             Ok(encoded)
         }
+        (Dialect::OpenAi, Dialect::Gemini) => encode_gemini(&req.body, target, Vec::new()),
+        (Dialect::Anthropic, Dialect::Gemini) => {
+            let canonical =
+                crate::anthropic::inbound::to_canonical(&req.body, target.strict_params)?;
+            encode_gemini(&canonical.body, target, canonical.dropped)
+        }
         (from, to) => Err(crate::unsupported_pair(from, to)),
     }
+}
+
+/// An OpenAI-canonical body for Gemini; the model and streaming go in the URL
+/// ([`crate::gemini::model_path`]), not the body.
+fn encode_gemini(
+    body: &Map<String, Value>,
+    target: &EncodeTarget,
+    mut dropped: Vec<String>,
+) -> Result<EncodedRequest, TranslateError> {
+    let (out, more) = crate::gemini::request_from_openai(body, target.strict_params)?;
+    dropped.extend(more);
+    let mut bytes = Vec::with_capacity(256);
+    json::write(&mut bytes, &out);
+    Ok(EncodedRequest {
+        body: bytes,
+        dropped_params: dropped,
+    })
 }
 
 /// An OpenAI body for an OpenAI upstream: rename the model and, for streams, ask for the usage

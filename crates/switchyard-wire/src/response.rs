@@ -47,7 +47,31 @@ pub fn decode_response_at(
             crate::anthropic::response::to_openai(body, created)?
         }
         (Dialect::OpenAi, Dialect::Anthropic) => crate::anthropic::response::from_openai(body)?,
+        (Dialect::Gemini, Dialect::OpenAi) => gemini_to_openai(body)?,
+        (Dialect::Gemini, Dialect::Anthropic) => {
+            let (openai, usage) = gemini_to_openai(body)?;
+            let (anthropic, _) = crate::anthropic::response::from_openai(&openai)?;
+            (anthropic, usage)
+        }
         (from, to) => return Err(crate::unsupported_pair(from, to)),
     };
     Ok(DecodedResponse { body, usage })
+}
+
+#[derive(serde::Deserialize)]
+struct ModelVersion {
+    #[serde(default, rename = "modelVersion")]
+    model_version: Option<String>,
+}
+
+/// Gemini's reply as an OpenAI completion, named after the reply's `modelVersion`.
+fn gemini_to_openai(body: &[u8]) -> Result<(Vec<u8>, Option<Usage>), TranslateError> {
+    let model = serde_json::from_slice::<ModelVersion>(body)
+        .ok()
+        .and_then(|m| m.model_version)
+        .unwrap_or_default();
+    let (value, usage) = crate::gemini::response_to_openai(body, &model)?;
+    let mut out = Vec::with_capacity(body.len());
+    crate::json::write(&mut out, &value);
+    Ok((out, Some(usage)))
 }

@@ -324,3 +324,18 @@ fn anthropic_error_bodies_translate_both_ways() {
     assert_eq!(to_openai["error"]["type"], "invalid_request_error");
     assert!(to_openai["error"].get("request_id").is_none());
 }
+
+#[test]
+fn requests_reach_gemini_from_both_dialects() {
+    let gemini = target(Dialect::Gemini, false, None);
+    let openai = json!({"model":"m","messages":[{"role":"system","content":"be brief"},{"role":"user","content":"hi"}],"max_tokens":50});
+    let (out, _) = encode(OA, openai, &gemini).unwrap();
+    assert_eq!(out["contents"][0]["parts"][0]["text"], "hi");
+    assert_eq!(out["systemInstruction"]["parts"][0]["text"], "be brief");
+
+    let anthropic = json!({"model":"m","max_tokens":50,"system":"be brief","top_k":4,
+                           "messages":[{"role":"user","content":[{"type":"text","text":"hi"}]}]});
+    let (out, dropped) = encode(AN, anthropic, &gemini).unwrap();
+    assert_eq!(out["contents"][0]["parts"][0]["text"], "hi");
+    assert!(dropped.contains(&"top_k".to_owned()));
+}

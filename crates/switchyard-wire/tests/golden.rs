@@ -120,6 +120,14 @@ fn responses_translate_both_ways() {
                 "openai/response_reasoning",
             ][..],
         ),
+        (
+            Dialect::Gemini,
+            Dialect::Anthropic,
+            &[
+                "gemini/response/text.gemini",
+                "gemini/response/tool_calls.gemini",
+            ][..],
+        ),
     ] {
         for file in files {
             let raw = fixture(&format!("{file}.json"));
@@ -146,6 +154,13 @@ fn responses_translate_both_ways() {
     }
 }
 
+const GEMINI_STREAMS: &[&str] = &[
+    "gemini/stream/text",
+    "gemini/stream/tool_calls",
+    "gemini/stream/error",
+    "gemini/stream/blocked",
+];
+
 #[test]
 fn streams_translate_both_ways_at_every_split() {
     for (from, to, files) in [
@@ -167,6 +182,8 @@ fn streams_translate_both_ways_at_every_split() {
                 "openai/stream_error",
             ][..],
         ),
+        (Dialect::Gemini, Dialect::OpenAi, GEMINI_STREAMS),
+        (Dialect::Gemini, Dialect::Anthropic, GEMINI_STREAMS),
     ] {
         for file in files {
             let input = fixture(&format!("{file}.sse"));

@@ -100,24 +100,29 @@ fn done_without_trailing_blank_line_still_finishes() {
 #[test]
 fn in_stream_error_becomes_client_error_event() {
     let input = fixture("openai/stream_error.sse");
-    {
-        let run = run_every_split(OA, OA, false, &input);
-        assert_eq!(run.finish, Ok(()), "the error event was the stream's end");
-        assert_eq!(
-            run.error.as_deref(),
-            Some("The server had an error while processing your request. Sorry about that!")
-        );
-        let last: Value = serde_json::from_str(data_lines(&run.out).last().unwrap()).unwrap();
-        assert_eq!(last["error"]["type"], "server_error");
-    }
+    let run = run_every_split(OA, OA, false, &input);
+    assert_eq!(run.finish, Ok(()), "the error event was the stream's end");
+    assert_eq!(
+        run.error.as_deref(),
+        Some("The server had an error while processing your request. Sorry about that!")
+    );
+    let last: Value = serde_json::from_str(data_lines(&run.out).last().unwrap()).unwrap();
+    assert_eq!(last["error"]["type"], "server_error");
 }
 
 #[test]
-fn unsupported_pairs_fail_cleanly() {
-    let mut t = switchyard_wire::StreamTranslator::new(Dialect::Gemini, OA, false);
+fn gemini_is_not_a_client_dialect() {
+    let mut t = switchyard_wire::StreamTranslator::new(OA, Dialect::Gemini, false);
     let err = t.push(b"data: {}\n\n", &mut Vec::new()).unwrap_err();
     assert!(matches!(err, TranslateError::InvalidRequest { .. }));
-    assert!(decode_response(Dialect::Gemini, OA, b"{}").is_err());
+    assert!(matches!(
+        t.finish(&mut Vec::new()),
+        Err(TranslateError::InvalidRequest { .. })
+    ));
+    assert!(matches!(
+        decode_response(OA, Dialect::Gemini, b"{}"),
+        Err(TranslateError::InvalidRequest { .. })
+    ));
 }
 
 #[test]

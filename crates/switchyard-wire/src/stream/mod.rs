@@ -7,8 +7,10 @@
 //! stream: it is re-rendered in the client's format and later events are ignored.
 
 pub(crate) mod canon;
+mod gemini;
 
 use canon::Canon;
+use gemini::GeminiDecoder;
 
 use crate::anthropic::stream_decode::AnthropicDecoder;
 use crate::anthropic::stream_encode::AnthropicEncoder;
@@ -54,6 +56,7 @@ enum Mode {
 enum Decoder {
     OpenAi(OpenAiDecoder),
     Anthropic(AnthropicDecoder),
+    Gemini(Box<GeminiDecoder>),
 }
 
 #[derive(Debug)]
@@ -70,7 +73,7 @@ impl StreamTranslator {
         let decoder = match upstream {
             Dialect::OpenAi => Some(Decoder::OpenAi(OpenAiDecoder::default())),
             Dialect::Anthropic => Some(Decoder::Anthropic(AnthropicDecoder::default())),
-            Dialect::Gemini => None,
+            Dialect::Gemini => Some(Decoder::Gemini(Box::new(GeminiDecoder::new("")))),
         };
         let encoder = match client {
             Dialect::OpenAi => Some(Encoder::OpenAi(OpenAiEncoder::new(0, client_wants_usage))),
@@ -114,6 +117,19 @@ impl StreamTranslator {
         self
     }
 
+    /// Sets the model name written into chunks built from a Gemini stream, whose events don't
+    /// name one reliably. Call before the first push.
+    pub fn with_model(mut self, model: &str) -> Self {
+        if let Mode::Translate {
+            decoder: Decoder::Gemini(dec),
+            ..
+        } = &mut self.state.mode
+        {
+            **dec = GeminiDecoder::new(model);
+        }
+        self
+    }
+
     /// Feeds raw upstream bytes, split anywhere; appends only whole, translated client events to
     /// `out`.
     ///
@@ -136,6 +152,7 @@ impl StreamTranslator {
         self.state.check_supported()?;
         let state = &mut self.state;
         self.parser.finish(|ev| state.on_event(ev, out))?;
+        self.state.end_of_input(out)?;
         if self.state.done || self.state.error.is_some() {
             return Ok(());
         }
@@ -166,6 +183,15 @@ impl StreamTranslator {
     }
 }
 
+impl Encoder {
+    fn emit(&mut self, step: Canon<'_>, out: &mut Vec<u8>) {
+        match self {
+            Encoder::OpenAi(enc) => enc.emit(step, out),
+            Encoder::Anthropic(enc) => enc.emit(step, out),
+        }
+    }
+}
+
 /// The facts every mode records, whatever it writes.
 struct Record<'s> {
     usage: &'s mut Option<Usage>,
@@ -192,6 +218,29 @@ impl State {
         }
     }
 
+    /// Streams whose end is EOF rather than an event (Gemini) finish here.
+    fn end_of_input(&mut self, out: &mut Vec<u8>) -> Result<(), TranslateError> {
+        if self.done || self.error.is_some() {
+            return Ok(());
+        }
+        let Mode::Translate {
+            decoder: Decoder::Gemini(dec),
+            encoder,
+        } = &mut self.mode
+        else {
+            return Ok(());
+        };
+        let mut record = Record {
+            usage: &mut self.usage,
+            done: &mut self.done,
+            error: &mut self.error,
+        };
+        dec.finish(&mut |step: Canon<'_>| {
+            record.note(&step);
+            encoder.emit(step, out);
+        })
+    }
+
     fn on_event(&mut self, ev: SseEvent<'_>, out: &mut Vec<u8>) -> Result<(), TranslateError> {
         self.events += 1;
         if self.done || self.error.is_some() {
@@ -214,14 +263,12 @@ impl State {
             Mode::Translate { decoder, encoder } => {
                 let mut sink = |step: Canon<'_>| {
                     record.note(&step);
-                    match encoder {
-                        Encoder::OpenAi(enc) => enc.emit(step, out),
-                        Encoder::Anthropic(enc) => enc.emit(step, out),
-                    }
+                    encoder.emit(step, out);
                 };
                 match decoder {
                     Decoder::OpenAi(dec) => dec.decode(ev, &mut sink),
                     Decoder::Anthropic(dec) => dec.decode(ev, &mut sink),
+                    Decoder::Gemini(dec) => dec.decode(ev, &mut sink),
                 }
             }
             Mode::Unsupported => Err(crate::unsupported_pair(self.upstream, self.client)),
