@@ -1,0 +1,141 @@
+//! The request path without network: parse the client's body, run the filter chain (auth,
+//! route, translate, metrics), encode the upstream body, then translate the answer back —
+//! a whole JSON reply, and a stream chunk by chunk — and run the completion hooks.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::hint::black_box;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use criterion::{criterion_group, criterion_main, Criterion};
+use http::HeaderMap;
+use switchyard_config::{Config, MapEnv};
+use switchyard_filter::{
+    AttemptResult, Chain, Endpoint, Outcome, RequestCtx, ResponseHead, UpstreamRequest,
+};
+use switchyard_wire::{ChatRequest, Dialect};
+
+const YAML: &str = r#"version: 1
+server: { usage_log: off }
+auth:
+  keys:
+    - id: bench
+      key_env: CLIENT_KEY
+providers:
+  - id: mock
+    type: openai
+    base_url: http://127.0.0.1:18080/v1
+    api_key_env: PROVIDER_KEY
+models:
+  - id: gpt-4o-mini
+    provider: mock
+    pricing: { input_per_mtok: 0.15, output_per_mtok: 0.60 }
+"#;
+
+fn setup() -> (Arc<Config>, Chain) {
+    let env = MapEnv::new()
+        .with_var("CLIENT_KEY", "sk-bench-client-0123456789")
+        .with_var("PROVIDER_KEY", "sk-upstream");
+    let config = Arc::new(Config::from_yaml_str(YAML, &env).expect("config"));
+    let metrics = prometheus::Registry::new();
+    let registry = switchyard_filters::register_all(&metrics).expect("registry");
+    let chain = registry.build_chain(&config).expect("chain");
+    (config, chain)
+}
+
+fn headers() -> HeaderMap {
+    let mut h = HeaderMap::new();
+    h.insert(
+        "authorization",
+        "Bearer sk-bench-client-0123456789".parse().unwrap(),
+    );
+    h.insert("content-type", "application/json".parse().unwrap());
+    h
+}
+
+/// One whole request through the chain; returns the client's body.
+fn run(
+    rt: &tokio::runtime::Runtime,
+    config: &Arc<Config>,
+    chain: &Chain,
+    body: &[u8],
+    reply: &[Bytes],
+) -> usize {
+    let mut cx = RequestCtx::new(
+        "bench".into(),
+        config.clone(),
+        Endpoint::ChatCompletions,
+        headers(),
+    );
+    let mut req = ChatRequest::parse(Dialect::OpenAi, body).unwrap();
+    rt.block_on(chain.on_request(&mut cx, &mut req)).unwrap();
+    let target = cx.route.as_ref().unwrap().targets[0];
+    let mut up = UpstreamRequest::new(target);
+    chain.on_upstream_request(&mut cx, &req, &mut up).unwrap();
+    black_box(&up.body);
+    let mut head = ResponseHead {
+        status: 200,
+        headers: Vec::new(),
+    };
+    chain.on_response_head(&mut cx, &mut head).unwrap();
+    let mut out = 0;
+    for (i, piece) in reply.iter().enumerate() {
+        let mut chunk = piece.clone();
+        chain
+            .on_response_chunk(&mut cx, &mut chunk, i + 1 == reply.len())
+            .unwrap();
+        out += chunk.len();
+    }
+    chain.on_attempt_end(&mut cx, &up, &AttemptResult::Status(200));
+    chain.on_complete(
+        &cx,
+        &Outcome {
+            status: 200,
+            error_kind: None,
+            truncated: false,
+        },
+    );
+    out
+}
+
+fn peers_file(name: &str) -> Vec<u8> {
+    let path = format!("{}/../../shared/peers/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path)
+        .unwrap_or_else(|_| panic!("{path}: run from the project checkout beside shared/"))
+}
+
+fn bench(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let (config, chain) = setup();
+    let mut request: serde_json::Value =
+        serde_json::from_slice(&peers_file("wrk/request.json")).unwrap();
+    let json_reply = vec![Bytes::from(peers_file("mock/bodies/chat.json"))];
+    let sse = peers_file("mock/bodies/chat.sse");
+    let sse_reply: Vec<Bytes> = String::from_utf8(sse)
+        .unwrap()
+        .split_inclusive("\n\n")
+        .map(|e| Bytes::from(e.to_string()))
+        .collect();
+
+    let body = serde_json::to_vec(&request).unwrap();
+    c.bench_function("chain/json_1kb", |b| {
+        b.iter(|| run(&rt, &config, &chain, black_box(&body), &json_reply))
+    });
+    request["stream"] = serde_json::json!(true);
+    let stream_body = serde_json::to_vec(&request).unwrap();
+    c.bench_function("chain/stream_1kb_22_events", |b| {
+        b.iter(|| run(&rt, &config, &chain, black_box(&stream_body), &sse_reply))
+    });
+    request["stream"] = serde_json::json!(false);
+    request["messages"][1]["content"] = serde_json::json!("word ".repeat(20_000));
+    let big = serde_json::to_vec(&request).unwrap();
+    c.bench_function("chain/json_100kb", |b| {
+        b.iter(|| run(&rt, &config, &chain, black_box(&big), &json_reply))
+    });
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

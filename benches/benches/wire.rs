@@ -1,0 +1,147 @@
+//! switchyard-wire hot paths: request parse+encode (small and ~100 KB prompts, same-dialect
+//! and OpenAI→Anthropic), response decode, and stream translation per chunk.
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use serde_json::json;
+use switchyard_wire::{
+    decode_response, encode_request, ChatRequest, Dialect, EncodeTarget, StreamTranslator,
+};
+
+const FIXTURES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../crates/switchyard-wire/tests/fixtures"
+);
+
+fn fixture(path: &str) -> Vec<u8> {
+    std::fs::read(format!("{FIXTURES}/{path}")).expect("fixture exists")
+}
+
+/// An OpenAI request of about `bytes` bytes: a system prompt, then alternating turns.
+fn openai_request(bytes: usize) -> Vec<u8> {
+    let sentence = "The circuit breaker opens after repeated upstream failures and probes later. ";
+    let mut messages = vec![json!({"role": "system", "content": "You are a concise assistant."})];
+    let mut size = 200;
+    let mut turn = 0;
+    while size < bytes {
+        let role = if turn % 2 == 0 { "user" } else { "assistant" };
+        let text = sentence.repeat(8);
+        size += text.len() + 40;
+        messages.push(json!({"role": role, "content": text}));
+        turn += 1;
+    }
+    if turn % 2 == 0 {
+        messages.push(json!({"role": "user", "content": "Summarize."}));
+    }
+    serde_json::to_vec(&json!({
+        "model": "chat", "messages": messages, "temperature": 0.2, "max_tokens": 512,
+        "stream": true, "stream_options": {"include_usage": true}
+    }))
+    .expect("serializable")
+}
+
+fn requests(c: &mut Criterion) {
+    let mut group = c.benchmark_group("request_parse_encode");
+    for (label, size) in [("1KB", 1_000), ("100KB", 100_000)] {
+        let body = openai_request(size);
+        group.throughput(Throughput::Bytes(body.len() as u64));
+        for (to, model) in [
+            (Dialect::OpenAi, "gpt-4o"),
+            (Dialect::Anthropic, "claude-sonnet-4-5"),
+        ] {
+            let target = EncodeTarget {
+                dialect: to,
+                upstream_model: model,
+                default_max_output_tokens: None,
+                strict_params: false,
+            };
+            group.bench_with_input(
+                BenchmarkId::new(format!("openai->{to}"), label),
+                &body,
+                |b, body| {
+                    b.iter(|| {
+                        let req =
+                            ChatRequest::parse(Dialect::OpenAi, black_box(body)).expect("parses");
+                        encode_request(&req, &target).expect("encodes")
+                    })
+                },
+            );
+        }
+    }
+    group.finish();
+}
+
+fn responses(c: &mut Criterion) {
+    let mut group = c.benchmark_group("response_decode");
+    for (from, to, file) in [
+        (
+            Dialect::OpenAi,
+            Dialect::OpenAi,
+            "openai/response_text.json",
+        ),
+        (
+            Dialect::Anthropic,
+            Dialect::OpenAi,
+            "anthropic/response_text.json",
+        ),
+        (
+            Dialect::OpenAi,
+            Dialect::Anthropic,
+            "openai/response_text.json",
+        ),
+    ] {
+        let body = fixture(file);
+        group.throughput(Throughput::Bytes(body.len() as u64));
+        group.bench_function(format!("{from}->{to}"), |b| {
+            b.iter(|| decode_response(from, to, black_box(&body)).expect("decodes"))
+        });
+    }
+    group.finish();
+}
+
+/// One whole recorded stream per iteration; throughput is in upstream events, so criterion's
+/// elements/s is chunks translated per second.
+fn streams(c: &mut Criterion) {
+    let mut group = c.benchmark_group("stream_translate");
+    for (from, to, file) in [
+        (Dialect::OpenAi, Dialect::OpenAi, "openai/stream_text.sse"),
+        (
+            Dialect::Anthropic,
+            Dialect::Anthropic,
+            "anthropic/stream_text.sse",
+        ),
+        (
+            Dialect::Anthropic,
+            Dialect::OpenAi,
+            "anthropic/stream_text.sse",
+        ),
+        (
+            Dialect::OpenAi,
+            Dialect::Anthropic,
+            "openai/stream_text.sse",
+        ),
+    ] {
+        let body = fixture(file);
+        let events = body.windows(6).filter(|w| w == b"data: ").count() as u64;
+        // Split as a socket would deliver it: a few events per read, cut mid-event.
+        let reads: Vec<&[u8]> = body.chunks(700).collect();
+        group.throughput(Throughput::Elements(events));
+        let mut out = Vec::with_capacity(body.len() * 2);
+        group.bench_function(format!("{from}->{to}"), |b| {
+            b.iter(|| {
+                out.clear();
+                let mut t = StreamTranslator::new(from, to, false);
+                for read in &reads {
+                    t.push(black_box(read), &mut out).expect("translates");
+                }
+                t.finish(&mut out).expect("complete");
+                black_box(t.usage())
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, requests, responses, streams);
+criterion_main!(benches);
