@@ -36,6 +36,13 @@ pub fn decode_response_at(
     body: &[u8],
     created: u64,
 ) -> Result<DecodedResponse, TranslateError> {
+    // Passthrough skips most of the body unparsed, and serde does not check UTF-8 in skipped
+    // strings; checking here keeps every body the client gets valid JSON.
+    if upstream == client && std::str::from_utf8(body).is_err() {
+        return Err(TranslateError::MalformedUpstream(
+            "response body is not UTF-8".to_owned(),
+        ));
+    }
     let (body, usage) = match (upstream, client) {
         (Dialect::OpenAi, Dialect::OpenAi) => {
             (body.to_vec(), crate::openai::usage::response_usage(body)?)

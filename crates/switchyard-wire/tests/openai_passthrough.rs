@@ -171,3 +171,13 @@ fn recorded_error_bodies_keep_message_type_and_code() {
         assert_eq!(out["error"]["code"], json!(code));
     }
 }
+
+#[test]
+fn passthrough_refuses_bodies_that_are_not_utf8() {
+    // Found by fuzzing: serde skips unparsed strings without checking them.
+    let body = b"{\"id\":\"x\",\"note\":\"ac\xc6ess\",\"choices\":[]}";
+    assert!(matches!(
+        decode_response(OA, OA, body),
+        Err(TranslateError::MalformedUpstream(_))
+    ));
+}
