@@ -8,6 +8,8 @@ pub mod gateway;
 pub mod http;
 pub mod mock;
 pub mod openai;
+pub mod redis;
 
 pub use gateway::{configmap_write, free_port, Gateway, GatewayBuilder};
 pub use mock::{MockProvider, Received, Reply};
+pub use redis::RedisServer;

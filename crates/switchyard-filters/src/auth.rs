@@ -40,9 +40,10 @@ impl FilterFactory for AuthFactory {
             Some(auth) => {
                 let mut keys = Vec::with_capacity(auth.keys.len());
                 for (i, k) in auth.keys.iter().enumerate() {
-                    if k.rpm.is_some() || k.tpm.is_some() || k.budget.is_some() {
+                    let limited = k.rpm.is_some() || k.tpm.is_some() || k.budget.is_some();
+                    if limited && !env.config.filters.iter().any(|f| f.name == "rate_limit") {
                         return Err(format!(
-                            "auth.keys[{i}] (`{}`): rpm, tpm and budget need the rate_limit filter, which is not supported yet in this version",
+                            "auth.keys[{i}] (`{}`): rpm, tpm and budget need the `rate_limit` filter in `filters:`",
                             k.id
                         ));
                     }

@@ -3,7 +3,9 @@
 
 pub mod auth;
 pub mod metrics;
+pub mod rate_limit;
 pub mod route;
+pub mod state;
 pub mod translate;
 mod usage_log;
 
@@ -11,19 +13,29 @@ use switchyard_filter::Registry;
 
 /// Filter names the config schema reserves for filters a later version adds: naming one
 /// explicitly is a "not supported yet" error; the default chain leaves it out.
-const PLANNED: &[&str] = &["rate_limit", "context_window", "circuit_breaker", "retry"];
+const PLANNED: &[&str] = &["context_window", "circuit_breaker", "retry"];
 
 /// Every built-in filter, with metric families registered in `metrics`.
 pub fn register_all(metrics: &prometheus::Registry) -> prometheus::Result<Registry> {
+    register_all_with_limits(metrics).map(|(r, _)| r)
+}
+
+/// [`register_all`], plus the handle through which the server reads budgets.
+pub fn register_all_with_limits(
+    metrics: &prometheus::Registry,
+) -> prometheus::Result<(Registry, rate_limit::LimitsHandle)> {
     let mut r = Registry::new();
+    let limits = rate_limit::RateLimitFactory::new(metrics)?;
+    let handle = limits.handle();
     r.register(Box::new(auth::AuthFactory));
+    r.register(Box::new(limits));
     r.register(Box::new(route::RouteFactory));
     r.register(Box::new(translate::TranslateFactory));
     r.register(Box::new(metrics::MetricsFactory::new(metrics)?));
     for name in PLANNED {
         r.reserve(name);
     }
-    Ok(r)
+    Ok((r, handle))
 }
 
 /// For filters that take no settings: a bare name or an empty map.

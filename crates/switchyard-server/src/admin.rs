@@ -1,5 +1,6 @@
 //! The admin listener: `/healthz` (process up), `/readyz` (config loaded, not draining),
-//! `/metrics` (Prometheus text format) and `/config` (the config in force, secrets redacted).
+//! `/metrics` (Prometheus text format), `/config` (the config in force, secrets redacted) and
+//! `/budgets` (each key's budget: cap, spend, reservations, remaining, period end).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -12,6 +13,7 @@ use pingora_core::protocols::http::ServerSession;
 use pingora_core::server::ShutdownWatch;
 use pingora_http::ResponseHeader;
 use prometheus::{Encoder, TextEncoder};
+use switchyard_filters::rate_limit::LimitsHandle;
 
 use crate::snapshot::Store;
 
@@ -44,6 +46,7 @@ pub struct Admin {
     store: Arc<Store>,
     registry: prometheus::Registry,
     readiness: Arc<Readiness>,
+    limits: LimitsHandle,
 }
 
 impl Admin {
@@ -52,12 +55,21 @@ impl Admin {
         store: Arc<Store>,
         registry: prometheus::Registry,
         readiness: Arc<Readiness>,
+        limits: LimitsHandle,
     ) -> Self {
         Self {
             store,
             registry,
             readiness,
+            limits,
         }
+    }
+
+    async fn budgets_json(&self) -> Bytes {
+        let config = self.store.current().config.clone();
+        let budgets = self.limits.budgets(&config).await;
+        let body = serde_json::json!({ "budgets": budgets });
+        Bytes::from(serde_json::to_vec_pretty(&body).unwrap_or_default())
     }
 
     fn config_json(&self) -> Bytes {
@@ -104,6 +116,7 @@ impl HttpServerApp for Admin {
             "/readyz" => (200, "text/plain", Bytes::from_static(b"ready\n")),
             "/metrics" => (200, "text/plain; version=0.0.4", self.metrics_text()),
             "/config" => (200, "application/json", self.config_json()),
+            "/budgets" => (200, "application/json", self.budgets_json().await),
             _ => (404, "text/plain", Bytes::from_static(b"not found\n")),
         };
         let mut h = ResponseHeader::build(status, Some(3)).ok()?;

@@ -19,6 +19,7 @@ use pingora_core::services::background::background_service;
 use pingora_core::services::listening::Service;
 use switchyard_config::{embedded_default, Config, SystemEnv};
 use switchyard_filter::Registry;
+use switchyard_filters::rate_limit::LimitsHandle;
 
 pub use snapshot::{LoadError, Snapshot};
 
@@ -47,6 +48,7 @@ pub struct Prepared {
     store: Arc<Store>,
     registry: Arc<Registry>,
     metrics: prometheus::Registry,
+    limits: LimitsHandle,
 }
 
 use snapshot::Store;
@@ -62,7 +64,8 @@ fn read(path: &Path) -> Result<String, StartError> {
 /// filter registry, without starting anything.
 pub fn prepare(path: Option<PathBuf>) -> Result<Prepared, StartError> {
     let metrics = prometheus::Registry::new();
-    let registry = Arc::new(switchyard_filters::register_all(&metrics)?);
+    let (registry, limits) = switchyard_filters::register_all_with_limits(&metrics)?;
+    let registry = Arc::new(registry);
     let first = match &path {
         Some(p) => Snapshot::from_yaml(&read(p)?, &SystemEnv, &registry, 1)?,
         None => Snapshot::build(embedded_default(&SystemEnv), &registry, 1, String::new())?,
@@ -72,6 +75,7 @@ pub fn prepare(path: Option<PathBuf>) -> Result<Prepared, StartError> {
         store: Arc::new(Store::new(first)),
         registry,
         metrics,
+        limits,
     })
 }
 
@@ -105,6 +109,11 @@ pub fn check(path: &Path) -> Result<CheckReport, StartError> {
 }
 
 impl Prepared {
+    /// Reads remaining budgets (for `/v1/models`).
+    pub fn limits(&self) -> LimitsHandle {
+        self.limits.clone()
+    }
+
     /// The config that will serve first.
     pub fn config(&self) -> Arc<Config> {
         self.store.current().config.clone()
@@ -157,7 +166,12 @@ impl Prepared {
 
         let mut admin = Service::new(
             "switchyard admin".to_string(),
-            admin::Admin::new(self.store.clone(), self.metrics.clone(), readiness),
+            admin::Admin::new(
+                self.store.clone(),
+                self.metrics.clone(),
+                readiness,
+                self.limits.clone(),
+            ),
         );
         admin.threads = Some(1);
         admin.add_tcp(&config.server.admin_listen.to_string());

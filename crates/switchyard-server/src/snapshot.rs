@@ -54,13 +54,6 @@ impl Snapshot {
         generation: u64,
         sha256: String,
     ) -> Result<Self, LoadError> {
-        if matches!(config.state, switchyard_config::StateConfig::Redis { .. }) {
-            let line = config.lines.line_of("state.backend");
-            return Err(LoadError(vec![format!(
-                "state.backend{}: `redis` is not supported yet in this version; use `memory`",
-                line.map(|l| format!(" (line {l})")).unwrap_or_default()
-            )]));
-        }
         let config = Arc::new(config);
         let chain = registry
             .build_chain(&config)

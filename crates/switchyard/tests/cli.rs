@@ -38,7 +38,7 @@ fn check_accepts_a_valid_file_and_prints_the_chain() {
     let (ok, out) = check(GOOD, &[]);
     assert!(ok, "{out}");
     assert!(
-        out.contains("auth -> route -> translate -> metrics"),
+        out.contains("auth -> rate_limit -> route -> translate -> metrics"),
         "{out}"
     );
 }
@@ -72,13 +72,13 @@ routes:
         assert!(out.contains(needle), "missing `{needle}` in:\n{out}");
     }
     let (ok, out) = check(
-        &format!("{GOOD}filters: [auth, route, rate_limit, bogus]\n"),
+        &format!("{GOOD}filters: [rate_limit, auth, route, bogus]\n"),
         &[],
     );
     assert!(!ok);
     for needle in [
-        "filters[2] (line 9)",
-        "not supported yet",
+        "filters[0] (line 9)",
+        "must come after `auth`",
         "filters[3]",
         "bogus",
     ] {
@@ -93,11 +93,17 @@ routes:
 }
 
 #[test]
-fn features_of_later_versions_are_refused_not_ignored() {
-    let yaml = format!("{GOOD}auth:\n  keys:\n    - id: a\n      key_env: K\n      rpm: 10\n");
+fn limits_without_their_filter_are_refused_not_ignored() {
+    let yaml = format!(
+        "{GOOD}auth:\n  keys:\n    - id: a\n      key_env: K\n      rpm: 10\nfilters: [auth, route]\n"
+    );
     let (ok, out) = check(&yaml, &[("K", "secret")]);
     assert!(!ok);
-    assert!(out.contains("not supported yet"), "{out}");
+    assert!(out.contains("need the `rate_limit` filter"), "{out}");
+    let yaml = format!("{GOOD}auth:\n  keys:\n    - id: a\n      key_env: K\n      rpm: 10\n");
+    let (ok, out) = check(&yaml, &[("K", "secret")]);
+    assert!(ok, "{out}");
+    assert!(out.contains("rate_limit"), "{out}");
 }
 
 #[test]

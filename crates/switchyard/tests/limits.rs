@@ -1,0 +1,312 @@
+//! Per-key limits through the real binary: rpm and tpm (429 with `retry-after` in the client's
+//! format), budgets under concurrency, `GET /budgets` and the budget gauges, and that a key
+//! itself never shows up in logs, metrics, usage records or admin output.
+
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use serde_json::{json, Value};
+use switchyard_e2e::{openai, GatewayBuilder, MockProvider, Reply};
+
+/// A gateway whose key `app` has `limits` (YAML lines indented for the key).
+fn limited(limits: &str, body: &str) -> GatewayBuilder {
+    let yaml = format!(
+        "version: 1\nauth:\n  keys:\n    - id: app\n      key_env: CLIENT_KEY\n{limits}{body}"
+    );
+    GatewayBuilder::new(bin(), yaml)
+        .env("CLIENT_KEY", CLIENT_KEY)
+        .env("PROVIDER_KEY", PROVIDER_KEY)
+}
+
+fn anthropic_request(model: &str) -> Value {
+    json!({"model": model, "max_tokens": 64, "messages": [{"role": "user", "content": "Say hello."}]})
+}
+
+fn metric(m: &str, prefix: &str) -> f64 {
+    m.lines()
+        .find(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no metric {prefix} in\n{m}"))
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+fn retry_after(r: &reqwest::Response) -> u64 {
+    r.headers()
+        .get("retry-after")
+        .expect("retry-after")
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn rpm_limit_answers_429_with_retry_after_in_each_clients_format() {
+    let mock = MockProvider::start(Reply::json(&openai::completion("ok", 10, 2))).await;
+    let gw = limited("      rpm: 3\n", &one_provider(&mock.base())).start();
+    for _ in 0..2 {
+        let r = post(
+            &gw.base,
+            "/v1/chat/completions",
+            &openai::request("gpt-4o-mini", false),
+        )
+        .await;
+        assert_eq!(r.status(), 200);
+    }
+    let r = post(&gw.base, "/v1/messages", &anthropic_request("gpt-4o-mini")).await;
+    assert_eq!(r.status(), 200);
+
+    let r = post(
+        &gw.base,
+        "/v1/chat/completions",
+        &openai::request("gpt-4o-mini", false),
+    )
+    .await;
+    assert_eq!(r.status(), 429);
+    let wait = retry_after(&r);
+    assert!(
+        (1..=20).contains(&wait),
+        "one request frees up every 20 s: {wait}"
+    );
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "rate_limit_exceeded", "{body}");
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("3 requests per minute"));
+
+    let r = post(&gw.base, "/v1/messages", &anthropic_request("gpt-4o-mini")).await;
+    assert_eq!(r.status(), 429);
+    assert!(retry_after(&r) >= 1);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["type"], "error", "{body}");
+    assert_eq!(body["error"]["type"], "rate_limit_error", "{body}");
+    assert_eq!(mock.hits(), 3, "refused requests never reach the upstream");
+
+    gw.usage_records(5);
+    let m = gw.metrics();
+    assert_eq!(
+        metric(
+            &m,
+            r#"switchyard_rate_limited_total{key_id="app",limit="rpm"}"#
+        ),
+        2.0
+    );
+}
+
+#[tokio::test]
+async fn tpm_limit_is_corrected_by_the_real_usage() {
+    // Each answer reports 700 tokens, far above the ~15 estimated up front.
+    let mock = MockProvider::start(Reply::json(&openai::completion("ok", 300, 400))).await;
+    let gw = limited("      tpm: 1000\n", &one_provider(&mock.base())).start();
+    let req = openai::request("gpt-4o-mini", false);
+    let first = post(&gw.base, "/v1/chat/completions", &req).await;
+    assert_eq!(first.status(), 200);
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    // 700 charged after the fact: a small request still fits, and then the window is over.
+    let second = post(&gw.base, "/v1/chat/completions", &req).await;
+    assert_eq!(second.status(), 200);
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let third = post(&gw.base, "/v1/chat/completions", &req).await;
+    assert_eq!(third.status(), 429);
+    let wait = retry_after(&third);
+    assert!(
+        (20..=60).contains(&wait),
+        "about 400 tokens over at 1000/min: {wait}"
+    );
+    let body: Value = third.json().await.unwrap();
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("1000 tokens per minute"));
+    assert_eq!(mock.hits(), 2);
+}
+
+/// Output costs $1 per 1000 tokens; each answer uses 10 (= $0.01); each request asks for at
+/// most 20 output tokens, so it reserves $0.02.
+fn priced_provider(base: &str) -> String {
+    format!(
+        "providers:\n  - id: mock\n    type: openai\n    base_url: {base}/v1\n    api_key_env: PROVIDER_KEY\nmodels:\n  - id: m\n    provider: mock\n    pricing: {{ input_per_mtok: 0.0, output_per_mtok: 1000.0 }}\n"
+    )
+}
+
+fn capped_request() -> Value {
+    let mut r = openai::request("m", false);
+    r["max_tokens"] = json!(20);
+    r
+}
+
+#[tokio::test]
+async fn a_budget_holds_under_100_concurrent_requests() {
+    let mock = MockProvider::start(Reply::json(&openai::completion("ok", 10, 10))).await;
+    let cap = 0.105;
+    let gw = limited(
+        &format!("      budget: {{ usd: {cap}, period: daily }}\n"),
+        &priced_provider(&mock.base()),
+    )
+    .start();
+    let client = client();
+    let tasks: Vec<_> = (0..100)
+        .map(|_| {
+            let (c, url) = (client.clone(), format!("{}/v1/chat/completions", gw.base));
+            tokio::spawn(async move {
+                let r = c
+                    .post(url)
+                    .bearer_auth(CLIENT_KEY)
+                    .json(&capped_request())
+                    .send()
+                    .await
+                    .unwrap();
+                let status = r.status().as_u16();
+                let body: Value = r.json().await.unwrap();
+                (status, body)
+            })
+        })
+        .collect();
+    let mut ok = 0;
+    for t in tasks {
+        let (status, body) = t.await.unwrap();
+        match status {
+            200 => ok += 1,
+            429 => assert_eq!(body["error"]["code"], "budget_exceeded", "{body}"),
+            s => panic!("unexpected {s}: {body}"),
+        }
+    }
+    assert!((1..100).contains(&ok), "{ok} served");
+    let recs = gw.usage_records(100);
+    let spent: f64 = recs.iter().map(|r| r["cost_usd"].as_f64().unwrap()).sum();
+    assert!((spent - ok as f64 * 0.01).abs() < 1e-9, "{spent} for {ok}");
+    assert!(spent <= cap + 0.02 + 1e-9, "overspent: {spent}");
+
+    // Keep going one at a time until it refuses: it never passes cap + one reservation.
+    let mut total = spent;
+    loop {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let r = post(&gw.base, "/v1/chat/completions", &capped_request()).await;
+        if r.status() == 429 {
+            let wait = retry_after(&r);
+            assert!(wait > 1 && wait <= 86_400, "until UTC midnight: {wait}");
+            break;
+        }
+        assert_eq!(r.status(), 200);
+        total += 0.01;
+    }
+    assert!(total >= cap - 1e-9 && total <= cap + 0.02 + 1e-9, "{total}");
+
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let budgets: Value = serde_json::from_str(
+        &switchyard_e2e::http::get_text(&format!("{}/budgets", gw.admin)).unwrap(),
+    )
+    .unwrap();
+    let b = &budgets["budgets"][0];
+    assert_eq!(b["key_id"], "app");
+    assert_eq!(b["usd"], cap);
+    assert_eq!(b["period"], "daily");
+    assert_eq!(b["reserved"], 0.0);
+    assert!((b["spent"].as_f64().unwrap() - total).abs() < 1e-6, "{b}");
+    assert_eq!(b["remaining"], 0.0);
+    assert!(
+        b["resets_at"].as_str().unwrap().ends_with("T00:00:00Z"),
+        "{b}"
+    );
+    let m = gw.metrics();
+    assert_eq!(metric(&m, r#"switchyard_budget_usd{key_id="app"}"#), cap);
+    assert_eq!(
+        metric(&m, r#"switchyard_budget_remaining_usd{key_id="app"}"#),
+        0.0
+    );
+}
+
+#[tokio::test]
+async fn a_failed_request_releases_its_reservation() {
+    let mock = MockProvider::start(Reply::status_json(
+        500,
+        &openai::error("boom", "server_error", None),
+    ))
+    .await;
+    let gw = limited(
+        "      budget: { usd: 0.03, period: total }\n",
+        &priced_provider(&mock.base()),
+    )
+    .start();
+    for _ in 0..5 {
+        let r = post(&gw.base, "/v1/chat/completions", &capped_request()).await;
+        assert_eq!(r.status(), 502);
+    }
+    let budgets = switchyard_e2e::http::get_text(&format!("{}/budgets", gw.admin)).unwrap();
+    let v: Value = serde_json::from_str(&budgets).unwrap();
+    assert_eq!(v["budgets"][0]["spent"], 0.0, "{v}");
+    assert_eq!(v["budgets"][0]["remaining"], 0.03, "{v}");
+    assert!(v["budgets"][0].get("resets_at").is_none());
+}
+
+#[tokio::test]
+async fn keys_from_files_and_hashes_never_leak() {
+    let file_key = "sk-file-key-c0ffee-99";
+    let hashed_key = "sk-hashed-key-beef-42";
+    let dir = tempfile::tempdir().unwrap();
+    let key_path = dir.path().join("key");
+    std::fs::write(&key_path, format!("{file_key}\n")).unwrap();
+    let sha = {
+        let out = std::process::Command::new("sha256sum")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|mut c| {
+                use std::io::Write;
+                c.stdin.take().unwrap().write_all(hashed_key.as_bytes())?;
+                c.wait_with_output()
+            })
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()[..64].to_string()
+    };
+    let mock = MockProvider::start(Reply::json(&openai::completion("ok", 5, 5))).await;
+    let keys = format!(
+        "      rpm: 2\n    - id: from-file\n      key_file: {}\n      budget: {{ usd: 5 }}\n    - id: hashed\n      key_sha256: {sha}\n      tpm: 100000\n",
+        key_path.display()
+    );
+    let gw = limited(&keys, &one_provider(&mock.base())).start();
+    let c = client();
+    let url = format!("{}/v1/chat/completions", gw.base);
+    let mut statuses = Vec::new();
+    for key in [
+        CLIENT_KEY, CLIENT_KEY, CLIENT_KEY, file_key, hashed_key, "sk-wrong",
+    ] {
+        let r = c
+            .post(&url)
+            .bearer_auth(key)
+            .json(&openai::request("gpt-4o-mini", false))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(r.status().as_u16());
+        let body = r.text().await.unwrap();
+        assert!(!body.contains(key), "key echoed in body");
+    }
+    assert_eq!(statuses, [200, 200, 429, 200, 200, 401]);
+    let recs = gw.usage_records(6);
+    let ids: Vec<&str> = recs.iter().map(|r| r["key_id"].as_str().unwrap()).collect();
+    assert!(
+        ids.contains(&"from-file") && ids.contains(&"hashed"),
+        "{ids:?}"
+    );
+    let admin = |p: &str| switchyard_e2e::http::get_text(&format!("{}{p}", gw.admin)).unwrap();
+    for (what, text) in [
+        ("logs", gw.stderr()),
+        ("usage", gw.stdout()),
+        ("metrics", gw.metrics()),
+        ("config", admin("/config")),
+        ("budgets", admin("/budgets")),
+    ] {
+        for key in [CLIENT_KEY, file_key, hashed_key] {
+            assert!(!text.contains(key), "a key leaked in {what}");
+        }
+    }
+}
