@@ -1,0 +1,228 @@
+//! `state.backend: redis` through the real binary and a real redis-server: two gateway
+//! processes enforce one rpm limit and one budget, and a Redis that dies mid-run is survived
+//! per `on_unavailable` (fail_open keeps serving, fail_closed refuses with 429) without a
+//! request ever hanging on it.
+
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::{json, Value};
+use switchyard_e2e::{openai, Gateway, GatewayBuilder, MockProvider, RedisServer, Reply};
+
+fn redis_gateway(redis: &RedisServer, limits: &str, body: &str, on_unavailable: &str) -> Gateway {
+    let yaml = format!(
+        "version: 1\nauth:\n  keys:\n    - id: app\n      key_env: CLIENT_KEY\n{limits}{body}state:\n  backend: redis\n  url_env: REDIS_URL\n  on_unavailable: {on_unavailable}\n"
+    );
+    GatewayBuilder::new(bin(), yaml)
+        .env("CLIENT_KEY", CLIENT_KEY)
+        .env("PROVIDER_KEY", PROVIDER_KEY)
+        .env("REDIS_URL", &redis.url())
+        .start()
+}
+
+/// Output at $1 per 1000 tokens; answers use 10 ($0.01); requests cap output at 20 ($0.02).
+fn priced_provider(base: &str) -> String {
+    format!(
+        "providers:\n  - id: mock\n    type: openai\n    base_url: {base}/v1\n    api_key_env: PROVIDER_KEY\nmodels:\n  - id: m\n    provider: mock\n    pricing: {{ input_per_mtok: 0.0, output_per_mtok: 1000.0 }}\n"
+    )
+}
+
+fn capped() -> Value {
+    let mut r = openai::request("m", false);
+    r["max_tokens"] = json!(20);
+    r
+}
+
+fn skip() -> bool {
+    if switchyard_e2e::redis::available() {
+        return false;
+    }
+    eprintln!("redis-server is not installed: skipping (CI installs it)");
+    true
+}
+
+#[tokio::test]
+async fn two_gateways_enforce_one_rpm_limit() {
+    if skip() {
+        return;
+    }
+    let redis = RedisServer::start();
+    let mock = MockProvider::start(Reply::json(&openai::completion("ok", 5, 5))).await;
+    let body = one_provider(&mock.base());
+    let a = redis_gateway(&redis, "      rpm: 4\n", &body, "fail_open");
+    let b = redis_gateway(&redis, "      rpm: 4\n", &body, "fail_open");
+    let mut statuses = Vec::new();
+    for i in 0..6 {
+        let gw = if i % 2 == 0 { &a } else { &b };
+        let r = post(
+            &gw.base,
+            "/v1/chat/completions",
+            &openai::request("gpt-4o-mini", false),
+        )
+        .await;
+        if r.status() == 429 {
+            let wait: u64 = r.headers()["retry-after"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!((1..=15).contains(&wait), "{wait}");
+        }
+        statuses.push(r.status().as_u16());
+    }
+    assert_eq!(statuses, [200, 200, 200, 200, 429, 429]);
+    assert_eq!(mock.hits(), 4);
+}
+
+#[tokio::test]
+async fn two_gateways_enforce_one_budget_under_concurrency() {
+    if skip() {
+        return;
+    }
+    let redis = RedisServer::start();
+    let mock = MockProvider::start(Reply::json(&openai::completion("ok", 10, 10))).await;
+    let cap = 0.105;
+    let limits = format!("      budget: {{ usd: {cap}, period: monthly }}\n");
+    let body = priced_provider(&mock.base());
+    let a = redis_gateway(&redis, &limits, &body, "fail_closed");
+    let b = redis_gateway(&redis, &limits, &body, "fail_closed");
+    let client = client();
+    let tasks: Vec<_> = (0..100)
+        .map(|i| {
+            let url = format!(
+                "{}/v1/chat/completions",
+                if i % 2 == 0 { &a.base } else { &b.base }
+            );
+            let c = client.clone();
+            tokio::spawn(async move {
+                let r = c
+                    .post(url)
+                    .bearer_auth(CLIENT_KEY)
+                    .json(&capped())
+                    .send()
+                    .await
+                    .unwrap();
+                let status = r.status().as_u16();
+                (status, r.json::<Value>().await.unwrap())
+            })
+        })
+        .collect();
+    let mut ok = 0;
+    for t in tasks {
+        let (status, body) = t.await.unwrap();
+        match status {
+            200 => ok += 1,
+            429 => assert_eq!(body["error"]["code"], "budget_exceeded", "{body}"),
+            s => panic!("{s}: {body}"),
+        }
+    }
+    assert!(ok >= 1, "none served");
+    // Then one at a time, alternating, until both refuse.
+    let mut total = ok;
+    for i in 0..40 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let gw = if i % 2 == 0 { &a } else { &b };
+        let r = post(&gw.base, "/v1/chat/completions", &capped()).await;
+        if r.status() == 429 {
+            continue;
+        }
+        assert_eq!(r.status(), 200);
+        total += 1;
+    }
+    let spent = total as f64 * 0.01;
+    assert!(
+        spent >= cap - 1e-9 && spent <= cap + 0.02 + 1e-9,
+        "{total} served across both: ${spent} against ${cap}"
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    for gw in [&a, &b] {
+        let v: Value = serde_json::from_str(
+            &switchyard_e2e::http::get_text(&format!("{}/budgets", gw.admin)).unwrap(),
+        )
+        .unwrap();
+        let got = &v["budgets"][0];
+        assert!((got["spent"].as_f64().unwrap() - spent).abs() < 1e-6, "{v}");
+        assert_eq!(got["reserved"], 0.0, "{v}");
+        assert_eq!(got["period"], "monthly");
+    }
+}
+
+#[tokio::test]
+async fn redis_killed_mid_run_fail_open_keeps_serving() {
+    if skip() {
+        return;
+    }
+    let mut redis = RedisServer::start();
+    let mock = MockProvider::start(Reply::json(&openai::completion("ok", 5, 5))).await;
+    let gw = redis_gateway(
+        &redis,
+        "      rpm: 1000\n      budget: { usd: 10 }\n",
+        &one_provider(&mock.base()),
+        "fail_open",
+    );
+    let req = openai::request("gpt-4o-mini", false);
+    assert_eq!(
+        post(&gw.base, "/v1/chat/completions", &req).await.status(),
+        200
+    );
+    redis.kill();
+    for _ in 0..5 {
+        let t = Instant::now();
+        let r = post(&gw.base, "/v1/chat/completions", &req).await;
+        assert_eq!(r.status(), 200);
+        assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+    }
+    let m = gw.metrics();
+    let errors: f64 = m
+        .lines()
+        .filter(|l| l.starts_with("switchyard_state_errors_total{backend=\"redis\""))
+        .map(|l| l.rsplit(' ').next().unwrap().parse::<f64>().unwrap())
+        .sum();
+    assert!(errors >= 5.0, "{m}");
+    assert!(gw.stderr().contains("state backend unavailable"));
+    let budgets = switchyard_e2e::http::get_text(&format!("{}/budgets", gw.admin)).unwrap();
+    assert!(budgets.contains("\"error\""), "{budgets}");
+}
+
+#[tokio::test]
+async fn redis_killed_mid_run_fail_closed_refuses_quickly() {
+    if skip() {
+        return;
+    }
+    let mut redis = RedisServer::start();
+    let mock = MockProvider::start(Reply::json(&openai::completion("ok", 5, 5))).await;
+    let gw = redis_gateway(
+        &redis,
+        "      rpm: 1000\n",
+        &one_provider(&mock.base()),
+        "fail_closed",
+    );
+    let req = openai::request("gpt-4o-mini", false);
+    assert_eq!(
+        post(&gw.base, "/v1/chat/completions", &req).await.status(),
+        200
+    );
+    redis.kill();
+    for _ in 0..3 {
+        let t = Instant::now();
+        let r = post(&gw.base, "/v1/chat/completions", &req).await;
+        assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
+        assert_eq!(r.status(), 429);
+        assert_eq!(r.headers()["retry-after"], "1");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "rate_limit_exceeded");
+        assert!(body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("state backend unavailable"));
+    }
+    assert_eq!(mock.hits(), 1);
+    let r = post(&gw.base, "/v1/messages", &json!({"model": "gpt-4o-mini", "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}]})).await;
+    assert_eq!(r.status(), 429);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["type"], "rate_limit_error");
+}
