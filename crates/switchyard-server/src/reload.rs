@@ -158,6 +158,16 @@ impl Reloader {
     }
 }
 
+/// Whether a directory event may change the config: the file itself, or a Kubernetes
+/// ConfigMap's `..data` swap. Other files in the directory (logs, say) are ignored.
+fn concerns_config(ev: &notify::Event, name: Option<&std::ffi::OsStr>) -> bool {
+    ev.paths.is_empty()
+        || ev.paths.iter().any(|p| {
+            p.file_name()
+                .is_some_and(|f| Some(f) == name || f.to_str().is_some_and(|f| f.starts_with("..")))
+        })
+}
+
 /// Hex SHA-256 of `text`, as snapshots record it.
 pub fn sha256_hex(text: &str) -> String {
     use sha2::{Digest, Sha256};
@@ -181,8 +191,9 @@ impl BackgroundService for Reloader {
             .filter(|p| !p.as_os_str().is_empty())
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from("."));
+        let name = self.path.file_name().map(|n| n.to_os_string());
         let watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
-            if res.is_ok() {
+            if res.is_ok_and(|ev| concerns_config(&ev, name.as_deref())) {
                 let _ = tx.try_send(());
             }
         })
