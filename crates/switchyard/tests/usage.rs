@@ -1,0 +1,144 @@
+//! Usage records through the real binary: the file sink (`server.usage_log: <path>`) gets one
+//! line per request with the fields CONFIG.md promises, tokens equal to what the upstream
+//! reported (cached ones included, streaming or not), and cost = tokens × pricing.
+
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::{json, Value};
+use switchyard_e2e::{openai, GatewayBuilder, MockProvider, Reply};
+
+fn read_records(path: &std::path::Path, n: usize) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let recs: Vec<Value> = std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        if recs.len() >= n || Instant::now() > deadline {
+            return recs;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+#[tokio::test]
+async fn file_sink_gets_one_record_per_request_with_exact_tokens_and_cost() {
+    let mut with_cache = openai::completion("Hello!", 120, 30);
+    with_cache["usage"]["prompt_tokens_details"]["cached_tokens"] = json!(100);
+    let mock = MockProvider::start(Reply::json(&with_cache)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("usage.jsonl");
+    let yaml = format!(
+        "version: 1\nserver:\n  listen: 127.0.0.1:{{port}}\n  admin_listen: 127.0.0.1:{{admin_port}}\n  usage_log: {}\nauth:\n  keys:\n    - id: app\n      key_env: CLIENT_KEY\nproviders:\n  - id: mock\n    type: openai\n    base_url: {}/v1\n    api_key_env: PROVIDER_KEY\nmodels:\n  - id: gpt-4o-mini\n    provider: mock\n    pricing: {{ input_per_mtok: 0.15, output_per_mtok: 0.60, cached_input_per_mtok: 0.075 }}\nroutes:\n  - name: chat\n    targets: [{{ model: gpt-4o-mini }}]\n",
+        log.display(),
+        mock.base()
+    );
+    let gw = GatewayBuilder::new(bin(), yaml)
+        .env("CLIENT_KEY", CLIENT_KEY)
+        .env("PROVIDER_KEY", PROVIDER_KEY)
+        .start();
+
+    let r = post(
+        &gw.base,
+        "/v1/chat/completions",
+        &openai::request("chat", false),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let id = r.headers()["x-request-id"].to_str().unwrap().to_string();
+    let r = post(
+        &gw.base,
+        "/v1/messages",
+        &json!({"model": "chat", "max_tokens": 50, "messages": [{"role": "user", "content": "hi"}]}),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    mock.push(Reply::sse(&openai::stream(&["Hel", "lo"], 40, 7)));
+    let r = post(
+        &gw.base,
+        "/v1/chat/completions",
+        &openai::request("chat", true),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    r.text().await.unwrap();
+
+    let recs = read_records(&log, 3);
+    assert_eq!(recs.len(), 3, "{recs:?}");
+    assert!(
+        gw.usage_records(0).is_empty(),
+        "stdout has no usage lines when a file is set"
+    );
+    for r in &recs {
+        for field in [
+            "type",
+            "request_id",
+            "time",
+            "key_id",
+            "route",
+            "model",
+            "provider",
+            "status",
+            "attempts",
+            "prompt_tokens",
+            "completion_tokens",
+            "cached_tokens",
+            "cost_usd",
+            "duration_ms",
+            "ttft_ms",
+        ] {
+            assert!(r.get(field).is_some(), "{field} missing in {r}");
+        }
+        assert_eq!(r["type"], "usage");
+        assert_eq!(r["key_id"], "app");
+        assert_eq!(r["route"], "chat");
+        assert_eq!(r["model"], "gpt-4o-mini");
+        assert_eq!(r["provider"], "mock");
+        assert_eq!(r["status"], 200);
+        assert_eq!(r["attempts"], 1);
+        assert!(r["time"].as_str().unwrap().ends_with('Z'));
+        assert!(r["duration_ms"].as_f64().unwrap() > 0.0);
+    }
+    assert_eq!(recs[0]["request_id"], id.as_str());
+    assert_eq!(recs[0]["endpoint"], "chat_completions");
+    assert_eq!(recs[1]["endpoint"], "messages");
+    for r in &recs[..2] {
+        assert_eq!(r["prompt_tokens"], 120);
+        assert_eq!(r["completion_tokens"], 30);
+        assert_eq!(r["cached_tokens"], 100);
+        let want = (20.0 * 0.15 + 100.0 * 0.075 + 30.0 * 0.60) / 1e6;
+        assert!(
+            (r["cost_usd"].as_f64().unwrap() - want).abs() < 1e-12,
+            "{r}"
+        );
+    }
+    let s = &recs[2];
+    assert_eq!(s["stream"], true);
+    assert_eq!(s["prompt_tokens"], 40);
+    assert_eq!(s["completion_tokens"], 7);
+    assert!((s["cost_usd"].as_f64().unwrap() - (40.0 * 0.15 + 7.0 * 0.60) / 1e6).abs() < 1e-12);
+
+    let m = gw.metrics();
+    let total = |ty: &str| -> f64 {
+        let prefix = format!(
+            "switchyard_tokens_total{{key_id=\"app\",model=\"gpt-4o-mini\",provider=\"mock\",route=\"chat\",type=\"{ty}\"}}"
+        );
+        m.lines()
+            .find(|l| l.starts_with(&prefix))
+            .unwrap_or_else(|| panic!("{prefix} in\n{m}"))
+            .rsplit(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(total("prompt"), 280.0);
+    assert_eq!(total("completion"), 67.0);
+    assert_eq!(total("cached"), 200.0);
+}
