@@ -6,8 +6,8 @@ use bytes::Bytes;
 use switchyard_wire::ChatRequest;
 
 use crate::{
-    AttemptFlow, AttemptResult, Filter, Flow, GatewayError, Outcome, RequestCtx, ResponseHead,
-    UpstreamRequest,
+    AttemptFlow, AttemptResult, FailedAttempt, Filter, Flow, GatewayError, Outcome, RequestCtx,
+    ResponseHead, RetryDecision, UpstreamRequest,
 };
 
 /// A built filter with its name.
@@ -60,6 +60,14 @@ impl Chain {
         Ok(Flow::Continue)
     }
 
+    /// Runs `on_plan` in order for filters that ran, stopping at the first error.
+    pub fn on_plan(&self, cx: &mut RequestCtx, req: &ChatRequest) -> Result<(), GatewayError> {
+        for f in &self.filters[..cx.ran.min(self.filters.len())] {
+            f.filter.on_plan(cx, req)?;
+        }
+        Ok(())
+    }
+
     /// Runs `on_upstream_request` in order for filters that ran; the first `Skip` wins.
     pub fn on_upstream_request(
         &self,
@@ -79,6 +87,33 @@ impl Chain {
     pub fn on_attempt_end(&self, cx: &mut RequestCtx, up: &UpstreamRequest, res: &AttemptResult) {
         for f in &self.filters[..cx.ran.min(self.filters.len())] {
             f.filter.on_attempt_end(cx, up, res);
+        }
+    }
+
+    /// Runs `on_attempt_failed` in order for filters that ran and combines the answers with
+    /// [`RetryDecision::max`].
+    pub fn on_attempt_failed(
+        &self,
+        cx: &mut RequestCtx,
+        up: &UpstreamRequest,
+        failed: &FailedAttempt,
+    ) -> RetryDecision {
+        let mut decision = RetryDecision::Next;
+        for f in &self.filters[..cx.ran.min(self.filters.len())] {
+            decision = decision.max(f.filter.on_attempt_failed(cx, up, failed));
+        }
+        decision
+    }
+
+    /// Runs `on_attempt_skipped` in order for filters that ran.
+    pub fn on_attempt_skipped(
+        &self,
+        cx: &mut RequestCtx,
+        up: &UpstreamRequest,
+        reason: &'static str,
+    ) {
+        for f in &self.filters[..cx.ran.min(self.filters.len())] {
+            f.filter.on_attempt_skipped(cx, up, reason);
         }
     }
 

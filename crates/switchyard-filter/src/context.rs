@@ -40,6 +40,12 @@ pub struct RoutePlan {
     pub targets: Vec<usize>,
     /// Refuse unmappable parameters instead of dropping them.
     pub strict_params: bool,
+    /// Targets an `on_plan` hook removed before any attempt (index into `Config::models`,
+    /// reason); the data path logs and counts them as skips.
+    pub pruned: Vec<(usize, &'static str)>,
+    /// How many entries of `targets` the data path has taken so far (sent or skipped);
+    /// `targets[tried..]` are still to come.
+    pub tried: usize,
 }
 
 /// Facts about the attempt that answered (or the last one tried).

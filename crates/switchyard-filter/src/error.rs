@@ -68,11 +68,11 @@ pub enum GatewayError {
         retry_after: Duration,
     },
     /// The prompt plus requested output does not fit any target's context window.
-    #[error("this request needs about {needed} tokens but the largest context window of its targets is {limit} tokens")]
+    #[error("this request needs about {needed} tokens (prompt plus requested output) but the context window is {limit} tokens")]
     ContextWindowExceeded {
         /// Estimated prompt + output tokens.
         needed: u64,
-        /// The largest window among the targets.
+        /// The window it was checked against (the largest, when no target fits).
         limit: u64,
     },
     /// A parameter the target can't take, refused because `strict_params` is set.

@@ -2,6 +2,7 @@
 //! through one set of hooks, and `FilterFactory`, which builds a filter from its YAML settings.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use switchyard_config::Config;
@@ -53,6 +54,43 @@ impl AttemptResult {
     }
 }
 
+/// A failed attempt as [`Filter::on_attempt_failed`] sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedAttempt {
+    /// How it failed (always [`AttemptResult::is_retryable`]).
+    pub result: AttemptResult,
+    /// The upstream's `retry-after` (or `retry-after-ms`) when it sent one with its answer.
+    pub retry_after: Option<Duration>,
+}
+
+/// What the forwarding loop does after a failed attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryDecision {
+    /// Go on with the next target of the plan at once, if there is one. The default: every
+    /// target once, no waiting.
+    Next,
+    /// Wait this long (never past the `total` deadline), then go on with the next target.
+    Backoff(Duration),
+    /// Make no more attempts; the client gets the error for the failures so far. The reason
+    /// goes into that error's message and the log.
+    Stop(&'static str),
+}
+
+impl RetryDecision {
+    /// The more conservative of two decisions: `Stop` over `Backoff` over `Next`, and the
+    /// longer of two backoffs. The chain combines its filters' answers with this.
+    pub fn max(self, other: RetryDecision) -> RetryDecision {
+        match (self, other) {
+            (s @ RetryDecision::Stop(_), _) | (_, s @ RetryDecision::Stop(_)) => s,
+            (RetryDecision::Backoff(a), RetryDecision::Backoff(b)) => {
+                RetryDecision::Backoff(a.max(b))
+            }
+            (b @ RetryDecision::Backoff(_), _) | (_, b @ RetryDecision::Backoff(_)) => b,
+            (RetryDecision::Next, RetryDecision::Next) => RetryDecision::Next,
+        }
+    }
+}
+
 /// How a whole request ended; given to [`Filter::on_complete`].
 #[derive(Debug, Clone)]
 pub struct Outcome {
@@ -84,6 +122,16 @@ pub trait Filter: Send + Sync + 'static {
         Ok(Flow::Continue)
     }
 
+    /// Runs once per request after every `on_request` said `Continue` and before the first
+    /// attempt, in chain order. The route plan (`cx.route`) is set by now wherever the filter
+    /// sits in the list, so a filter that prunes or reorders targets (the context window) does
+    /// it here; a target it removes goes in `RoutePlan::pruned` with the reason, so it is
+    /// logged and counted like a skip. An error ends the request as one from `on_request`
+    /// does. Default: nothing.
+    fn on_plan(&self, _cx: &mut RequestCtx, _req: &ChatRequest) -> Result<(), GatewayError> {
+        Ok(())
+    }
+
     /// Runs before each upstream attempt, once a target is chosen: fill or rewrite the upstream
     /// request (translation, provider auth), or skip the target. Runs in chain order. Default:
     /// `Send`.
@@ -99,6 +147,31 @@ pub trait Filter: Send + Sync + 'static {
     /// Runs after each attempt that was sent, with how it ended (breakers, latency tracking).
     /// Default: nothing.
     fn on_attempt_end(&self, _cx: &mut RequestCtx, _up: &UpstreamRequest, _res: &AttemptResult) {}
+
+    /// Runs after `on_attempt_end` for an attempt that failed before anything reached the
+    /// client (connect error, timeout, 429, 5xx, malformed reply): whether and when the loop
+    /// goes on. A filter may also append targets to `cx.route.targets` to try one again.
+    /// The chain takes the most conservative answer (see [`RetryDecision::max`]). Default:
+    /// `Next`, which tries each target of the plan once without waiting.
+    fn on_attempt_failed(
+        &self,
+        _cx: &mut RequestCtx,
+        _up: &UpstreamRequest,
+        _failed: &FailedAttempt,
+    ) -> RetryDecision {
+        RetryDecision::Next
+    }
+
+    /// Runs when a target was passed over without a request: skipped by an
+    /// `on_upstream_request` hook or pruned from the plan by an `on_plan` hook, with the
+    /// reason (metrics count skips here). Default: nothing.
+    fn on_attempt_skipped(
+        &self,
+        _cx: &mut RequestCtx,
+        _up: &UpstreamRequest,
+        _reason: &'static str,
+    ) {
+    }
 
     /// The response head about to go to the client (from upstream or a local reply); runs in
     /// reverse chain order. May change status and headers. Default: nothing.

@@ -15,5 +15,8 @@ pub use context::{
     Answer, Endpoint, LocalReply, RequestCtx, ResponseHead, RoutePlan, Slots, UpstreamRequest,
 };
 pub use error::{Fault, GatewayError};
-pub use filter::{AttemptFlow, AttemptResult, BuildEnv, Filter, FilterFactory, Flow, Outcome};
+pub use filter::{
+    AttemptFlow, AttemptResult, BuildEnv, FailedAttempt, Filter, FilterFactory, Flow, Outcome,
+    RetryDecision,
+};
 pub use registry::{ChainIssue, Registry};

@@ -27,6 +27,7 @@ pub struct Families {
     tokens: IntCounterVec,
     cost: CounterVec,
     attempts: IntCounterVec,
+    skips: IntCounterVec,
     exhausted: IntCounterVec,
     stream_errors: IntCounterVec,
     overhead: HistogramVec,
@@ -117,6 +118,16 @@ impl Families {
                         "Upstream requests by target and outcome.",
                     ),
                     &["model", "provider", "outcome"],
+                )?,
+            )?,
+            skips: reg(
+                r,
+                IntCounterVec::new(
+                    Opts::new(
+                        "switchyard_upstream_skips_total",
+                        "Targets passed over without a request (open breaker, context window).",
+                    ),
+                    &["model", "provider", "reason"],
                 )?,
             )?,
             exhausted: reg(
@@ -300,6 +311,17 @@ impl Filter for MetricsFilter {
         self.families
             .attempts
             .with_label_values(&[model.id.as_str(), provider.as_str(), outcome])
+            .inc();
+    }
+
+    fn on_attempt_skipped(&self, _cx: &mut RequestCtx, up: &UpstreamRequest, reason: &'static str) {
+        let Some(model) = self.config.models.get(up.model) else {
+            return;
+        };
+        let provider = &self.config.providers[model.provider].id;
+        self.families
+            .skips
+            .with_label_values(&[model.id.as_str(), provider.as_str(), reason])
             .inc();
     }
 

@@ -4,7 +4,7 @@
 //! on to the next target. After the first byte, an upstream failure ends the stream with an
 //! error event in the client's format, never a silent truncation.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue};
@@ -14,8 +14,8 @@ use pingora_core::protocols::http::ServerSession;
 use pingora_core::upstreams::peer::HttpPeer;
 use pingora_http::ResponseHeader;
 use switchyard_filter::{
-    AttemptFlow, AttemptResult, Chain, GatewayError, Outcome, RequestCtx, ResponseHead,
-    UpstreamRequest,
+    AttemptFlow, AttemptResult, Chain, FailedAttempt, GatewayError, Outcome, RequestCtx,
+    ResponseHead, RetryDecision, UpstreamRequest,
 };
 use switchyard_wire::{stream_error_event, ChatRequest, ErrorBody};
 
@@ -46,6 +46,56 @@ async fn fail(session: &mut ServerSession, cx: &RequestCtx, e: GatewayError) -> 
     }
 }
 
+/// What the failed attempts of one request came to, for the error the client gets.
+#[derive(Default)]
+struct Tally {
+    failures: Vec<String>,
+    sent: u32,
+    timeouts: u32,
+    limited: u32,
+    /// The shortest `retry-after` a rate-limited target asked for.
+    retry_after: Option<Duration>,
+}
+
+impl Tally {
+    fn into_error(self) -> GatewayError {
+        let summary = self.failures.join("; ");
+        if self.sent == 0 && self.timeouts == 0 {
+            GatewayError::NoTargetAvailable(summary)
+        } else if self.sent > 0 && self.limited == self.sent {
+            GatewayError::RateLimited {
+                message: format!("every target is rate limited: {summary}"),
+                code: "rate_limit_exceeded",
+                retry_after: self.retry_after.unwrap_or(Duration::from_secs(1)),
+            }
+        } else if self.timeouts > 0 && self.timeouts >= self.sent {
+            GatewayError::UpstreamTimeout(summary)
+        } else {
+            GatewayError::UpstreamFailed(summary)
+        }
+    }
+}
+
+/// `retry-after-ms` (OpenAI) or `retry-after` in seconds; an HTTP-date is not honoured.
+fn retry_after(head: &ResponseHeader) -> Option<Duration> {
+    let get = |name: &str| {
+        head.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .filter(|v| v.is_finite() && *v >= 0.0)
+    };
+    get("retry-after-ms")
+        .map(|ms| ms / 1000.0)
+        .or_else(|| get("retry-after"))
+        .map(|s| Duration::from_secs_f64(s.min(86_400.0)))
+}
+
+/// The next target of the plan at `position`, read afresh: retry hooks may append to it.
+fn target_at(cx: &RequestCtx, position: usize) -> Option<usize> {
+    cx.route.as_ref()?.targets.get(position).copied()
+}
+
 /// Runs the attempt loop for a request whose chain said `Continue`.
 pub async fn forward(
     connector: &Connector,
@@ -55,31 +105,51 @@ pub async fn forward(
     req: &ChatRequest,
 ) -> Finished {
     let chain = &snapshot.chain;
-    let Some(targets) = cx.route.as_ref().map(|r| r.targets.clone()) else {
+    if cx.route.is_none() {
         return fail(
             session,
             cx,
             GatewayError::Internal("no route was chosen".into()),
         )
         .await;
-    };
+    }
+    if let Err(e) = chain.on_plan(cx, req) {
+        return fail(session, cx, e).await;
+    }
     let config = snapshot.config.clone();
-    let total = targets
-        .first()
-        .map(|&m| {
+    let mut tally = Tally::default();
+    let pruned = cx
+        .route
+        .as_mut()
+        .map(|r| std::mem::take(&mut r.pruned))
+        .unwrap_or_default();
+    for (target, reason) in pruned {
+        tracing::info!(request_id = %cx.request_id, model = %config.models[target].id, reason, "target skipped");
+        chain.on_attempt_skipped(cx, &UpstreamRequest::new(target), reason);
+        tally
+            .failures
+            .push(format!("{}: skipped ({reason})", config.models[target].id));
+    }
+    let total = target_at(cx, 0)
+        .map(|m| {
             snapshot.upstreams[config.models[m].provider]
                 .timeouts()
                 .total
         })
         .unwrap_or_default();
     let deadline = cx.started + total;
-    let mut failures: Vec<String> = Vec::new();
-    let (mut sent, mut timeouts, mut limited) = (0u32, 0u32, 0u32);
-    for &target in &targets {
+    let mut position = 0;
+    while let Some(target) = target_at(cx, position) {
+        position += 1;
+        if let Some(r) = cx.route.as_mut() {
+            r.tried = position;
+        }
         let model = &config.models[target];
         if Instant::now() >= deadline {
-            failures.push(format!("{}: total deadline passed", model.id));
-            timeouts += 1;
+            tally
+                .failures
+                .push(format!("{}: total deadline passed", model.id));
+            tally.timeouts += 1;
             break;
         }
         let mut up = UpstreamRequest::new(target);
@@ -87,79 +157,106 @@ pub async fn forward(
             Err(e) => return fail(session, cx, e).await,
             Ok(AttemptFlow::Skip(reason)) => {
                 tracing::info!(request_id = %cx.request_id, model = %model.id, reason, "target skipped");
-                failures.push(format!("{}: skipped ({reason})", model.id));
+                chain.on_attempt_skipped(cx, &up, reason);
+                tally
+                    .failures
+                    .push(format!("{}: skipped ({reason})", model.id));
                 continue;
             }
             Ok(AttemptFlow::Send) => {}
         }
         cx.answer.attempts += 1;
         cx.answer.model = Some(target);
-        sent += 1;
+        tally.sent += 1;
         let upstream = &snapshot.upstreams[model.provider];
         let started = Instant::now();
         let answer = upstream.send(connector, &up, deadline).await;
         cx.answer.upstream_time += started.elapsed();
-        let (usession, peer, head) = match answer {
-            Ok(a) => a,
+        let failed = match answer {
             Err(e) => {
                 tracing::warn!(request_id = %cx.request_id, model = %model.id, attempt = cx.answer.attempts, error = %e, "upstream attempt failed");
                 if matches!(e, AttemptError::Timeout(_)) {
-                    timeouts += 1;
+                    tally.timeouts += 1;
                 }
-                chain.on_attempt_end(cx, &up, &e.result());
-                failures.push(format!("{}: {e}", model.id));
-                continue;
+                tally.failures.push(format!("{}: {e}", model.id));
+                FailedAttempt {
+                    result: e.result(),
+                    retry_after: None,
+                }
+            }
+            Ok((usession, peer, head)) => {
+                let status = head.status.as_u16();
+                let result = AttemptResult::Status(status);
+                if result.is_retryable() {
+                    tracing::warn!(request_id = %cx.request_id, model = %model.id, attempt = cx.answer.attempts, status, "upstream answered with a retryable status");
+                    tally.failures.push(format!("{}: HTTP {status}", model.id));
+                    let after = retry_after(&head);
+                    if status == 429 {
+                        tally.limited += 1;
+                        tally.retry_after = match (tally.retry_after, after) {
+                            (Some(a), Some(b)) => Some(a.min(b)),
+                            (a, b) => a.or(b),
+                        };
+                    }
+                    FailedAttempt {
+                        result,
+                        retry_after: after,
+                    }
+                } else {
+                    let first_byte_by = started + upstream.timeouts().first_byte;
+                    let relayed = relay(
+                        connector,
+                        upstream,
+                        session,
+                        cx,
+                        chain,
+                        usession,
+                        peer,
+                        &head,
+                        (first_byte_by, deadline),
+                    )
+                    .await;
+                    match relayed {
+                        Relay::Done(outcome) => {
+                            chain.on_attempt_end(cx, &up, &result);
+                            return Ok(outcome);
+                        }
+                        Relay::Gone(outcome) => {
+                            chain.on_attempt_end(cx, &up, &result);
+                            return Err((ClientGone, outcome));
+                        }
+                        Relay::Failover(res, why) => {
+                            tracing::warn!(request_id = %cx.request_id, model = %model.id, attempt = cx.answer.attempts, error = %why, "upstream reply unusable");
+                            if res == AttemptResult::Timeout {
+                                tally.timeouts += 1;
+                            }
+                            tally.failures.push(format!("{}: {why}", model.id));
+                            FailedAttempt {
+                                result: res,
+                                retry_after: None,
+                            }
+                        }
+                    }
+                }
             }
         };
-        let status = head.status.as_u16();
-        let result = AttemptResult::Status(status);
-        if result.is_retryable() {
-            tracing::warn!(request_id = %cx.request_id, model = %model.id, attempt = cx.answer.attempts, status, "upstream answered with a retryable status");
-            chain.on_attempt_end(cx, &up, &result);
-            failures.push(format!("{}: HTTP {status}", model.id));
-            if status == 429 {
-                limited += 1;
-            }
-            continue;
-        }
-        let relay = relay(
-            connector, upstream, session, cx, chain, usession, peer, &head, deadline,
-        )
-        .await;
-        match relay {
-            Relay::Done(outcome) => {
-                chain.on_attempt_end(cx, &up, &result);
-                return Ok(outcome);
-            }
-            Relay::Gone(outcome) => {
-                chain.on_attempt_end(cx, &up, &result);
-                return Err((ClientGone, outcome));
-            }
-            Relay::Failover(res, why) => {
-                tracing::warn!(request_id = %cx.request_id, model = %model.id, attempt = cx.answer.attempts, error = %why, "upstream reply unusable");
-                if res == AttemptResult::Timeout {
-                    timeouts += 1;
+        chain.on_attempt_end(cx, &up, &failed.result);
+        match chain.on_attempt_failed(cx, &up, &failed) {
+            RetryDecision::Next => {}
+            RetryDecision::Backoff(wait) => {
+                if target_at(cx, position).is_some() {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    tokio::time::sleep(wait.min(left)).await;
                 }
-                chain.on_attempt_end(cx, &up, &res);
-                failures.push(format!("{}: {why}", model.id));
+            }
+            RetryDecision::Stop(why) => {
+                tracing::info!(request_id = %cx.request_id, reason = why, "no further attempts");
+                tally.failures.push(format!("no further attempts: {why}"));
+                break;
             }
         }
     }
-    let summary = failures.join("; ");
-    let e = if sent == 0 && timeouts == 0 {
-        GatewayError::NoTargetAvailable(summary)
-    } else if sent > 0 && limited == sent {
-        GatewayError::RateLimited {
-            message: format!("every target is rate limited: {summary}"),
-            code: "rate_limit_exceeded",
-            retry_after: std::time::Duration::from_secs(1),
-        }
-    } else if timeouts > 0 && timeouts >= sent {
-        GatewayError::UpstreamTimeout(summary)
-    } else {
-        GatewayError::UpstreamFailed(summary)
-    };
-    fail(session, cx, e).await
+    fail(session, cx, tally.into_error()).await
 }
 
 /// Upstream response headers worth passing on.
@@ -182,7 +279,7 @@ async fn relay(
     mut usession: HttpSession,
     peer: HttpPeer,
     upstream_head: &ResponseHeader,
-    deadline: Instant,
+    (first_byte_by, deadline): (Instant, Instant),
 ) -> Relay {
     let status = upstream_head.status.as_u16();
     let mut head = ResponseHead {
@@ -199,15 +296,24 @@ async fn relay(
         error_kind: None,
         truncated: false,
     };
+    // Until the first body byte arrives the `first_byte` deadline (time to first token)
+    // bounds the wait; after it, `idle` bounds each silence. `total` bounds both.
+    let mut got_body = false;
     loop {
-        let wait = idle.min(deadline.saturating_duration_since(Instant::now()));
-        let t = Instant::now();
+        let now = Instant::now();
+        let gap = if got_body {
+            idle
+        } else {
+            first_byte_by.saturating_duration_since(now)
+        };
+        let wait = gap.min(deadline.saturating_duration_since(now));
         let read = tokio::time::timeout(wait, usession.read_response_body()).await;
-        cx.answer.upstream_time += t.elapsed();
+        cx.answer.upstream_time += now.elapsed();
         let failure = match read {
             Err(_) if Instant::now() >= deadline => {
                 Some((AttemptResult::Timeout, "total deadline passed"))
             }
+            Err(_) if !got_body => Some((AttemptResult::Timeout, "no data within first_byte")),
             Err(_) => Some((AttemptResult::Timeout, "no data within the idle timeout")),
             Ok(Err(_)) => Some((AttemptResult::Malformed, "connection reset mid-body")),
             Ok(Ok(_)) => None,
@@ -220,6 +326,7 @@ async fn relay(
         }
         let (mut chunk, end) = match read {
             Ok(Ok(Some(b))) => {
+                got_body |= !b.is_empty();
                 let end = usession.response_done();
                 (b, end)
             }

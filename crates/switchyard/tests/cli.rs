@@ -38,7 +38,9 @@ fn check_accepts_a_valid_file_and_prints_the_chain() {
     let (ok, out) = check(GOOD, &[]);
     assert!(ok, "{out}");
     assert!(
-        out.contains("auth -> rate_limit -> route -> translate -> metrics"),
+        out.contains(
+            "auth -> rate_limit -> context_window -> route -> circuit_breaker -> retry -> translate -> metrics"
+        ),
         "{out}"
     );
 }

@@ -134,7 +134,9 @@ async fn every_target_failing_is_502_and_only_timeouts_is_504() {
     )
     .await;
     assert_eq!(resp.status(), 502);
-    assert_eq!(resp.headers()["x-switchyard-attempts"], "2");
+    // The default chain's `retry` (attempts: 3) tries the first target again after both failed.
+    assert_eq!(resp.headers()["x-switchyard-attempts"], "3");
+    assert_eq!((a.hits(), b.hits()), (2, 1));
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["error"]["code"], "upstream_failed");
     drop(gw);

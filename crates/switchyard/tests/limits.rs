@@ -238,8 +238,12 @@ async fn a_failed_request_releases_its_reservation() {
     .start();
     for _ in 0..5 {
         let r = post(&gw.base, "/v1/chat/completions", &capped_request()).await;
-        assert_eq!(r.status(), 502);
+        // 502 while the upstream is tried; 503 once the default chain's circuit breaker has
+        // opened on its failures. Neither may spend the budget.
+        assert!(matches!(r.status().as_u16(), 502 | 503), "{}", r.status());
     }
+    // Settlement runs once the response is written: give the last one a moment.
+    tokio::time::sleep(Duration::from_millis(100)).await;
     let budgets = switchyard_e2e::http::get_text(&format!("{}/budgets", gw.admin)).unwrap();
     let v: Value = serde_json::from_str(&budgets).unwrap();
     assert_eq!(v["budgets"][0]["spent"], 0.0, "{v}");

@@ -1,25 +1,48 @@
 //! `route`: resolves the `model` a client asked for to a route — a named route (matching its
-//! `when` conditions first), a model id, or `provider/model` — and orders its targets. Removes
-//! the gateway's own tags (`metadata.priority`) before the request goes upstream.
+//! `when` conditions first), a model id, or `provider/model` — and orders its targets by the
+//! route's strategy (`priority`, `weighted`, `lowest_latency`, `lowest_cost`). Measures each
+//! deployment's time to first token for `lowest_latency`. Removes the gateway's own tags
+//! (`metadata.priority`) before the request goes upstream.
+
+mod latency;
+mod order;
 
 use std::sync::Arc;
+use std::time::Instant;
 
+use bytes::Bytes;
 use switchyard_config::{Config, Route, Strategy, When};
 use switchyard_filter::{
-    BuildEnv, Filter, FilterFactory, Flow, GatewayError, RequestCtx, RoutePlan,
+    AttemptFlow, AttemptResult, BuildEnv, Filter, FilterFactory, Flow, GatewayError, RequestCtx,
+    ResponseHead, RoutePlan, UpstreamRequest,
 };
 use switchyard_wire::ChatRequest;
+
+pub use latency::{LatencyBook, LatencyCell, ALPHA, FAILURE_PENALTY};
+pub use order::{EXPECTED_OUTPUT_TOKENS, EXPLORATION};
 
 /// The header that carries the priority tag.
 pub const PRIORITY_HEADER: &str = "x-switchyard-priority";
 
-/// Builds [`RouteFilter`].
+/// Builds [`RouteFilter`]; keeps the latency averages across reloads.
 #[derive(Debug, Default)]
-pub struct RouteFactory;
+pub struct RouteFactory {
+    latency: LatencyBook,
+}
 
 /// The built filter: the route table of one config.
 pub struct RouteFilter {
     config: Arc<Config>,
+    /// Latency cells indexed like `config.models`.
+    latency: Vec<Arc<LatencyCell>>,
+}
+
+/// When the current attempt started, to measure its time to first token.
+struct Clock {
+    model: usize,
+    started: Instant,
+    ok: bool,
+    measured: bool,
 }
 
 impl FilterFactory for RouteFactory {
@@ -33,17 +56,12 @@ impl FilterFactory for RouteFactory {
         env: &BuildEnv<'_>,
     ) -> Result<Arc<dyn Filter>, String> {
         crate::no_settings(self.name(), settings)?;
-        for (i, r) in env.config.routes.iter().enumerate() {
-            if r.strategy != Strategy::Priority {
-                return Err(format!(
-                    "routes[{i}] (`{}`): strategy `{}` is not supported yet in this version; use `priority`",
-                    r.name,
-                    strategy_name(r.strategy)
-                ));
-            }
-        }
+        let latency = self
+            .latency
+            .cells_for(env.config.models.iter().map(|m| m.id.as_str()));
         Ok(Arc::new(RouteFilter {
             config: env.config.clone(),
+            latency,
         }))
     }
 
@@ -53,15 +71,6 @@ impl FilterFactory for RouteFactory {
 
     fn required(&self) -> bool {
         true
-    }
-}
-
-fn strategy_name(s: Strategy) -> &'static str {
-    match s {
-        Strategy::Priority => "priority",
-        Strategy::Weighted => "weighted",
-        Strategy::LowestLatency => "lowest_latency",
-        Strategy::LowestCost => "lowest_cost",
     }
 }
 
@@ -77,12 +86,32 @@ fn when_matches(when: &When, priority: Option<&str>, cx: &RequestCtx) -> bool {
 }
 
 impl RouteFilter {
+    /// The targets of `route` in the order its strategy gives for this request.
+    fn order(&self, route: &Route, req: &ChatRequest) -> Vec<usize> {
+        let mut rng = fastrand::Rng::new();
+        match route.strategy {
+            _ if route.targets.len() < 2 => route.targets.iter().map(|t| t.model).collect(),
+            Strategy::Priority => route.targets.iter().map(|t| t.model).collect(),
+            Strategy::Weighted => order::weighted(&route.targets, &mut rng),
+            Strategy::LowestLatency => {
+                order::lowest_latency(&route.targets, &self.latency, &mut rng)
+            }
+            Strategy::LowestCost => order::lowest_cost(
+                &route.targets,
+                &self.config.models,
+                crate::tokens::quick_estimate(req),
+                req.max_output_tokens,
+            ),
+        }
+    }
+
     /// The plan for `name`, or `ModelNotFound`.
     fn resolve(
         &self,
         name: &str,
         priority: Option<&str>,
         cx: &RequestCtx,
+        req: &ChatRequest,
     ) -> Result<RoutePlan, GatewayError> {
         let cfg = &self.config;
         if let Some(indices) = cfg.index.routes_by_name.get(name) {
@@ -94,8 +123,10 @@ impl RouteFilter {
             if let Some(route) = matched {
                 return Ok(RoutePlan {
                     name: route.name.clone(),
-                    targets: route.targets.iter().map(|t| t.model).collect(),
+                    targets: self.order(route, req),
                     strict_params: route.strict_params,
+                    pruned: Vec::new(),
+                    tried: 0,
                 });
             }
         }
@@ -109,6 +140,8 @@ impl RouteFilter {
                 name: name.to_string(),
                 targets: vec![m],
                 strict_params: false,
+                pruned: Vec::new(),
+                tried: 0,
             }),
             None => Err(GatewayError::ModelNotFound {
                 model: name.to_string(),
@@ -128,9 +161,65 @@ impl Filter for RouteFilter {
             .header(PRIORITY_HEADER)
             .map(str::to_owned)
             .or_else(|| req.metadata_str("priority").map(str::to_owned));
-        let plan = self.resolve(&req.model, priority.as_deref(), cx)?;
+        let plan = self.resolve(&req.model, priority.as_deref(), cx, req)?;
         req.remove_metadata("priority");
         cx.route = Some(plan);
         Ok(Flow::Continue)
+    }
+
+    fn on_upstream_request(
+        &self,
+        cx: &mut RequestCtx,
+        _req: &ChatRequest,
+        up: &mut UpstreamRequest,
+    ) -> Result<AttemptFlow, GatewayError> {
+        cx.slots.insert(Clock {
+            model: up.model,
+            started: Instant::now(),
+            ok: false,
+            measured: false,
+        });
+        Ok(AttemptFlow::Send)
+    }
+
+    fn on_response_head(
+        &self,
+        cx: &mut RequestCtx,
+        head: &mut ResponseHead,
+    ) -> Result<(), GatewayError> {
+        if let Some(clock) = cx.slots.get_mut::<Clock>() {
+            clock.ok = (200..300).contains(&head.status);
+        }
+        Ok(())
+    }
+
+    /// The first bytes of a good answer on their way to the client: the time to first token.
+    fn on_response_chunk(
+        &self,
+        cx: &mut RequestCtx,
+        chunk: &mut Bytes,
+        end: bool,
+    ) -> Result<(), GatewayError> {
+        if let Some(clock) = cx.slots.get_mut::<Clock>() {
+            if clock.ok && !clock.measured && (!chunk.is_empty() || end) {
+                clock.measured = true;
+                if let Some(cell) = self.latency.get(clock.model) {
+                    cell.record(clock.started.elapsed());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn on_attempt_end(&self, cx: &mut RequestCtx, up: &UpstreamRequest, res: &AttemptResult) {
+        if !res.is_retryable() {
+            return;
+        }
+        let Some(clock) = cx.slots.get::<Clock>().filter(|c| c.model == up.model) else {
+            return;
+        };
+        if let Some(cell) = self.latency.get(up.model) {
+            cell.record(clock.started.elapsed() + FAILURE_PENALTY);
+        }
     }
 }

@@ -1,0 +1,252 @@
+//! `circuit_breaker`: stops sending to a deployment that keeps failing. An open deployment is
+//! skipped without a request (`circuit open`), so the route's next target answers at once;
+//! after `open_for`, probes find out whether it recovered. One breaker per deployment (model
+//! id, provider and upstream model), kept by the factory across reloads; its state is the
+//! gauge `switchyard_circuit_breaker_state{model,provider}` (0 closed, 1 half-open, 2 open).
+
+mod machine;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use prometheus::{IntGauge, IntGaugeVec, Opts, Registry};
+use serde::Deserialize;
+use switchyard_filter::{
+    AttemptFlow, AttemptResult, BuildEnv, Filter, FilterFactory, GatewayError, RequestCtx,
+    UpstreamRequest,
+};
+use switchyard_wire::ChatRequest;
+
+pub use machine::{Admit, Breaker, Observation, Settings, State};
+
+/// The skip reason logged and counted for an open breaker.
+pub const SKIP_REASON: &str = "circuit open";
+
+/// `circuit_breaker:` settings as written in YAML.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct CircuitBreakerConfig {
+    failure_threshold: u32,
+    #[serde(deserialize_with = "crate::settings::duration")]
+    open_for: Duration,
+    half_open_requests: u32,
+    failure_rate: Option<f64>,
+    #[serde(deserialize_with = "crate::settings::duration")]
+    window: Duration,
+    min_requests: u32,
+}
+
+impl Default for CircuitBreakerConfig {
+    fn default() -> Self {
+        let s = Settings::default();
+        Self {
+            failure_threshold: s.failure_threshold,
+            open_for: s.open_for,
+            half_open_requests: s.half_open_requests,
+            failure_rate: s.failure_rate,
+            window: s.window,
+            min_requests: s.min_requests,
+        }
+    }
+}
+
+impl CircuitBreakerConfig {
+    fn check(self) -> Result<Settings, String> {
+        if let Some(r) = self.failure_rate {
+            if !(r > 0.0 && r <= 1.0) {
+                return Err("circuit_breaker.failure_rate must be in (0, 1]".into());
+            }
+        }
+        if self.failure_threshold == 0 && self.failure_rate.is_none() {
+            return Err(
+                "circuit_breaker: failure_threshold 0 needs failure_rate, or the breaker never opens"
+                    .into(),
+            );
+        }
+        if self.open_for.is_zero() || self.window.is_zero() {
+            return Err("circuit_breaker: open_for and window must be more than 0".into());
+        }
+        if self.half_open_requests == 0 {
+            return Err("circuit_breaker.half_open_requests must be at least 1".into());
+        }
+        Ok(Settings {
+            failure_threshold: self.failure_threshold,
+            open_for: self.open_for,
+            half_open_requests: self.half_open_requests,
+            failure_rate: self.failure_rate,
+            window: self.window,
+            min_requests: self.min_requests,
+        })
+    }
+}
+
+/// One deployment's breaker and its gauge. The lock is held only inside `admit`/`record`.
+struct Cell {
+    breaker: Mutex<Breaker>,
+    gauge: IntGauge,
+}
+
+impl Cell {
+    fn with<T>(&self, f: impl FnOnce(&mut Breaker) -> T) -> Option<T> {
+        let (out, state) = {
+            let mut b = self.breaker.lock().ok()?;
+            let out = f(&mut b);
+            (out, b.state())
+        };
+        self.gauge.set(state.gauge());
+        Some(out)
+    }
+}
+
+/// Builds [`CircuitBreakerFilter`]; owns every deployment's breaker across reloads.
+pub struct CircuitBreakerFactory {
+    gauge: IntGaugeVec,
+    cells: Mutex<HashMap<String, Arc<Cell>>>,
+}
+
+impl CircuitBreakerFactory {
+    /// Registers the state gauge in `registry`.
+    pub fn new(registry: &Registry) -> prometheus::Result<Self> {
+        let gauge = IntGaugeVec::new(
+            Opts::new(
+                "switchyard_circuit_breaker_state",
+                "Circuit breaker state per deployment: 0 closed, 1 half-open, 2 open.",
+            ),
+            &["model", "provider"],
+        )?;
+        registry.register(Box::new(gauge.clone()))?;
+        Ok(Self {
+            gauge,
+            cells: Mutex::new(HashMap::new()),
+        })
+    }
+}
+
+/// The built filter: one breaker per model of the config, indexed like `config.models`.
+pub struct CircuitBreakerFilter {
+    cells: Vec<Arc<Cell>>,
+}
+
+impl FilterFactory for CircuitBreakerFactory {
+    fn name(&self) -> &'static str {
+        "circuit_breaker"
+    }
+
+    fn build(
+        &self,
+        settings: &serde_yaml::Value,
+        env: &BuildEnv<'_>,
+    ) -> Result<Arc<dyn Filter>, String> {
+        let settings =
+            crate::settings::parse::<CircuitBreakerConfig>(self.name(), settings)?.check()?;
+        let mut map = self
+            .cells
+            .lock()
+            .map_err(|_| "circuit breaker state is poisoned".to_string())?;
+        let now = Instant::now();
+        let cfg = env.config;
+        let cells = cfg
+            .models
+            .iter()
+            .map(|m| {
+                let provider = &cfg.providers[m.provider].id;
+                let key = format!("{}\u{0}{provider}\u{0}{}", m.id, m.upstream_model);
+                let cell = map.entry(key).or_insert_with(|| {
+                    let gauge = self
+                        .gauge
+                        .with_label_values(&[m.id.as_str(), provider.as_str()]);
+                    gauge.set(0);
+                    Arc::new(Cell {
+                        breaker: Mutex::new(Breaker::new(settings, now)),
+                        gauge,
+                    })
+                });
+                if let Ok(mut b) = cell.breaker.lock() {
+                    b.set_settings(settings);
+                }
+                cell.clone()
+            })
+            .collect();
+        Ok(Arc::new(CircuitBreakerFilter { cells }))
+    }
+
+    fn after(&self) -> &'static [&'static str] {
+        &["route"]
+    }
+}
+
+/// That this request's current attempt was admitted by the breaker of `model`.
+struct Ticket {
+    model: usize,
+}
+
+fn observe(cx: &RequestCtx, res: &AttemptResult) -> Observation {
+    match res {
+        AttemptResult::Status(429) => Observation::Neutral,
+        AttemptResult::Status(s) if *s >= 500 => Observation::Failure,
+        AttemptResult::Status(_) if cx.stream_error.is_some() => Observation::Failure,
+        AttemptResult::Status(_) => Observation::Success,
+        AttemptResult::ConnectError | AttemptResult::Timeout | AttemptResult::Malformed => {
+            Observation::Failure
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Filter for CircuitBreakerFilter {
+    fn on_upstream_request(
+        &self,
+        cx: &mut RequestCtx,
+        _req: &ChatRequest,
+        up: &mut UpstreamRequest,
+    ) -> Result<AttemptFlow, GatewayError> {
+        let Some(cell) = self.cells.get(up.model) else {
+            return Ok(AttemptFlow::Send);
+        };
+        match cell.with(|b| b.admit(Instant::now())) {
+            Some(Admit::No) => Ok(AttemptFlow::Skip(SKIP_REASON)),
+            _ => {
+                cx.slots.insert(Ticket { model: up.model });
+                Ok(AttemptFlow::Send)
+            }
+        }
+    }
+
+    fn on_attempt_end(&self, cx: &mut RequestCtx, up: &UpstreamRequest, res: &AttemptResult) {
+        if cx.slots.get::<Ticket>().map(|t| t.model) != Some(up.model) {
+            return;
+        }
+        let obs = observe(cx, res);
+        if let Some(cell) = self.cells.get(up.model) {
+            cell.with(|b| b.record(Instant::now(), obs));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_parse_with_defaults_and_refuse_nonsense() {
+        let parse = |y: &str| {
+            let v: serde_yaml::Value = serde_yaml::from_str(y).unwrap();
+            crate::settings::parse::<CircuitBreakerConfig>("circuit_breaker", &v)
+                .and_then(CircuitBreakerConfig::check)
+        };
+        let s = parse("{failure_threshold: 2, open_for: 1s}").unwrap();
+        assert_eq!(s.failure_threshold, 2);
+        assert_eq!(s.open_for, Duration::from_secs(1));
+        assert_eq!(s.half_open_requests, 1);
+        let s = parse("{failure_rate: 0.5, window: 10s, min_requests: 5}").unwrap();
+        assert_eq!(s.failure_rate, Some(0.5));
+        assert!(parse("{failure_rate: 1.5}").is_err());
+        assert!(parse("{open_for: soon}").unwrap_err().contains("soon"));
+        assert!(parse("{failure_treshold: 3}")
+            .unwrap_err()
+            .contains("failure_treshold"));
+        assert!(parse("{half_open_requests: 0}").is_err());
+        assert_eq!(parse("null").unwrap(), Settings::default());
+    }
+}
