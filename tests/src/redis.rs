@@ -1,5 +1,6 @@
 //! A real `redis-server` on a free loopback port, without persistence, for tests of the shared
-//! state backend. Dropping it kills the server; [`RedisServer::kill`] does so mid-test.
+//! state backend. Dropping it kills the server; [`RedisServer::kill`] does so mid-test and
+//! [`RedisServer::restart`] brings it back on the same port.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -13,7 +14,7 @@ pub struct RedisServer {
     child: Option<Child>,
     /// Its port on 127.0.0.1.
     pub port: u16,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Drop for RedisServer {
@@ -35,34 +36,41 @@ pub fn available() -> bool {
 impl RedisServer {
     /// Starts one and waits until it answers PING (at most 10 s).
     pub fn start() -> Self {
-        let port = free_port();
-        let dir = tempfile::tempdir().expect("redis dir");
+        let mut server = Self {
+            child: None,
+            port: free_port(),
+            dir: tempfile::tempdir().expect("redis dir"),
+        };
+        server.restart();
+        server
+    }
+
+    /// (Re)starts the server on its port, empty (nothing is persisted), and waits until it
+    /// answers PING.
+    pub fn restart(&mut self) {
+        self.kill();
         let child = Command::new("redis-server")
-            .args(["--port", &port.to_string()])
+            .args(["--port", &self.port.to_string()])
             .args(["--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
             .arg("--dir")
-            .arg(dir.path())
+            .arg(self.dir.path())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("start redis-server");
-        let server = Self {
-            child: Some(child),
-            port,
-            _dir: dir,
-        };
+        self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
-            if server
+            if self
                 .command(&["PING"])
                 .is_ok_and(|r| r.starts_with("+PONG"))
             {
-                return server;
+                return;
             }
             std::thread::sleep(Duration::from_millis(25));
         }
-        panic!("redis-server did not start on port {port}");
+        panic!("redis-server did not start on port {}", self.port);
     }
 
     /// `redis://127.0.0.1:PORT/`

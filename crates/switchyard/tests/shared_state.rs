@@ -221,6 +221,23 @@ async fn redis_killed_mid_run_fail_closed_refuses_quickly() {
             .contains("state backend unavailable"));
     }
     assert_eq!(mock.hits(), 1);
+    // Back up: limits are checked, and requests served, again within the 1 s backoff plus a
+    // reconnect.
+    redis.restart();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let r = post(&gw.base, "/v1/chat/completions", &req).await;
+        if r.status() == 200 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not back after Redis returned: {}",
+            gw.stderr()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    redis.kill();
     let r = post(&gw.base, "/v1/messages", &json!({"model": "gpt-4o-mini", "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}]})).await;
     assert_eq!(r.status(), 429);
     let body: Value = r.json().await.unwrap();

@@ -350,3 +350,6 @@ pub fn has_limits(config: &Config) -> bool {
         .flat_map(|a| a.keys.iter())
         .any(|k| k.rpm.is_some() || k.tpm.is_some() || k.budget.is_some())
 }
+
+#[cfg(test)]
+mod tests;

@@ -2,9 +2,12 @@
 //! atomically, on Redis's clock so replicas agree), every settlement another. Reservations are
 //! members of a sorted set scored by their expiry, so a replica that dies mid-request cannot
 //! hold budget past its deadline. Each call has a short deadline: a slow or unreachable Redis
-//! turns into a [`StateError`] quickly, never a hung request.
+//! turns into a [`StateError`] quickly, never a hung request. After a failure, calls fail at
+//! once for [`BACKOFF`] instead of each waiting out the deadline, so a dead Redis costs one
+//! request the deadline per backoff, not every request.
 
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::Script;
@@ -99,6 +102,15 @@ if ttl > 0 and redis.call('TTL', KEYS[2]) == -1 then redis.call('EXPIRE', KEYS[2
 return {tonumber(redis.call('HGET', KEYS[2], 'spent') or '0'), tonumber(redis.call('HGET', KEYS[2], 'reserved') or '0')}
 "#;
 
+/// How long calls fail fast after a failure before Redis is tried again.
+pub const BACKOFF: Duration = Duration::from_secs(1);
+
+fn now_us() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as u64)
+}
+
 /// The Redis backend. The connection is made on first use (config loading has no runtime),
 /// then kept and re-established by the connection manager.
 pub struct RedisState {
@@ -107,6 +119,8 @@ pub struct RedisState {
     deadline: Duration,
     admit: Script,
     settle: Script,
+    /// Unix µs until which calls fail fast (0: Redis is believed up).
+    down_until: AtomicU64,
 }
 
 /// Keys of one gateway key; the `{id}` hash tag keeps them in one cluster slot.
@@ -124,10 +138,16 @@ impl RedisState {
             deadline,
             admit: Script::new(ADMIT),
             settle: Script::new(SETTLE),
+            down_until: AtomicU64::new(0),
         })
     }
 
     async fn conn(&self) -> Result<ConnectionManager, StateError> {
+        if now_us() < self.down_until.load(Ordering::Relaxed) {
+            return Err(StateError::Backend(format!(
+                "a recent call failed; Redis is tried again within {BACKOFF:?}"
+            )));
+        }
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(self.deadline))
             .set_response_timeout(Some(self.deadline))
@@ -147,11 +167,14 @@ impl RedisState {
         &self,
         f: impl std::future::Future<Output = redis::RedisResult<T>>,
     ) -> Result<T, StateError> {
-        match tokio::time::timeout(self.deadline, f).await {
-            Ok(Ok(v)) => Ok(v),
-            Ok(Err(e)) => Err(StateError::Backend(e.to_string())),
-            Err(_) => Err(StateError::Timeout(self.deadline)),
-        }
+        let e = match tokio::time::timeout(self.deadline, f).await {
+            Ok(Ok(v)) => return Ok(v),
+            Ok(Err(e)) => StateError::Backend(e.to_string()),
+            Err(_) => StateError::Timeout(self.deadline),
+        };
+        self.down_until
+            .store(now_us() + BACKOFF.as_micros() as u64, Ordering::Relaxed);
+        Err(e)
     }
 
     /// See [`super::StateBackend::admit`].
