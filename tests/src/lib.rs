@@ -4,6 +4,7 @@
 // Test support: failing loudly with the gateway's log is the point.
 #![allow(clippy::panic, clippy::expect_used)]
 
+pub mod anthropic;
 pub mod gateway;
 pub mod http;
 pub mod mock;

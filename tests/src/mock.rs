@@ -65,6 +65,8 @@ pub enum Reply {
     Reset,
     /// Accept, read the request, then say nothing for this long.
     Stall(Duration),
+    /// Wait this long, then answer with the inner reply.
+    Delay(Duration, Box<Reply>),
 }
 
 impl Reply {
@@ -226,8 +228,16 @@ async fn serve(
             let mut s = script.lock().expect("script");
             s.0.pop_front().or_else(|| s.1.clone())
         };
+        let reply = match reply {
+            Some(Reply::Delay(d, inner)) => {
+                tokio::time::sleep(d).await;
+                Some(*inner)
+            }
+            other => other,
+        };
         match reply {
             None | Some(Reply::Reset) => return Ok(()),
+            Some(Reply::Delay(..)) => return Ok(()),
             Some(Reply::Stall(d)) => {
                 tokio::time::sleep(d).await;
                 return Ok(());

@@ -302,7 +302,11 @@ impl Filter for TranslateFilter {
             }
             State::Stream(tr) => {
                 let mut out = Vec::with_capacity(chunk.len() + 64);
+                let first = tr.events_seen() == 0;
                 tr.push(chunk, &mut out)?;
+                if first && tr.events_seen() > 0 {
+                    check_first_event(&out)?;
+                }
                 if end {
                     if let Err(e) = tr.finish(&mut out) {
                         let message = format!("upstream stream ended early: {e}");
@@ -338,6 +342,25 @@ impl Filter for TranslateFilter {
     }
 }
 
+/// Same-dialect streams pass events through unparsed, so the first one is checked here: a
+/// malformed first event must fail over before anything reaches the client. Later events are
+/// not parsed (that is the point of passing them through).
+fn check_first_event(out: &[u8]) -> Result<(), GatewayError> {
+    let Some(line) = out
+        .split(|&b| b == b'\n')
+        .find_map(|l| l.strip_prefix(b"data:"))
+    else {
+        return Ok(());
+    };
+    let data = line.trim_ascii();
+    if data == b"[DONE]" || serde_json::from_slice::<serde::de::IgnoredAny>(data).is_ok() {
+        return Ok(());
+    }
+    Err(GatewayError::UpstreamFailed(
+        "the upstream's first stream event is not valid JSON".into(),
+    ))
+}
+
 /// Replaces every occurrence of `secret` in `body` (providers echo keys in auth errors).
 fn redact(body: &mut Vec<u8>, secret: &[u8]) {
     if secret.len() < 4 || memchr::memmem::find(body, secret).is_none() {
@@ -356,7 +379,16 @@ fn redact(body: &mut Vec<u8>, secret: &[u8]) {
 
 #[cfg(test)]
 mod tests {
-    use super::redact;
+    use super::{check_first_event, redact};
+
+    #[test]
+    fn a_malformed_first_event_is_refused() {
+        assert!(check_first_event(b"data: {\"id\":\"x\"}\n\n").is_ok());
+        assert!(check_first_event(b"event: message_start\ndata: {}\n\n").is_ok());
+        assert!(check_first_event(b"data: [DONE]\n\n").is_ok());
+        assert!(check_first_event(b": keep-alive\n\n").is_ok());
+        assert!(check_first_event(b"data: {\"choices\": [tru\n\n").is_err());
+    }
 
     #[test]
     fn redacts_every_occurrence_of_the_key() {

@@ -1,0 +1,455 @@
+//! Fault injection through the real binary, for an OpenAI-type and an Anthropic-type primary,
+//! streaming and not: every failure before the first byte (status codes, reset, stall before
+//! and after the response head, malformed replies, a body cut short) is answered by the next
+//! target; failures after the first byte end the stream with an error event; nothing waits
+//! past its deadline; every request is counted once.
+
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::Value;
+use switchyard_e2e::{anthropic, openai, Gateway, MockProvider, Reply};
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    OpenAi,
+    Anthropic,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Fault {
+    Status(u16),
+    Reset,
+    StallBeforeHead,
+    StallAfterHead,
+    Malformed,
+    CutMidBody,
+}
+
+const TIMEOUTS: &str = "{ connect: 1s, first_byte: 500ms, idle: 500ms, total: 10s }";
+
+struct Rig {
+    oa: MockProvider,
+    an: MockProvider,
+    spare: MockProvider,
+    gw: Gateway,
+}
+
+async fn rig() -> Rig {
+    let unexpected =
+        || Reply::status_json(500, &openai::error("unexpected call", "server_error", None));
+    rig_answering(unexpected(), unexpected(), unexpected()).await
+}
+
+/// A rig whose mocks answer every request not scripted with `push` with these replies.
+async fn rig_answering(oa: Reply, an: Reply, spare: Reply) -> Rig {
+    let (oa, an, spare) = (
+        MockProvider::start(oa).await,
+        MockProvider::start(an).await,
+        MockProvider::start(spare).await,
+    );
+    let yaml = format!(
+        r#"providers:
+  - {{ id: oa, type: openai, base_url: "{}/v1", api_key_env: PROVIDER_KEY, timeouts: {TIMEOUTS} }}
+  - {{ id: an, type: anthropic, base_url: "{}", api_key_env: PROVIDER_KEY, timeouts: {TIMEOUTS} }}
+  - {{ id: spare, type: openai_compatible, base_url: "{}/v1", api_key_env: PROVIDER_KEY, timeouts: {TIMEOUTS} }}
+models:
+  - {{ id: oa-primary, provider: oa, model: gpt-4o-mini }}
+  - {{ id: an-primary, provider: an, model: claude-sonnet-4-6 }}
+  - {{ id: backup, provider: spare, model: backup-model }}
+routes:
+  - {{ name: oa-first, targets: [{{ model: oa-primary }}, {{ model: backup }}] }}
+  - {{ name: an-first, targets: [{{ model: an-primary }}, {{ model: backup }}] }}
+"#,
+        oa.base(),
+        an.base(),
+        spare.base()
+    );
+    let gw = gateway(&yaml).start();
+    Rig { oa, an, spare, gw }
+}
+
+impl Rig {
+    fn primary(&self, kind: Kind) -> &MockProvider {
+        match kind {
+            Kind::OpenAi => &self.oa,
+            Kind::Anthropic => &self.an,
+        }
+    }
+}
+
+fn route(kind: Kind) -> &'static str {
+    match kind {
+        Kind::OpenAi => "oa-first",
+        Kind::Anthropic => "an-first",
+    }
+}
+
+fn events(kind: Kind, pieces: &[&str]) -> Vec<String> {
+    match kind {
+        Kind::OpenAi => openai::stream(pieces, 7, 3),
+        Kind::Anthropic => anthropic::stream(pieces, 7, 3),
+    }
+}
+
+fn good(kind: Kind, stream: bool, text: &str) -> Reply {
+    match (kind, stream) {
+        (_, true) => Reply::sse(&events(kind, &[text])),
+        (Kind::OpenAi, false) => Reply::json(&openai::completion(text, 7, 3)),
+        (Kind::Anthropic, false) => Reply::json(&anthropic::message(text, 7, 3)),
+    }
+}
+
+fn error_body(kind: Kind, status: u16) -> Value {
+    match (kind, status) {
+        (Kind::OpenAi, 429) => {
+            openai::error("slow down", "rate_limit_error", Some("rate_limit_exceeded"))
+        }
+        (Kind::OpenAi, _) => openai::error("overloaded", "server_error", None),
+        (Kind::Anthropic, 429) => anthropic::error("rate_limit_error", "slow down"),
+        (Kind::Anthropic, _) => anthropic::error("overloaded_error", "Overloaded"),
+    }
+}
+
+fn faulty(kind: Kind, stream: bool, fault: Fault) -> Reply {
+    let first = events(kind, &["never"])[0].clone().into_bytes();
+    match fault {
+        Fault::Status(s) => Reply::status_json(s, &error_body(kind, s)),
+        Fault::Reset => Reply::Reset,
+        Fault::StallBeforeHead => Reply::Stall(Duration::from_secs(5)),
+        Fault::StallAfterHead => Reply::Stream {
+            status: 200,
+            pieces: vec![(Duration::from_secs(5), first)],
+            cut: false,
+        },
+        Fault::Malformed if stream => Reply::Stream {
+            status: 200,
+            pieces: vec![(Duration::ZERO, b"data: {\"choices\": [tru\n\n".to_vec())],
+            cut: false,
+        },
+        Fault::Malformed => Reply::Whole {
+            status: 200,
+            content_type: "application/json",
+            body: b"{\"id\": \"x\", \"choices\": [".to_vec(),
+            headers: Vec::new(),
+        },
+        Fault::CutMidBody => {
+            let whole = match good(kind, false, "never") {
+                Reply::Whole { body, .. } => body,
+                _ => unreachable!(),
+            };
+            Reply::Stream {
+                status: 200,
+                pieces: vec![(Duration::ZERO, whole[..whole.len() / 2].to_vec())],
+                cut: true,
+            }
+        }
+    }
+}
+
+async fn content(resp: reqwest::Response, stream: bool) -> String {
+    let text = resp.text().await.unwrap();
+    if stream {
+        return text;
+    }
+    let v: Value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("{text}"));
+    v["choices"][0]["message"]["content"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Every combination of primary type and streaming, with `fault` at the primary: the
+/// backup answers, two upstream requests, one usage record each, within `bound`.
+async fn fails_over(fault: Fault, stream_too: bool, bound: Duration) {
+    let rig = rig().await;
+    let mut n = 0;
+    for kind in [Kind::OpenAi, Kind::Anthropic] {
+        for stream in [false, true] {
+            if stream && !stream_too {
+                continue;
+            }
+            let primary = rig.primary(kind);
+            let (p0, s0) = (primary.hits(), rig.spare.hits());
+            primary.push(faulty(kind, stream, fault));
+            rig.spare.push(good(Kind::OpenAi, stream, "from backup"));
+            let started = Instant::now();
+            let resp = post(
+                &rig.gw.base,
+                "/v1/chat/completions",
+                &openai::request(route(kind), stream),
+            )
+            .await;
+            let case = format!("{fault:?} {kind:?} stream={stream}");
+            assert_eq!(resp.status(), 200, "{case}\n{}", rig.gw.stderr());
+            assert_eq!(resp.headers()["x-switchyard-model"], "backup", "{case}");
+            assert_eq!(resp.headers()["x-switchyard-attempts"], "2", "{case}");
+            assert!(
+                content(resp, stream).await.contains("from backup"),
+                "{case}"
+            );
+            assert!(started.elapsed() < bound, "{case}: {:?}", started.elapsed());
+            assert_eq!(
+                (primary.hits() - p0, rig.spare.hits() - s0),
+                (1, 1),
+                "{case}"
+            );
+            n += 1;
+        }
+    }
+    let recs = rig.gw.usage_records(n);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let recs_later = rig.gw.usage_records(n);
+    assert_eq!(recs.len(), n, "one usage record per request");
+    assert_eq!(recs_later.len(), n);
+    for r in &recs {
+        assert_eq!(r["status"], 200);
+        assert_eq!(r["attempts"], 2);
+        assert_eq!(r["model"], "backup");
+        assert_eq!(r["prompt_tokens"], 7);
+    }
+}
+
+const QUICK: Duration = Duration::from_secs(2);
+
+#[tokio::test]
+async fn status_500_fails_over() {
+    fails_over(Fault::Status(500), true, QUICK).await;
+}
+
+#[tokio::test]
+async fn status_503_and_529_fail_over() {
+    fails_over(Fault::Status(503), true, QUICK).await;
+    fails_over(Fault::Status(529), false, QUICK).await;
+}
+
+#[tokio::test]
+async fn status_429_fails_over() {
+    fails_over(Fault::Status(429), true, QUICK).await;
+}
+
+#[tokio::test]
+async fn reset_before_any_byte_fails_over() {
+    fails_over(Fault::Reset, true, QUICK).await;
+}
+
+#[tokio::test]
+async fn stall_before_the_response_head_is_cut_at_first_byte() {
+    fails_over(Fault::StallBeforeHead, true, QUICK).await;
+}
+
+#[tokio::test]
+async fn stall_after_the_head_before_the_first_event_is_cut_at_first_byte() {
+    // The head arrives at once but no body: `first_byte` (500 ms) bounds the wait, not `idle`.
+    fails_over(Fault::StallAfterHead, true, QUICK).await;
+}
+
+#[tokio::test]
+async fn malformed_json_and_malformed_first_event_fail_over() {
+    fails_over(Fault::Malformed, true, QUICK).await;
+}
+
+#[tokio::test]
+async fn a_body_cut_before_it_is_whole_fails_over() {
+    fails_over(Fault::CutMidBody, false, QUICK).await;
+}
+
+#[tokio::test]
+async fn a_slow_but_timely_primary_answers_itself() {
+    let rig = rig().await;
+    for kind in [Kind::OpenAi, Kind::Anthropic] {
+        for stream in [false, true] {
+            rig.primary(kind).push(Reply::Delay(
+                Duration::from_millis(250),
+                Box::new(good(kind, stream, "from primary")),
+            ));
+            let resp = post(
+                &rig.gw.base,
+                "/v1/chat/completions",
+                &openai::request(route(kind), stream),
+            )
+            .await;
+            assert_eq!(resp.status(), 200);
+            assert_eq!(resp.headers()["x-switchyard-attempts"], "1");
+            assert!(content(resp, stream).await.contains("from primary"));
+        }
+    }
+    assert_eq!(rig.spare.hits(), 0);
+    assert_eq!(rig.gw.usage_records(4).len(), 4);
+}
+
+/// The primary sends `kept` events, then fails as `tail` says; the client gets those events
+/// and an error event in its own format, never a clean end; no failover once bytes are out.
+async fn fails_mid_stream(tail: &str) {
+    let rig = rig().await;
+    for kind in [Kind::OpenAi, Kind::Anthropic] {
+        let all = events(kind, &["first ", "second ", "third"]);
+        let kept: Vec<(Duration, Vec<u8>)> = all[..4]
+            .iter()
+            .map(|e| (Duration::from_millis(10), e.clone().into_bytes()))
+            .collect();
+        let reply = match tail {
+            "reset" => Reply::Stream {
+                status: 200,
+                pieces: kept,
+                cut: true,
+            },
+            "error" => {
+                let err = match kind {
+                    Kind::OpenAi => format!(
+                        "data: {}\n\n",
+                        openai::error("overloaded", "server_error", None)
+                    ),
+                    Kind::Anthropic => anthropic::error_event("overloaded_error", "Overloaded"),
+                };
+                let mut pieces = kept;
+                pieces.push((Duration::ZERO, err.into_bytes()));
+                Reply::Stream {
+                    status: 200,
+                    pieces,
+                    cut: false,
+                }
+            }
+            _ => {
+                let mut pieces = kept;
+                pieces.push((Duration::from_secs(3), all[4].clone().into_bytes()));
+                Reply::Stream {
+                    status: 200,
+                    pieces,
+                    cut: false,
+                }
+            }
+        };
+        rig.primary(kind).push(reply);
+        let started = Instant::now();
+        let resp = post(
+            &rig.gw.base,
+            "/v1/chat/completions",
+            &openai::request(route(kind), true),
+        )
+        .await;
+        assert_eq!(resp.status(), 200);
+        assert_eq!(resp.headers()["x-switchyard-attempts"], "1");
+        let text = resp.text().await.unwrap();
+        let case = format!("{tail} {kind:?}");
+        assert!(started.elapsed() < QUICK, "{case}: {:?}", started.elapsed());
+        assert!(text.contains("first "), "{case}: {text}");
+        assert!(!text.contains("[DONE]"), "{case}: {text}");
+        let last = text.trim_end().rsplit("\n\n").next().unwrap();
+        let err: Value = serde_json::from_str(last.strip_prefix("data: ").unwrap_or(last))
+            .unwrap_or_else(|_| panic!("{case}: last event is not JSON: {last}"));
+        assert!(err["error"]["message"].is_string(), "{case}: {err}");
+    }
+    assert_eq!(rig.spare.hits(), 0, "no failover after the first byte");
+    let recs = rig.gw.usage_records(2);
+    assert_eq!(recs.len(), 2);
+    for r in &recs {
+        assert!(r["stream_error"].is_string(), "{r}");
+        assert_eq!(r["attempts"], 1);
+    }
+    assert!(rig.gw.metrics().contains("switchyard_stream_errors_total{"));
+}
+
+#[tokio::test]
+async fn reset_mid_stream_ends_with_an_error_event() {
+    fails_mid_stream("reset").await;
+}
+
+#[tokio::test]
+async fn an_upstream_error_event_mid_stream_is_relayed_as_an_error_event() {
+    fails_mid_stream("error").await;
+}
+
+#[tokio::test]
+async fn silence_mid_stream_is_cut_at_idle() {
+    fails_mid_stream("idle").await;
+}
+
+#[tokio::test]
+async fn every_target_failing_is_502_in_the_clients_format() {
+    let rig = rig_answering(
+        Reply::Reset,
+        faulty(Kind::Anthropic, false, Fault::Status(500)),
+        faulty(Kind::OpenAi, false, Fault::Status(503)),
+    )
+    .await;
+    let resp = post(
+        &rig.gw.base,
+        "/v1/chat/completions",
+        &openai::request("an-first", false),
+    )
+    .await;
+    assert_eq!(resp.status(), 502);
+    // Both targets, then the first again (the default chain's retry: attempts 3).
+    assert_eq!(resp.headers()["x-switchyard-attempts"], "3");
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "upstream_failed");
+    let resp = post(
+        &rig.gw.base,
+        "/v1/messages",
+        &anthropic::request("an-first", true),
+    )
+    .await;
+    assert_eq!(resp.status(), 502);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["type"], "error", "{body}");
+    assert_eq!(body["error"]["type"], "api_error", "{body}");
+    assert_eq!((rig.an.hits(), rig.spare.hits()), (4, 2));
+    let recs = rig.gw.usage_records(2);
+    assert_eq!(recs.len(), 2);
+    assert!(recs
+        .iter()
+        .all(|r| r["status"] == 502 && r["attempts"] == 3));
+}
+
+#[tokio::test]
+async fn every_target_stalling_is_504_within_the_deadlines() {
+    let stall = || Reply::Stall(Duration::from_secs(5));
+    let rig = rig_answering(stall(), stall(), stall()).await;
+    let started = Instant::now();
+    let resp = post(
+        &rig.gw.base,
+        "/v1/chat/completions",
+        &openai::request("oa-first", true),
+    )
+    .await;
+    assert_eq!(resp.status(), 504);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "upstream_timeout");
+    // Three attempts, each cut at first_byte (500 ms), and one short backoff.
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(1_500) && took < Duration::from_secs(3),
+        "{took:?}"
+    );
+    assert_eq!(rig.gw.usage_records(1).len(), 1);
+}
+
+#[tokio::test]
+async fn every_target_rate_limited_for_long_is_429_at_once_with_the_shortest_retry_after() {
+    let limited = |secs: &str| Reply::Whole {
+        status: 429,
+        content_type: "application/json",
+        body: serde_json::to_vec(&openai::error("slow down", "rate_limit_error", None)).unwrap(),
+        headers: vec![("retry-after".into(), secs.into())],
+    };
+    let rig = rig_answering(limited("40"), limited("40"), limited("30")).await;
+    let started = Instant::now();
+    let resp = post(
+        &rig.gw.base,
+        "/v1/chat/completions",
+        &openai::request("oa-first", false),
+    )
+    .await;
+    assert_eq!(resp.status(), 429);
+    assert_eq!(resp.headers()["retry-after"], "30");
+    assert_eq!(resp.headers()["x-switchyard-attempts"], "2");
+    assert!(started.elapsed() < Duration::from_secs(1), "not waited on");
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "rate_limit_exceeded");
+    assert_eq!(rig.gw.usage_records(1).len(), 1);
+}
