@@ -1,7 +1,6 @@
 //! What a request may use, estimated before it runs: prompt tokens, and the most it can cost
 //! across the targets it may reach (the budget reservation).
 
-use serde_json::Value;
 use switchyard_config::{Config, Model};
 use switchyard_filter::RequestCtx;
 use switchyard_wire::ChatRequest;
@@ -9,29 +8,10 @@ use switchyard_wire::ChatRequest;
 /// Output cap assumed when neither the request nor the model names one.
 pub const FALLBACK_MAX_OUTPUT: u64 = 32_768;
 
-/// Prompt tokens, estimated cheaply: bytes of JSON text (keys and strings) / 4, plus a few per
-/// message for the framing. Only an up-front charge: the real usage corrects it afterwards.
+/// Prompt tokens, estimated cheaply (about 4 bytes of text per token, no BPE): only an
+/// up-front charge, which the real usage corrects afterwards.
 pub fn estimate_prompt_tokens(req: &ChatRequest) -> u64 {
-    let bytes: usize = ["system", "messages", "tools"]
-        .iter()
-        .filter_map(|k| req.body.get(*k))
-        .map(text_bytes)
-        .sum();
-    let messages = req
-        .body
-        .get("messages")
-        .and_then(Value::as_array)
-        .map_or(0, Vec::len);
-    (bytes / 4 + 4 * messages) as u64
-}
-
-fn text_bytes(v: &Value) -> usize {
-    match v {
-        Value::String(s) => s.len(),
-        Value::Array(a) => a.iter().map(text_bytes).sum(),
-        Value::Object(o) => o.iter().map(|(k, v)| k.len() + text_bytes(v)).sum(),
-        Value::Null | Value::Bool(_) | Value::Number(_) => 1,
-    }
+    crate::tokens::quick_estimate(req)
 }
 
 /// The most output `model` can produce for this request: the request's cap (bounded by the
