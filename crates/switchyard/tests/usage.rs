@@ -142,3 +142,73 @@ async fn file_sink_gets_one_record_per_request_with_exact_tokens_and_cost() {
     assert_eq!(total("completion"), 67.0);
     assert_eq!(total("cached"), 200.0);
 }
+
+fn gemini_chunk(text: &str, finish: Option<&str>, prompt: u64, output: u64) -> Value {
+    let mut candidate =
+        json!({"content": {"role": "model", "parts": [{"text": text}]}, "index": 0});
+    if let Some(f) = finish {
+        candidate["finishReason"] = json!(f);
+    }
+    json!({
+        "candidates": [candidate],
+        "usageMetadata": {"promptTokenCount": prompt, "candidatesTokenCount": output, "totalTokenCount": prompt + output},
+        "modelVersion": "gemini-2.0-flash",
+        "responseId": "9LJVaNWdCJq_7M8P2ZfJuQo"
+    })
+}
+
+#[tokio::test]
+async fn usage_equals_what_anthropic_and_gemini_upstreams_report() {
+    use switchyard_e2e::anthropic;
+    let claude = MockProvider::start(Reply::json(&anthropic::message("Hi!", 25, 6))).await;
+    let gemini = MockProvider::start(Reply::json(&gemini_chunk("Hi!", Some("STOP"), 11, 3))).await;
+    let body = format!(
+        "providers:\n  - id: a\n    type: anthropic\n    base_url: {}\n    api_key_env: PROVIDER_KEY\n  - id: g\n    type: gemini\n    base_url: {}\n    api_key_env: PROVIDER_KEY\nmodels:\n  - id: claude\n    provider: a\n    model: claude-sonnet-4-20250514\n    pricing: {{ input_per_mtok: 3.0, output_per_mtok: 15.0 }}\n  - id: gem\n    provider: g\n    model: gemini-2.0-flash\n    pricing: {{ input_per_mtok: 0.1, output_per_mtok: 0.4 }}\n",
+        claude.base(),
+        gemini.base()
+    );
+    let gw = gateway(&body).start();
+    for (model, stream) in [
+        ("claude", false),
+        ("claude", true),
+        ("gem", false),
+        ("gem", true),
+    ] {
+        if stream && model == "claude" {
+            claude.push(Reply::sse(&anthropic::stream(&["Hel", "lo"], 40, 9)));
+        }
+        if stream && model == "gem" {
+            gemini.push(Reply::sse(&[
+                format!("data: {}\r\n\r\n", gemini_chunk("Hel", None, 13, 1)),
+                format!("data: {}\r\n\r\n", gemini_chunk("lo", Some("STOP"), 13, 5)),
+            ]));
+        }
+        let r = post(
+            &gw.base,
+            "/v1/chat/completions",
+            &openai::request(model, stream),
+        )
+        .await;
+        assert_eq!(r.status(), 200, "{model} {stream}");
+        r.text().await.unwrap();
+    }
+    let recs = gw.usage_records(4);
+    assert_eq!(recs.len(), 4);
+    let want = [
+        ("claude", "a", 25, 6, 3.0, 15.0),
+        ("claude", "a", 40, 9, 3.0, 15.0),
+        ("gem", "g", 11, 3, 0.1, 0.4),
+        ("gem", "g", 13, 5, 0.1, 0.4),
+    ];
+    for (r, (model, provider, p, c, pin, pout)) in recs.iter().zip(want) {
+        assert_eq!(r["model"], model, "{r}");
+        assert_eq!(r["provider"], provider);
+        assert_eq!(r["prompt_tokens"], p, "{r}");
+        assert_eq!(r["completion_tokens"], c, "{r}");
+        let cost = (p as f64 * pin + c as f64 * pout) / 1e6;
+        assert!(
+            (r["cost_usd"].as_f64().unwrap() - cost).abs() < 1e-12,
+            "{r}"
+        );
+    }
+}
