@@ -1,0 +1,262 @@
+//! Strategies and context-window routing through the real binary: weighted and
+//! lowest-latency distributions over many requests, cost ordering by prompt size, and prompts
+//! on both sides of a small context window.
+
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use serde_json::{json, Value};
+use switchyard_e2e::{openai, MockProvider, Reply};
+
+fn ok(text: &str) -> Reply {
+    Reply::json(&openai::completion(text, 5, 2))
+}
+
+/// Providers `pa`, `pb` at `a`, `b`; models `a`, `b` (with `extra` model fields each), and
+/// a route `r` with `strategy` over `targets`.
+fn two_models(a: &str, b: &str, a_extra: &str, b_extra: &str, route: &str) -> String {
+    format!(
+        r#"providers:
+  - {{ id: pa, type: openai, base_url: "{a}/v1", api_key_env: PROVIDER_KEY }}
+  - {{ id: pb, type: openai_compatible, base_url: "{b}/v1", api_key_env: PROVIDER_KEY }}
+models:
+  - {{ id: a, provider: pa{a_extra} }}
+  - {{ id: b, provider: pb{b_extra} }}
+routes:
+  - {route}
+"#
+    )
+}
+
+async fn served_by(base: &str, body: &Value, n: usize, concurrency: usize) -> Vec<String> {
+    let client = client();
+    let mut out = Vec::with_capacity(n);
+    for chunk in (0..n).collect::<Vec<_>>().chunks(concurrency) {
+        let tasks: Vec<_> = chunk
+            .iter()
+            .map(|_| {
+                let (client, url, body) = (
+                    client.clone(),
+                    format!("{base}/v1/chat/completions"),
+                    body.clone(),
+                );
+                tokio::spawn(async move {
+                    let r = client
+                        .post(url)
+                        .bearer_auth(CLIENT_KEY)
+                        .json(&body)
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(r.status(), 200);
+                    r.headers()["x-switchyard-model"]
+                        .to_str()
+                        .unwrap()
+                        .to_string()
+                })
+            })
+            .collect();
+        for t in tasks {
+            out.push(t.await.unwrap());
+        }
+    }
+    out
+}
+
+fn share(models: &[String], id: &str) -> f64 {
+    models.iter().filter(|m| *m == id).count() as f64 / models.len() as f64
+}
+
+#[tokio::test]
+async fn weighted_3_to_1_over_400_requests() {
+    let (a, b) = (
+        MockProvider::start(ok("a")).await,
+        MockProvider::start(ok("b")).await,
+    );
+    let gw = gateway(&two_models(
+        &a.base(),
+        &b.base(),
+        "",
+        "",
+        "{ name: r, strategy: weighted, targets: [{ model: a, weight: 3 }, { model: b, weight: 1 }] }",
+    ))
+    .start();
+    let got = served_by(&gw.base, &openai::request("r", false), 400, 8).await;
+    let s = share(&got, "a");
+    assert!((0.65..=0.85).contains(&s), "share of a: {s}");
+    assert_eq!(a.hits() + b.hits(), 400, "one upstream request each");
+}
+
+#[tokio::test]
+async fn weighted_failover_still_reaches_every_target() {
+    let a = MockProvider::start(Reply::status_json(
+        503,
+        &openai::error("down", "server_error", None),
+    ))
+    .await;
+    let b = MockProvider::start(ok("b")).await;
+    let gw = gateway(&format!(
+        "{}filters: [auth, route, translate, metrics]\n",
+        two_models(
+            &a.base(),
+            &b.base(),
+            "",
+            "",
+            "{ name: r, strategy: weighted, targets: [{ model: a, weight: 9 }, { model: b, weight: 1 }] }",
+        )
+    ))
+    .start();
+    let got = served_by(&gw.base, &openai::request("r", false), 40, 4).await;
+    assert!(got.iter().all(|m| m == "b"));
+}
+
+#[tokio::test]
+async fn lowest_latency_sends_most_traffic_to_the_faster_target_and_keeps_exploring() {
+    let a = MockProvider::start(ok("fast")).await;
+    let b = MockProvider::start(Reply::Delay(
+        Duration::from_millis(120),
+        Box::new(ok("slow")),
+    ))
+    .await;
+    let gw = gateway(&two_models(
+        &a.base(),
+        &b.base(),
+        "",
+        "",
+        "{ name: r, strategy: lowest_latency, targets: [{ model: b }, { model: a }] }",
+    ))
+    .start();
+    let got = served_by(&gw.base, &openai::request("r", false), 300, 1).await;
+    let fast = share(&got, "a");
+    assert!(fast >= 0.88, "share of the fast target: {fast}");
+    // Untried first, then ~5% exploration keeps measuring the slow one.
+    assert!(b.hits() >= 3, "slow target never re-measured: {}", b.hits());
+}
+
+#[tokio::test]
+async fn lowest_cost_weighs_prompt_and_output_prices() {
+    let (a, b) = (
+        MockProvider::start(ok("a")).await,
+        MockProvider::start(ok("b")).await,
+    );
+    let gw = gateway(&two_models(
+        &a.base(),
+        &b.base(),
+        ", pricing: { input_per_mtok: 0.10, output_per_mtok: 10.0 }",
+        ", pricing: { input_per_mtok: 3.0, output_per_mtok: 0.50 }",
+        "{ name: r, strategy: lowest_cost, targets: [{ model: a }, { model: b }] }",
+    ))
+    .start();
+    let mut short = openai::request("r", false);
+    short["max_completion_tokens"] = json!(4000);
+    let mut long = openai::request("r", false);
+    long["messages"][1]["content"] = json!("word ".repeat(40_000));
+    long["max_completion_tokens"] = json!(10);
+    let resp = post(&gw.base, "/v1/chat/completions", &short).await;
+    assert_eq!(
+        resp.headers()["x-switchyard-model"],
+        "b",
+        "output price dominates"
+    );
+    let resp = post(&gw.base, "/v1/chat/completions", &long).await;
+    assert_eq!(
+        resp.headers()["x-switchyard-model"],
+        "a",
+        "input price dominates"
+    );
+}
+
+fn context_config(small: &str, large: &str, filters: &str) -> String {
+    format!(
+        "{}{filters}",
+        two_models(
+            small,
+            large,
+            ", model: gpt-4o-mini, context_window: 4000",
+            ", model: big-local-model, context_window: 200000",
+            "{ name: r, targets: [{ model: a }, { model: b }] }",
+        )
+    )
+}
+
+fn prompt(words: usize) -> Value {
+    let mut r = openai::request("r", false);
+    r["messages"][1]["content"] = json!("hello ".repeat(words));
+    r
+}
+
+#[tokio::test]
+async fn short_prompts_stay_on_the_small_window_and_long_ones_are_rerouted() {
+    let (small, large) = (
+        MockProvider::start(ok("small")).await,
+        MockProvider::start(ok("large")).await,
+    );
+    let gw = gateway(&context_config(&small.base(), &large.base(), "")).start();
+    // ~2,000 prompt tokens + 1,024 default output fit 4,000.
+    let resp = post(&gw.base, "/v1/chat/completions", &prompt(2_000)).await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["x-switchyard-model"], "a");
+    assert!(resp.headers().get("x-switchyard-context-reroute").is_none());
+    // ~3,500 do not: the large window answers, and the header gives the count.
+    let resp = post(&gw.base, "/v1/chat/completions", &prompt(3_500)).await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["x-switchyard-model"], "b");
+    assert_eq!(resp.headers()["x-switchyard-attempts"], "1");
+    let counted: u64 = resp.headers()["x-switchyard-context-reroute"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((3_500..5_000).contains(&counted), "{counted}");
+    // A requested output that does not fit reroutes a short prompt too.
+    let mut r = prompt(100);
+    r["max_completion_tokens"] = json!(3_950);
+    let resp = post(&gw.base, "/v1/chat/completions", &r).await;
+    assert_eq!(resp.headers()["x-switchyard-model"], "b");
+    // Nothing fits: 400 naming the counts, and no upstream request.
+    let resp = post(&gw.base, "/v1/chat/completions", &prompt(250_000)).await;
+    assert_eq!(resp.status(), 400);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "context_length_exceeded");
+    let msg = body["error"]["message"].as_str().unwrap();
+    assert!(msg.contains("200000"), "{msg}");
+    assert_eq!((small.hits(), large.hits()), (1, 2));
+    assert!(
+        gw.eventually(Duration::from_secs(2), || gw.metrics().contains(
+            r#"switchyard_upstream_skips_total{model="a",provider="pa",reason="context window"} 2"#
+        )),
+        "{}",
+        gw.metrics()
+    );
+    assert_eq!(gw.usage_records(4).len(), 4);
+}
+
+#[tokio::test]
+async fn reject_answers_400_when_the_first_target_cannot_fit() {
+    let (small, large) = (
+        MockProvider::start(ok("small")).await,
+        MockProvider::start(ok("large")).await,
+    );
+    let gw = gateway(&context_config(
+        &small.base(),
+        &large.base(),
+        "filters: [auth, context_window: { on_overflow: reject }, route, translate, metrics]\n",
+    ))
+    .start();
+    let resp = post(&gw.base, "/v1/chat/completions", &prompt(2_000)).await;
+    assert_eq!(resp.status(), 200);
+    let resp = post(&gw.base, "/v1/chat/completions", &prompt(3_500)).await;
+    assert_eq!(resp.status(), 400);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "context_length_exceeded");
+    assert_eq!(body["error"]["param"], "messages");
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("4000"),
+        "{body}"
+    );
+    assert_eq!((small.hits(), large.hits()), (1, 0));
+}
