@@ -129,11 +129,15 @@ impl Filter for ContextWindowFilter {
         let Some(targets) = cx.route.as_ref().map(|r| r.targets.clone()) else {
             return Ok(());
         };
-        // Fast path: bytes bound every tokenizer's count, so no BPE when that fits everywhere.
-        let bound = tokens::upper_bound(req);
+        // Fast path: the byte count bounds every tokenizer's count, so no BPE when it fits.
+        let bytes = tokens::upper_bound(req, Tokenizer::Cl100k);
+        let bound = |m: usize| match self.tokenizers.get(m) {
+            Some(Tokenizer::Estimate(margin)) => (bytes as f64 * margin).ceil() as u64,
+            _ => bytes,
+        };
         if targets.iter().all(|&m| {
             self.window(m)
-                .is_none_or(|w| bound + self.output(req, m) <= w)
+                .is_none_or(|w| bound(m) + self.output(req, m) <= w)
         }) {
             return Ok(());
         }

@@ -214,13 +214,15 @@ pub fn count_with(req: &ChatRequest, tokenizer: Tokenizer) -> u64 {
     }
 }
 
-/// A bound no tokenizer's count exceeds: a byte-level BPE token covers at least one byte, so
-/// counting bytes as tokens (times the largest margin) overestimates every [`Tokenizer`].
-/// Costs one pass over the JSON and no BPE, so a prompt far below every window needs no real
-/// count.
-pub fn upper_bound(req: &ChatRequest) -> u64 {
+/// A bound `tokenizer`'s count never exceeds: a byte-level BPE token covers at least one
+/// byte, so counting bytes as tokens (times the margin, for an estimate) overestimates. Costs
+/// one pass over the JSON and no BPE, so a prompt well below every window needs no real count.
+pub fn upper_bound(req: &ChatRequest, tokenizer: Tokenizer) -> u64 {
     let total = parts_of(&req.body, &mut |s| s.len() as u64).total();
-    (total as f64 * CLAUDE_MARGIN.max(GEMINI_MARGIN).max(OTHER_MARGIN)).ceil() as u64
+    match tokenizer {
+        Tokenizer::Estimate(margin) => (total as f64 * margin).ceil() as u64,
+        Tokenizer::O200k | Tokenizer::Cl100k => total,
+    }
 }
 
 /// A quick estimate without BPE (about 4 bytes per token), for ranking targets by cost.
