@@ -21,6 +21,8 @@ use super::{Admission, BudgetUsage, Hold, Limit, Settlement, StateError, Ticket,
 /// key ttl s (0: none).
 /// Returns {verdict (0 ok, 1 rpm, 2 tpm, 3 budget), wait µs, spent, reserved}.
 const ADMIT: &str = r#"
+-- Writes after TIME need effects replication before Redis 5 (the default since).
+if redis.replicate_commands then redis.replicate_commands() end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local minute = 60000000
@@ -77,6 +79,8 @@ return {0, 0, spent, reserved}
 /// ARGV: tpm limit (0: none), tpm delta, member ('': none), amount, actual, key ttl s.
 /// Returns {spent, reserved}.
 const SETTLE: &str = r#"
+-- Writes after TIME need effects replication before Redis 5 (the default since).
+if redis.replicate_commands then redis.replicate_commands() end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local minute = 60000000
