@@ -442,6 +442,7 @@ try:
         "switchyard_time_to_first_token_seconds", "switchyard_tokens_total", "switchyard_cost_usd_total",
         "switchyard_upstream_attempts_total", "switchyard_route_exhausted_total",
         "switchyard_circuit_breaker_state", "switchyard_budget_remaining_usd", "switchyard_budget_usd",
+        "switchyard_state_errors_total", "switchyard_rate_limited_total",
         "switchyard_config_reloads_total", "switchyard_config_last_reload_success",
         "switchyard_config_generation", "switchyard_overhead_seconds", "gen_ai_client_token_usage",
         "gen_ai_client_operation_duration_seconds", "gen_ai_server_time_to_first_token_seconds",
