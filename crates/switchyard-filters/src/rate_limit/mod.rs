@@ -84,6 +84,15 @@ impl FilterFactory for RateLimitFactory {
             StateConfig::Memory => true,
             StateConfig::Redis { fail_open, .. } => *fail_open,
         };
+        // Zero series up front, so alerts on their rate see them before the first failure.
+        if let StateBackend::Redis(_) = backend.as_ref() {
+            for op in ["admit", "settle", "read"] {
+                self.shared
+                    .metrics
+                    .state_errors
+                    .with_label_values(&["redis", op]);
+            }
+        }
         let mut keys = HashMap::new();
         self.shared.metrics.budget_usd.reset();
         self.shared.metrics.budget_remaining.reset();
