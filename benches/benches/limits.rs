@@ -162,6 +162,19 @@ fn bench(c: &mut Criterion) {
         c.bench_function("limits/redis_admit_settle", |b| {
             b.iter(|| rt.block_on(admit_settle(&redis, &w, 0)))
         });
+        // One round trip: what a request waits for (the settlement runs after the response).
+        c.bench_function("limits/redis_admit_rpm_only", |b| {
+            b.iter(|| {
+                let a = Admission {
+                    key_id: "bench",
+                    now_us: 0,
+                    rpm: Some(u64::MAX / 4),
+                    tpm: None,
+                    budget: None,
+                };
+                rt.block_on(redis.admit(&a)).unwrap()
+            })
+        });
     }
 }
 
