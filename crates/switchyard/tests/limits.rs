@@ -314,3 +314,38 @@ async fn keys_from_files_and_hashes_never_leak() {
         }
     }
 }
+
+#[tokio::test]
+async fn spend_and_windows_survive_a_reload() {
+    let mock = MockProvider::start(Reply::json(&openai::completion("ok", 10, 10))).await;
+    let body = priced_provider(&mock.base());
+    let gw = limited(
+        "      rpm: 3\n      budget: { usd: 1, period: monthly }\n",
+        &body,
+    )
+    .start();
+    for _ in 0..2 {
+        let r = post(&gw.base, "/v1/chat/completions", &capped_request()).await;
+        assert_eq!(r.status(), 200);
+    }
+    // Same limits, one more route: a new config generation with new filter instances.
+    let yaml = std::fs::read_to_string(&gw.config_path).unwrap()
+        + "routes:\n  - name: extra\n    targets: [{ model: m }]\n";
+    std::fs::write(&gw.config_path, yaml).unwrap();
+    assert!(gw.eventually(Duration::from_secs(10), || gw
+        .metrics()
+        .contains("switchyard_config_generation 2")));
+    let r = post(&gw.base, "/v1/chat/completions", &capped_request()).await;
+    assert_eq!(r.status(), 200, "the third request of the minute");
+    let r = post(&gw.base, "/v1/chat/completions", &capped_request()).await;
+    assert_eq!(r.status(), 429, "rpm window kept across the reload");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let v: Value = serde_json::from_str(
+        &switchyard_e2e::http::get_text(&format!("{}/budgets", gw.admin)).unwrap(),
+    )
+    .unwrap();
+    assert!(
+        (v["budgets"][0]["spent"].as_f64().unwrap() - 0.03).abs() < 1e-9,
+        "spend kept across the reload: {v}"
+    );
+}
