@@ -12,16 +12,81 @@ use switchyard_wire::ChatRequest;
 #[derive(Debug, Default)]
 pub struct AuthFactory;
 
-struct Key {
+/// One gateway key, ready to check.
+pub struct Key {
     id: String,
     sha256: [u8; 32],
     models: GlobSet,
 }
 
+impl Key {
+    /// The key's id (shown in logs and metrics; the key itself never is).
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+    /// Whether the key may use this route, model id or `provider/model` name.
+    pub fn allows(&self, name: &str) -> bool {
+        self.models.is_match(name)
+    }
+}
+
+/// The gateway keys of one config; also used by endpoints outside the chain (`/v1/models`).
+pub struct Keys(Vec<Key>);
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|k| &k.id))
+            .finish()
+    }
+}
+
+impl Keys {
+    /// The key presented in `headers` (`Authorization: Bearer KEY` or `x-api-key: KEY`).
+    pub fn authenticate(&self, headers: &http::HeaderMap) -> Result<&Key, GatewayError> {
+        let presented =
+            presented_key(headers)
+                .filter(|k| !k.is_empty())
+                .ok_or(GatewayError::Unauthorized(
+                    "missing API key: send `Authorization: Bearer KEY` or `x-api-key: KEY`",
+                ))?;
+        let hash = sha256_of(presented);
+        self.0
+            .iter()
+            .find(|k| k.sha256 == hash)
+            .ok_or(GatewayError::Unauthorized("invalid API key"))
+    }
+
+    /// The keys of `config` with their model globs compiled; `None` when auth is disabled.
+    pub fn from_config(config: &switchyard_config::Config) -> Result<Option<Keys>, String> {
+        let Some(auth) = &config.auth else {
+            return Ok(None);
+        };
+        let mut keys = Vec::with_capacity(auth.keys.len());
+        for k in &auth.keys {
+            let mut set = GlobSetBuilder::new();
+            for pattern in &k.models {
+                let glob = Glob::new(pattern)
+                    .map_err(|e| format!("auth key `{}`: bad model glob `{pattern}`: {e}", k.id))?;
+                set.add(glob);
+            }
+            let models = set
+                .build()
+                .map_err(|e| format!("auth key `{}`: {e}", k.id))?;
+            keys.push(Key {
+                id: k.id.clone(),
+                sha256: k.sha256,
+                models,
+            });
+        }
+        Ok(Some(Keys(keys)))
+    }
+}
+
 /// The built filter: the keys of one config.
 pub struct AuthFilter {
     /// `None`: auth disabled (loopback default config or `auth: {disabled: true}`).
-    keys: Option<Vec<Key>>,
+    keys: Option<Keys>,
 }
 
 impl FilterFactory for AuthFactory {
@@ -35,44 +100,26 @@ impl FilterFactory for AuthFactory {
         env: &BuildEnv<'_>,
     ) -> Result<Arc<dyn Filter>, String> {
         crate::no_settings(self.name(), settings)?;
-        let keys = match &env.config.auth {
-            None => None,
-            Some(auth) => {
-                let mut keys = Vec::with_capacity(auth.keys.len());
-                for (i, k) in auth.keys.iter().enumerate() {
-                    let limited = k.rpm.is_some() || k.tpm.is_some() || k.budget.is_some();
-                    if limited && !env.config.filters.iter().any(|f| f.name == "rate_limit") {
-                        return Err(format!(
-                            "auth.keys[{i}] (`{}`): rpm, tpm and budget need the `rate_limit` filter in `filters:`",
-                            k.id
-                        ));
-                    }
-                    let mut set = GlobSetBuilder::new();
-                    for pattern in &k.models {
-                        let glob = Glob::new(pattern).map_err(|e| {
-                            format!("auth key `{}`: bad model glob `{pattern}`: {e}", k.id)
-                        })?;
-                        set.add(glob);
-                    }
-                    let models = set
-                        .build()
-                        .map_err(|e| format!("auth key `{}`: {e}", k.id))?;
-                    keys.push(Key {
-                        id: k.id.clone(),
-                        sha256: k.sha256,
-                        models,
-                    });
+        if let Some(auth) = &env.config.auth {
+            for (i, k) in auth.keys.iter().enumerate() {
+                let limited = k.rpm.is_some() || k.tpm.is_some() || k.budget.is_some();
+                if limited && !env.config.filters.iter().any(|f| f.name == "rate_limit") {
+                    return Err(format!(
+                        "auth.keys[{i}] (`{}`): rpm, tpm and budget need the `rate_limit` filter in `filters:`",
+                        k.id
+                    ));
                 }
-                Some(keys)
             }
-        };
+        }
+        let keys = Keys::from_config(env.config)?;
         Ok(Arc::new(AuthFilter { keys }))
     }
 }
 
 /// The key a client presented, from either header.
-fn presented_key(cx: &RequestCtx) -> Option<&str> {
-    if let Some(v) = cx.header("authorization") {
+fn presented_key(headers: &http::HeaderMap) -> Option<&str> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(v) = header("authorization") {
         let v = v.trim();
         let token = v
             .strip_prefix("Bearer ")
@@ -80,7 +127,7 @@ fn presented_key(cx: &RequestCtx) -> Option<&str> {
             .unwrap_or(v);
         return Some(token.trim());
     }
-    cx.header("x-api-key").map(str::trim)
+    header("x-api-key").map(str::trim)
 }
 
 #[async_trait::async_trait]
@@ -93,19 +140,9 @@ impl Filter for AuthFilter {
         let Some(keys) = &self.keys else {
             return Ok(Flow::Continue);
         };
-        let presented =
-            presented_key(cx)
-                .filter(|k| !k.is_empty())
-                .ok_or(GatewayError::Unauthorized(
-                    "missing API key: send `Authorization: Bearer KEY` or `x-api-key: KEY`",
-                ))?;
-        let hash = sha256_of(presented);
-        let key = keys
-            .iter()
-            .find(|k| k.sha256 == hash)
-            .ok_or(GatewayError::Unauthorized("invalid API key"))?;
+        let key = keys.authenticate(&cx.headers)?;
         cx.key_id = Some(key.id.clone());
-        if !key.models.is_match(&req.model) {
+        if !key.allows(&req.model) {
             return Err(GatewayError::ModelNotAllowed {
                 model: req.model.clone(),
             });

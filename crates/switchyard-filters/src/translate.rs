@@ -8,11 +8,11 @@ use bytes::{Bytes, BytesMut};
 use http::{HeaderName, HeaderValue};
 use switchyard_config::{Config, Provider, ProviderKind, Secret};
 use switchyard_filter::{
-    AttemptFlow, BuildEnv, Filter, FilterFactory, Flow, GatewayError, RequestCtx, ResponseHead,
-    UpstreamRequest,
+    AttemptFlow, BuildEnv, Endpoint, Filter, FilterFactory, Flow, GatewayError, RequestCtx,
+    ResponseHead, UpstreamRequest,
 };
 use switchyard_wire::{
-    decode_response, encode_request, stream_error_event, translate_upstream_error, ChatRequest,
+    decode_response_at, encode_request, stream_error_event, translate_upstream_error, ChatRequest,
     Dialect, EncodeTarget, ErrorBody, StreamTranslator, TranslateError,
 };
 
@@ -130,6 +130,12 @@ enum State {
     Json { upstream: Dialect, buf: BytesMut },
     /// An event stream, translated event by event.
     Stream(Box<StreamTranslator>),
+    /// An embeddings reply, checked (and for Gemini translated) at the end.
+    Embeddings {
+        upstream: Dialect,
+        model: String,
+        buf: BytesMut,
+    },
     /// An upstream error body, translated at the end.
     Error {
         upstream: Dialect,
@@ -144,6 +150,8 @@ struct Attempt {
     upstream: Dialect,
     stream: bool,
     wants_usage: bool,
+    /// For embeddings: the upstream model name (Gemini replies don't carry it).
+    embeddings: Option<String>,
     state: Option<State>,
 }
 
@@ -153,7 +161,7 @@ impl TranslateFilter {
         upstream: Dialect,
         buf: &[u8],
     ) -> Result<Bytes, GatewayError> {
-        let decoded = decode_response(upstream, cx.client_dialect, buf)?;
+        let decoded = decode_response_at(upstream, cx.client_dialect, buf, unix_now())?;
         cx.usage = decoded.usage.or(cx.usage);
         Ok(Bytes::from(decoded.body))
     }
@@ -183,6 +191,21 @@ impl Filter for TranslateFilter {
             .ok_or_else(|| GatewayError::Internal("target model index out of range".into()))?;
         let provider = &self.config.providers[model.provider];
         let dialect = dialect_of(provider.kind);
+        if cx.endpoint == Endpoint::Embeddings {
+            let (path, body) = embeddings_request(provider, &model.upstream_model, req)?;
+            up.path = path;
+            up.body = Bytes::from(body);
+            provider_headers(provider, &mut up.headers)?;
+            cx.slots.insert(Attempt {
+                key: provider.api_key.clone(),
+                upstream: dialect,
+                stream: false,
+                wants_usage: false,
+                embeddings: Some(model.upstream_model.clone()),
+                state: None,
+            });
+            return Ok(AttemptFlow::Send);
+        }
         let strict = model.strict_params || cx.route.as_ref().is_some_and(|r| r.strict_params);
         let encoded = encode_request(
             req,
@@ -203,6 +226,7 @@ impl Filter for TranslateFilter {
             upstream: dialect,
             stream: req.stream,
             wants_usage: req.include_usage,
+            embeddings: None,
             state: None,
         });
         Ok(AttemptFlow::Send)
@@ -226,13 +250,21 @@ impl Filter for TranslateFilter {
                 },
                 "application/json",
             )
+        } else if let Some(model) = &attempt.embeddings {
+            (
+                State::Embeddings {
+                    upstream: attempt.upstream,
+                    model: model.clone(),
+                    buf: BytesMut::new(),
+                },
+                "application/json",
+            )
         } else if attempt.stream {
             (
-                State::Stream(Box::new(StreamTranslator::new(
-                    attempt.upstream,
-                    client,
-                    attempt.wants_usage,
-                ))),
+                State::Stream(Box::new(
+                    StreamTranslator::new(attempt.upstream, client, attempt.wants_usage)
+                        .with_created(unix_now()),
+                )),
                 "text/event-stream",
             )
         } else {
@@ -283,6 +315,20 @@ impl Filter for TranslateFilter {
                 } else {
                     *chunk = Bytes::new();
                 }
+            }
+            State::Embeddings {
+                upstream,
+                model,
+                buf,
+            } => {
+                buf.extend_from_slice(chunk);
+                *chunk = if end {
+                    let (body, usage) = embeddings_reply(*upstream, model, buf)?;
+                    cx.usage = Some(usage);
+                    body
+                } else {
+                    Bytes::new()
+                };
             }
             State::Error {
                 upstream,
@@ -359,6 +405,67 @@ fn check_first_event(out: &[u8]) -> Result<(), GatewayError> {
     Err(GatewayError::UpstreamFailed(
         "the upstream's first stream event is not valid JSON".into(),
     ))
+}
+
+/// Seconds since the epoch, for the `created` field of replies built by translation.
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Path and body of an embeddings request for `provider`.
+fn embeddings_request(
+    provider: &Provider,
+    upstream_model: &str,
+    req: &ChatRequest,
+) -> Result<(String, Vec<u8>), GatewayError> {
+    use switchyard_wire::embeddings::encode_openai_embeddings;
+    Ok(match provider.kind {
+        ProviderKind::OpenAi | ProviderKind::OpenAiCompatible => (
+            "/embeddings".to_owned(),
+            encode_openai_embeddings(req, upstream_model),
+        ),
+        ProviderKind::AzureOpenAi => (
+            switchyard_wire::azure::embeddings_path(
+                upstream_model,
+                provider
+                    .api_version
+                    .as_deref()
+                    .unwrap_or(switchyard_wire::azure::DEFAULT_API_VERSION),
+            )?,
+            encode_openai_embeddings(req, upstream_model),
+        ),
+        ProviderKind::Gemini => {
+            let (path, body) =
+                switchyard_wire::gemini::embeddings_request_from_openai(&req.body, upstream_model)?;
+            (path, serde_json::to_vec(&body).map_err(|e| GatewayError::Internal(e.to_string()))?)
+        }
+        ProviderKind::Anthropic => {
+            return Err(GatewayError::InvalidRequest {
+                message: format!(
+                    "provider `{}` (anthropic) has no embeddings API; route embeddings to an openai, azure_openai, openai_compatible or gemini model",
+                    provider.id
+                ),
+                param: Some("model".to_owned()),
+            })
+        }
+    })
+}
+
+/// The client's embeddings body and its usage.
+fn embeddings_reply(
+    upstream: Dialect,
+    model: &str,
+    buf: &[u8],
+) -> Result<(Bytes, switchyard_wire::Usage), GatewayError> {
+    if upstream == Dialect::Gemini {
+        let (value, usage) = switchyard_wire::gemini::embeddings_response_to_openai(buf, model)?;
+        let body = serde_json::to_vec(&value).map_err(|e| GatewayError::Internal(e.to_string()))?;
+        return Ok((Bytes::from(body), usage));
+    }
+    let usage = switchyard_wire::embeddings::openai_embeddings_usage(buf)?;
+    Ok((Bytes::copy_from_slice(buf), usage))
 }
 
 /// Replaces every occurrence of `secret` in `body` (providers echo keys in auth errors).

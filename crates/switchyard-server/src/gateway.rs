@@ -101,6 +101,19 @@ impl Gateway {
         let endpoint = match (method.as_str(), path.as_str()) {
             ("POST", "/v1/chat/completions" | "/chat/completions") => Endpoint::ChatCompletions,
             ("POST", "/v1/messages") => Endpoint::Messages,
+            ("POST", "/v1/embeddings" | "/embeddings") => Endpoint::Embeddings,
+            ("GET", "/v1/models" | "/models") => {
+                let mut cx = RequestCtx::new(
+                    request_id(session),
+                    snapshot.config.clone(),
+                    Endpoint::ChatCompletions,
+                    session.req_header().headers.clone(),
+                );
+                let _ = session.drain_request_body().await;
+                return crate::models::list(session, &snapshot, &mut cx)
+                    .await
+                    .is_ok();
+            }
             _ => {
                 let cx = RequestCtx::new(
                     request_id(session),
@@ -132,7 +145,13 @@ impl Gateway {
                 return false;
             }
         };
-        let mut req = match ChatRequest::parse(cx.client_dialect, &body) {
+        let parsed = match endpoint {
+            Endpoint::Embeddings => switchyard_wire::embeddings::parse_embeddings(&body),
+            Endpoint::ChatCompletions | Endpoint::Messages => {
+                ChatRequest::parse(cx.client_dialect, &body)
+            }
+        };
+        let mut req = match parsed {
             Ok(r) => r,
             Err(e) => {
                 let e = GatewayError::from(e);

@@ -5,6 +5,7 @@
 mod admin;
 mod forward;
 mod gateway;
+mod models;
 mod reload;
 mod respond;
 mod snapshot;

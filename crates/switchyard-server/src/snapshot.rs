@@ -18,6 +18,9 @@ pub struct Snapshot {
     pub config: Arc<Config>,
     /// The filter chain built from it.
     pub chain: Chain,
+    /// Gateway keys for endpoints outside the chain (`/v1/models`); `None` when the chain has
+    /// no `auth` filter or auth is disabled.
+    pub keys: Option<switchyard_filters::auth::Keys>,
     /// One endpoint per provider, indexed like `config.providers`.
     pub upstreams: Vec<Upstream>,
     /// Hex SHA-256 of the YAML text (empty for the embedded default).
@@ -59,9 +62,15 @@ impl Snapshot {
             .build_chain(&config)
             .map_err(|issues| LoadError(issues.iter().map(|i| i.to_string()).collect()))?;
         let upstreams = config.providers.iter().map(Upstream::new).collect();
+        let keys = if chain.names().any(|n| n == "auth") {
+            switchyard_filters::auth::Keys::from_config(&config).map_err(|e| LoadError(vec![e]))?
+        } else {
+            None
+        };
         Ok(Self {
             config,
             chain,
+            keys,
             upstreams,
             sha256,
             loaded_at: SystemTime::now(),

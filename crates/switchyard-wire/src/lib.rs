@@ -105,4 +105,5 @@ pub(crate) fn unsupported_pair(from: Dialect, to: Dialect) -> TranslateError {
 }
 
 pub mod azure;
+pub mod embeddings;
 pub mod gemini;
