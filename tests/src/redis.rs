@@ -1,9 +1,11 @@
 //! A real `redis-server` on a free loopback port, without persistence, for tests of the shared
 //! state backend. Dropping it kills the server; [`RedisServer::kill`] does so mid-test and
-//! [`RedisServer::restart`] brings it back on the same port.
+//! [`RedisServer::restart`] brings it back on the same port. [`RedisServer::start_tls`] serves
+//! TLS only, with a certificate from a fresh test CA (trust it with `SSL_CERT_FILE`).
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -15,6 +17,7 @@ pub struct RedisServer {
     /// Its port on 127.0.0.1.
     pub port: u16,
     dir: tempfile::TempDir,
+    tls: bool,
 }
 
 impl Drop for RedisServer {
@@ -40,17 +43,103 @@ impl RedisServer {
             child: None,
             port: free_port(),
             dir: tempfile::tempdir().expect("redis dir"),
+            tls: false,
         };
         server.restart();
         server
+    }
+
+    /// Starts one that speaks only TLS, with a fresh test CA and a certificate it signed for
+    /// 127.0.0.1 (made with the `openssl` command). Clients trust [`RedisServer::ca_file`].
+    pub fn start_tls() -> Self {
+        let dir = tempfile::tempdir().expect("redis dir");
+        let ec = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+        ];
+        std::fs::write(
+            dir.path().join("ext.cnf"),
+            "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+        )
+        .expect("ext.cnf");
+        let steps: [Vec<&str>; 3] = [
+            [
+                &[
+                    "req",
+                    "-x509",
+                    "-days",
+                    "1",
+                    "-subj",
+                    "/CN=switchyard-test-ca",
+                ][..],
+                &ec,
+            ]
+            .concat(),
+            [&["req", "-subj", "/CN=127.0.0.1"][..], &ec].concat(),
+            vec![
+                "x509",
+                "-req",
+                "-days",
+                "1",
+                "-CAcreateserial",
+                "-extfile",
+                "ext.cnf",
+            ],
+        ];
+        let files: [&[&str]; 3] = [
+            &["-keyout", "ca.key", "-out", "ca.pem"],
+            &["-keyout", "key.pem", "-out", "req.csr"],
+            &[
+                "-in", "req.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-out", "cert.pem",
+            ],
+        ];
+        for (args, files) in steps.iter().zip(files) {
+            let status = Command::new("openssl")
+                .args(args)
+                .args(files)
+                .current_dir(dir.path())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .expect("openssl");
+            assert!(status.success(), "openssl {args:?} failed");
+        }
+        let mut server = Self {
+            child: None,
+            port: free_port(),
+            dir,
+            tls: true,
+        };
+        server.restart();
+        server
+    }
+
+    /// The test CA of a TLS server (PEM), to trust through `SSL_CERT_FILE`.
+    pub fn ca_file(&self) -> PathBuf {
+        self.dir.path().join("ca.pem")
     }
 
     /// (Re)starts the server on its port, empty (nothing is persisted), and waits until it
     /// answers PING.
     pub fn restart(&mut self) {
         self.kill();
-        let child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string()])
+        let mut cmd = Command::new("redis-server");
+        if self.tls {
+            cmd.args(["--port", "0", "--tls-port", &self.port.to_string()])
+                .arg("--tls-cert-file")
+                .arg(self.dir.path().join("cert.pem"))
+                .arg("--tls-key-file")
+                .arg(self.dir.path().join("key.pem"))
+                .arg("--tls-ca-cert-file")
+                .arg(self.ca_file())
+                .args(["--tls-auth-clients", "no"]);
+        } else {
+            cmd.args(["--port", &self.port.to_string()]);
+        }
+        let child = cmd
             .args(["--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
             .arg("--dir")
@@ -62,10 +151,7 @@ impl RedisServer {
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
-            if self
-                .command(&["PING"])
-                .is_ok_and(|r| r.starts_with("+PONG"))
-            {
+            if self.ping() {
                 return;
             }
             std::thread::sleep(Duration::from_millis(25));
@@ -73,12 +159,29 @@ impl RedisServer {
         panic!("redis-server did not start on port {}", self.port);
     }
 
-    /// `redis://127.0.0.1:PORT/`
+    /// `redis://127.0.0.1:PORT/` (`rediss://` for a TLS server).
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/", self.port)
+        let scheme = if self.tls { "rediss" } else { "redis" };
+        format!("{scheme}://127.0.0.1:{}/", self.port)
     }
 
-    /// Sends one command (RESP array of bulk strings) and returns the raw reply.
+    fn ping(&self) -> bool {
+        if !self.tls {
+            return self
+                .command(&["PING"])
+                .is_ok_and(|r| r.starts_with("+PONG"));
+        }
+        Command::new("redis-cli")
+            .args(["--tls", "-h", "127.0.0.1", "-p", &self.port.to_string()])
+            .arg("--cacert")
+            .arg(self.ca_file())
+            .arg("PING")
+            .output()
+            .is_ok_and(|o| o.stdout.starts_with(b"PONG"))
+    }
+
+    /// Sends one command (RESP array of bulk strings) and returns the raw reply; plain (not
+    /// TLS) servers only.
     pub fn command(&self, args: &[&str]) -> std::io::Result<String> {
         let mut s = TcpStream::connect(("127.0.0.1", self.port))?;
         s.set_read_timeout(Some(Duration::from_secs(2)))?;

@@ -14,6 +14,15 @@ use serde_json::{json, Value};
 use switchyard_e2e::{openai, Gateway, GatewayBuilder, MockProvider, RedisServer, Reply};
 
 fn redis_gateway(redis: &RedisServer, limits: &str, body: &str, on_unavailable: &str) -> Gateway {
+    redis_builder(redis, limits, body, on_unavailable).start()
+}
+
+fn redis_builder(
+    redis: &RedisServer,
+    limits: &str,
+    body: &str,
+    on_unavailable: &str,
+) -> GatewayBuilder {
     let yaml = format!(
         "version: 1\nauth:\n  keys:\n    - id: app\n      key_env: CLIENT_KEY\n{limits}{body}state:\n  backend: redis\n  url_env: REDIS_URL\n  on_unavailable: {on_unavailable}\n"
     );
@@ -21,7 +30,6 @@ fn redis_gateway(redis: &RedisServer, limits: &str, body: &str, on_unavailable: 
         .env("CLIENT_KEY", CLIENT_KEY)
         .env("PROVIDER_KEY", PROVIDER_KEY)
         .env("REDIS_URL", &redis.url())
-        .start()
 }
 
 /// Output at $1 per 1000 tokens; answers use 10 ($0.01); requests cap output at 20 ($0.02).
@@ -242,4 +250,46 @@ async fn redis_killed_mid_run_fail_closed_refuses_quickly() {
     assert_eq!(r.status(), 429);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["error"]["type"], "rate_limit_error");
+}
+
+#[tokio::test]
+async fn redis_over_tls() {
+    if skip() {
+        return;
+    }
+    let redis = RedisServer::start_tls();
+    let mock = MockProvider::start(Reply::json(&openai::completion("ok", 5, 5))).await;
+    // fail_closed: a TLS failure would show as 429 on the first request, not pass silently.
+    let gw = redis_builder(
+        &redis,
+        "      rpm: 2\n",
+        &one_provider(&mock.base()),
+        "fail_closed",
+    )
+    .env("SSL_CERT_FILE", &redis.ca_file().display().to_string())
+    .start();
+    let req = openai::request("gpt-4o-mini", false);
+    // The first call starts the TLS connection; requests before it is up are refused.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while post(&gw.base, "/v1/chat/completions", &req).await.status() != 200 {
+        assert!(std::time::Instant::now() < deadline, "{}", gw.stderr());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        post(&gw.base, "/v1/chat/completions", &req).await.status(),
+        200
+    );
+    assert_eq!(mock.hits(), 2);
+    let body: Value = post(&gw.base, "/v1/chat/completions", &req)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("2 requests per minute"),
+        "limited by the window in Redis, not by an unreachable backend: {body}"
+    );
 }

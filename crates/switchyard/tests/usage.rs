@@ -12,6 +12,23 @@ use common::*;
 use serde_json::{json, Value};
 use switchyard_e2e::{openai, GatewayBuilder, MockProvider, Reply};
 
+fn request_id(r: &reqwest::Response) -> String {
+    r.headers()["x-request-id"].to_str().unwrap().to_string()
+}
+
+/// Records in the order of the requests (they are written as requests end, which two
+/// back-to-back requests on different workers may do in either order).
+fn in_order(recs: &[Value], ids: &[String]) -> Vec<Value> {
+    ids.iter()
+        .map(|id| {
+            recs.iter()
+                .find(|r| r["request_id"] == id.as_str())
+                .unwrap_or_else(|| panic!("no record for {id} in {recs:?}"))
+                .clone()
+        })
+        .collect()
+}
+
 fn read_records(path: &std::path::Path, n: usize) -> Vec<Value> {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
@@ -51,7 +68,7 @@ async fn file_sink_gets_one_record_per_request_with_exact_tokens_and_cost() {
     )
     .await;
     assert_eq!(r.status(), 200);
-    let id = r.headers()["x-request-id"].to_str().unwrap().to_string();
+    let mut ids = vec![request_id(&r)];
     let r = post(
         &gw.base,
         "/v1/messages",
@@ -59,6 +76,7 @@ async fn file_sink_gets_one_record_per_request_with_exact_tokens_and_cost() {
     )
     .await;
     assert_eq!(r.status(), 200);
+    ids.push(request_id(&r));
     mock.push(Reply::sse(&openai::stream(&["Hel", "lo"], 40, 7)));
     let r = post(
         &gw.base,
@@ -67,10 +85,12 @@ async fn file_sink_gets_one_record_per_request_with_exact_tokens_and_cost() {
     )
     .await;
     assert_eq!(r.status(), 200);
+    ids.push(request_id(&r));
     r.text().await.unwrap();
 
     let recs = read_records(&log, 3);
     assert_eq!(recs.len(), 3, "{recs:?}");
+    let recs = in_order(&recs, &ids);
     assert!(
         gw.usage_records(0).is_empty(),
         "stdout has no usage lines when a file is set"
@@ -105,7 +125,6 @@ async fn file_sink_gets_one_record_per_request_with_exact_tokens_and_cost() {
         assert!(r["time"].as_str().unwrap().ends_with('Z'));
         assert!(r["duration_ms"].as_f64().unwrap() > 0.0);
     }
-    assert_eq!(recs[0]["request_id"], id.as_str());
     assert_eq!(recs[0]["endpoint"], "chat_completions");
     assert_eq!(recs[1]["endpoint"], "messages");
     for r in &recs[..2] {
@@ -168,6 +187,7 @@ async fn usage_equals_what_anthropic_and_gemini_upstreams_report() {
         gemini.base()
     );
     let gw = gateway(&body).start();
+    let mut ids = Vec::new();
     for (model, stream) in [
         ("claude", false),
         ("claude", true),
@@ -190,10 +210,12 @@ async fn usage_equals_what_anthropic_and_gemini_upstreams_report() {
         )
         .await;
         assert_eq!(r.status(), 200, "{model} {stream}");
+        ids.push(request_id(&r));
         r.text().await.unwrap();
     }
     let recs = gw.usage_records(4);
     assert_eq!(recs.len(), 4);
+    let recs = in_order(&recs, &ids);
     let want = [
         ("claude", "a", 25, 6, 3.0, 15.0),
         ("claude", "a", 40, 9, 3.0, 15.0),

@@ -115,10 +115,9 @@ impl Shared {
                         return Ok(b.clone());
                     }
                 }
-                let b = Arc::new(StateBackend::Redis(Box::new(RedisState::new(
-                    url.expose(),
-                    STATE_DEADLINE,
-                )?)));
+                let redis = RedisState::new(url.expose(), STATE_DEADLINE)?;
+                redis.warm_up();
+                let b = Arc::new(StateBackend::Redis(Box::new(redis)));
                 *cur = Some((url.expose().to_string(), b.clone()));
                 Ok(b)
             }

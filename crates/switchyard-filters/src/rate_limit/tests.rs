@@ -159,7 +159,7 @@ async fn unreachable_redis_fails_closed_when_asked() {
 }
 
 #[test]
-fn tls_redis_urls_are_refused_at_load() {
+fn tls_redis_urls_load() {
     let yaml = format!(
         "version: 1\nauth:\n  keys:\n    - id: app\n      key_env: K\n      rpm: 1\nproviders:\n  - {{ id: p, type: openai_compatible, base_url: \"http://127.0.0.1:1/v1\" }}\nmodels:\n  - id: m\n    provider: p\n{REDIS_DOWN}"
     );
@@ -169,9 +169,5 @@ fn tls_redis_urls_are_refused_at_load() {
     let config = Arc::new(Config::from_yaml_str(&yaml, &env).unwrap());
     let metrics = prometheus::Registry::new();
     let registry = crate::register_all(&metrics).unwrap();
-    let issues = registry.build_chain(&config).unwrap_err();
-    assert!(
-        issues.iter().any(|i| i.message.contains("state.url")),
-        "{issues:?}"
-    );
+    assert!(registry.build_chain(&config).is_ok());
 }

@@ -109,6 +109,9 @@ return {tonumber(redis.call('HGET', KEYS[2], 'spent') or '0'), tonumber(redis.ca
 /// How long calls fail fast after a failure before Redis is tried again.
 pub const BACKOFF: Duration = Duration::from_secs(1);
 
+/// How long a (background) connection attempt may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
 fn now_us() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -136,6 +139,11 @@ impl RedisState {
     /// A backend for `url`; connects lazily. `deadline` bounds every call.
     pub fn new(url: &str, deadline: Duration) -> Result<Self, String> {
         let client = redis::Client::open(url).map_err(|e| format!("state.url: {e}"))?;
+        if url.starts_with("rediss:") {
+            // `rediss://` uses rustls' process-wide provider; ring is the one pingora uses.
+            // An error means one is installed already, which is as good.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+        }
         Ok(Self {
             client,
             conn: OnceCell::new(),
@@ -152,18 +160,38 @@ impl RedisState {
                 "a recent call failed; Redis is tried again within {BACKOFF:?}"
             )));
         }
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(self.deadline))
-            .set_response_timeout(Some(self.deadline))
-            .set_number_of_retries(1)
-            .set_max_delay(self.deadline);
         self.conn
-            .get_or_try_init(|| async {
-                ConnectionManager::new_lazy_with_config(self.client.clone(), config)
-                    .map_err(|e| StateError::Backend(e.to_string()))
-            })
+            .get_or_try_init(|| async { self.connect() })
             .await
             .cloned()
+    }
+
+    /// The connection manager, connecting in a background task: a connection (TCP, TLS,
+    /// AUTH) may take longer than one call's deadline, and must not be abandoned when a call
+    /// gives up. Needs a tokio runtime.
+    fn connect(&self) -> Result<ConnectionManager, StateError> {
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(CONNECT_TIMEOUT))
+            .set_response_timeout(Some(self.deadline))
+            .set_number_of_retries(1)
+            .set_max_delay(BACKOFF);
+        let manager = ConnectionManager::new_lazy_with_config(self.client.clone(), config)
+            .map_err(|e| StateError::Backend(e.to_string()))?;
+        let mut warm = manager.clone();
+        tokio::spawn(async move {
+            let _: redis::RedisResult<String> = redis::cmd("PING").query_async(&mut warm).await;
+        });
+        Ok(manager)
+    }
+
+    /// Starts connecting now when called inside a tokio runtime (a reload), so the first
+    /// request does not wait for it; otherwise the first call connects.
+    pub fn warm_up(&self) {
+        if tokio::runtime::Handle::try_current().is_ok() && !self.conn.initialized() {
+            if let Ok(m) = self.connect() {
+                let _ = self.conn.set(m);
+            }
+        }
     }
 
     /// Runs `f` under the deadline.
