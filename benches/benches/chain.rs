@@ -1,6 +1,8 @@
-//! The request path without network: parse the client's body, run the filter chain (auth,
-//! route, translate, metrics), encode the upstream body, then translate the answer back —
-//! a whole JSON reply, and a stream chunk by chunk — and run the completion hooks.
+//! The request path without network: parse the client's body, run the filter chain, encode
+//! the upstream body, then translate the answer back — a whole JSON reply, and a stream chunk
+//! by chunk — and run the completion hooks. Three chains: the default one (every filter), the
+//! core (auth, route, translate, metrics), and the core plus the routing and resilience
+//! filters (context_window, circuit_breaker, retry), so their cost per request shows.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -33,11 +35,31 @@ models:
     pricing: { input_per_mtok: 0.15, output_per_mtok: 0.60 }
 "#;
 
-fn setup() -> (Arc<Config>, Chain) {
+/// The core filters only.
+const CORE: &str = "filters: [auth, route, translate, metrics]\n";
+/// The core plus context_window, circuit_breaker and retry, with their default settings.
+const RESILIENCE: &str =
+    "filters: [auth, context_window, route, circuit_breaker, retry, translate, metrics]\n";
+
+/// A window (30k tokens) that a 100 KB prompt's byte count does not fit, so the context
+/// window filter counts it with BPE instead of taking its fast path.
+const COUNTED_WINDOW: &str = "    context_window: 30000\n";
+
+fn setup(filters: &str) -> (Arc<Config>, Chain) {
     let env = MapEnv::new()
         .with_var("CLIENT_KEY", "sk-bench-client-0123456789")
         .with_var("PROVIDER_KEY", "sk-upstream");
-    let config = Arc::new(Config::from_yaml_str(YAML, &env).expect("config"));
+    let yaml = match filters.strip_prefix("counted:") {
+        Some(f) => format!(
+            "{}{f}",
+            YAML.replace(
+                "    provider: mock\n",
+                &format!("    provider: mock\n{COUNTED_WINDOW}")
+            )
+        ),
+        None => format!("{YAML}{filters}"),
+    };
+    let config = Arc::new(Config::from_yaml_str(&yaml, &env).expect("config"));
     let metrics = prometheus::Registry::new();
     let registry = switchyard_filters::register_all(&metrics).expect("registry");
     let chain = registry.build_chain(&config).expect("chain");
@@ -70,6 +92,7 @@ fn run(
     );
     let mut req = ChatRequest::parse(Dialect::OpenAi, body).unwrap();
     rt.block_on(chain.on_request(&mut cx, &mut req)).unwrap();
+    chain.on_plan(&mut cx, &req).unwrap();
     let target = cx.route.as_ref().unwrap().targets[0];
     let mut up = UpstreamRequest::new(target);
     chain.on_upstream_request(&mut cx, &req, &mut up).unwrap();
@@ -109,7 +132,6 @@ fn bench(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
-    let (config, chain) = setup();
     let mut request: serde_json::Value =
         serde_json::from_slice(&peers_file("wrk/request.json")).unwrap();
     let json_reply = vec![Bytes::from(peers_file("mock/bodies/chat.json"))];
@@ -119,20 +141,31 @@ fn bench(c: &mut Criterion) {
         .split_inclusive("\n\n")
         .map(|e| Bytes::from(e.to_string()))
         .collect();
-
     let body = serde_json::to_vec(&request).unwrap();
-    c.bench_function("chain/json_1kb", |b| {
-        b.iter(|| run(&rt, &config, &chain, black_box(&body), &json_reply))
-    });
     request["stream"] = serde_json::json!(true);
     let stream_body = serde_json::to_vec(&request).unwrap();
-    c.bench_function("chain/stream_1kb_22_events", |b| {
-        b.iter(|| run(&rt, &config, &chain, black_box(&stream_body), &sse_reply))
-    });
     request["stream"] = serde_json::json!(false);
     request["messages"][1]["content"] = serde_json::json!("word ".repeat(20_000));
     let big = serde_json::to_vec(&request).unwrap();
-    c.bench_function("chain/json_100kb", |b| {
+
+    for (prefix, filters) in [
+        ("chain", ""),
+        ("chain_core", CORE),
+        ("chain_resilience", RESILIENCE),
+    ] {
+        let (config, chain) = setup(filters);
+        c.bench_function(&format!("{prefix}/json_1kb"), |b| {
+            b.iter(|| run(&rt, &config, &chain, black_box(&body), &json_reply))
+        });
+        c.bench_function(&format!("{prefix}/stream_1kb_22_events"), |b| {
+            b.iter(|| run(&rt, &config, &chain, black_box(&stream_body), &sse_reply))
+        });
+        c.bench_function(&format!("{prefix}/json_100kb"), |b| {
+            b.iter(|| run(&rt, &config, &chain, black_box(&big), &json_reply))
+        });
+    }
+    let (config, chain) = setup(&format!("counted:{RESILIENCE}"));
+    c.bench_function("chain_resilience/json_100kb_bpe_counted", |b| {
         b.iter(|| run(&rt, &config, &chain, black_box(&big), &json_reply))
     });
 }
