@@ -254,7 +254,11 @@ async fn redis_killed_mid_run_fail_closed_refuses_quickly() {
 
 #[tokio::test]
 async fn redis_over_tls() {
-    if skip() {
+    let openssl = std::process::Command::new("openssl")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if skip() || !openssl {
         return;
     }
     let redis = RedisServer::start_tls();
