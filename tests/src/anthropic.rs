@@ -73,3 +73,64 @@ pub fn request(model: &str, stream: bool) -> Value {
         "stream": stream
     })
 }
+
+/// A `message` stopped for `stop_reason` (`max_tokens`, `stop_sequence` with `stop_sequence`).
+pub fn message_stopping(
+    text: &str,
+    stop_reason: &str,
+    stop_sequence: Option<&str>,
+    input_tokens: u64,
+    output_tokens: u64,
+) -> Value {
+    let mut v = message(text, input_tokens, output_tokens);
+    v["stop_reason"] = json!(stop_reason);
+    v["stop_sequence"] = json!(stop_sequence);
+    v
+}
+
+/// A `message` with one `tool_use` block (`stop_reason: tool_use`).
+pub fn tool_use(
+    id: &str,
+    name: &str,
+    input: Value,
+    input_tokens: u64,
+    output_tokens: u64,
+) -> Value {
+    let mut v = message("", input_tokens, output_tokens);
+    v["content"] = json!([{"type": "tool_use", "id": id, "name": name, "input": input}]);
+    v["stop_reason"] = json!("tool_use");
+    v
+}
+
+/// A streamed `tool_use` block whose input arrives as `input_json_delta` pieces.
+pub fn tool_use_stream(
+    id: &str,
+    name: &str,
+    pieces: &[&str],
+    input_tokens: u64,
+    output_tokens: u64,
+) -> Vec<String> {
+    let mut events = stream(&[], input_tokens, output_tokens);
+    // Keep message_start; replace the text block with a tool_use block.
+    events.truncate(1);
+    events.push(event(
+        "content_block_start",
+        json!({"type": "content_block_start", "index": 0, "content_block": {"type": "tool_use", "id": id, "name": name, "input": {}}}),
+    ));
+    for p in pieces {
+        events.push(event(
+            "content_block_delta",
+            json!({"type": "content_block_delta", "index": 0, "delta": {"type": "input_json_delta", "partial_json": p}}),
+        ));
+    }
+    events.push(event(
+        "content_block_stop",
+        json!({"type": "content_block_stop", "index": 0}),
+    ));
+    events.push(event(
+        "message_delta",
+        json!({"type": "message_delta", "delta": {"stop_reason": "tool_use", "stop_sequence": null}, "usage": {"output_tokens": output_tokens}}),
+    ));
+    events.push(event("message_stop", json!({"type": "message_stop"})));
+    events
+}

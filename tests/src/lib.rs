@@ -6,9 +6,12 @@
 
 pub mod anthropic;
 pub mod gateway;
+pub mod gemini;
 pub mod http;
+pub mod matrix;
 pub mod mock;
 pub mod openai;
+pub mod providers;
 pub mod redis;
 
 pub use gateway::{configmap_write, free_port, Gateway, GatewayBuilder};

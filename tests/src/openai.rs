@@ -90,3 +90,47 @@ pub fn request(model: &str, stream: bool) -> Value {
         "stream": stream
     })
 }
+
+/// A `chat.completion` with this `finish_reason` (`stop`, `length`, …).
+pub fn completion_finishing(content: &str, finish: &str, prompt: u64, completion: u64) -> Value {
+    let mut v = self::completion(content, prompt, completion);
+    v["choices"][0]["finish_reason"] = json!(finish);
+    v
+}
+
+/// A `chat.completion` calling one tool (`finish_reason: tool_calls`, `content: null`).
+pub fn tool_call(id: &str, name: &str, arguments: &str, prompt: u64, completion: u64) -> Value {
+    let mut v = self::completion("", prompt, completion);
+    v["choices"][0]["message"]["content"] = Value::Null;
+    v["choices"][0]["message"]["tool_calls"] = json!([{
+        "id": id, "type": "function", "function": {"name": name, "arguments": arguments}
+    }]);
+    v["choices"][0]["finish_reason"] = json!("tool_calls");
+    v
+}
+
+/// A streamed tool call: the id and name first, then the arguments in `pieces`, then
+/// `finish_reason: tool_calls`, the usage chunk and `[DONE]`.
+pub fn tool_call_stream(
+    id: &str,
+    name: &str,
+    pieces: &[&str],
+    prompt: u64,
+    completion: u64,
+) -> Vec<String> {
+    let mut events = vec![chunk(
+        json!({"role": "assistant", "content": null, "tool_calls": [{"index": 0, "id": id, "type": "function", "function": {"name": name, "arguments": ""}}], "refusal": null}),
+        Value::Null,
+    )];
+    for p in pieces {
+        events.push(chunk(
+            json!({"tool_calls": [{"index": 0, "function": {"arguments": p}}]}),
+            Value::Null,
+        ));
+    }
+    events.push(chunk(json!({}), json!("tool_calls")));
+    let mut tail = self::stream(&[], prompt, completion);
+    // The usage chunk and [DONE] of a plain stream.
+    events.extend(tail.split_off(tail.len() - 2));
+    events
+}
