@@ -349,3 +349,68 @@ async fn spend_and_windows_survive_a_reload() {
         "spend kept across the reload: {v}"
     );
 }
+
+#[tokio::test]
+async fn chat_messages_and_embeddings_share_one_rpm_window_and_one_budget() {
+    let chat = MockProvider::start(Reply::json(&openai::completion("ok", 10, 10))).await;
+    let emb = MockProvider::start(Reply::json(&json!({
+        "object": "list",
+        "data": [{"object": "embedding", "index": 0, "embedding": [0.1, 0.2]}],
+        "model": "text-embedding-3-small",
+        "usage": {"prompt_tokens": 8, "total_tokens": 8}
+    })))
+    .await;
+    // Chat: $0.01 per answer (10 output tokens at $1/1000). Embeddings: 8 tokens at $1/1000.
+    let body = format!(
+        "{}  - id: emb\n    provider: e\n    pricing: {{ input_per_mtok: 1000.0, output_per_mtok: 0.0 }}\n",
+        priced_provider(&chat.base()).replace(
+            "models:\n",
+            &format!(
+                "  - id: e\n    type: openai\n    base_url: {}/v1\n    api_key_env: PROVIDER_KEY\nmodels:\n",
+                emb.base()
+            )
+        )
+    );
+    let gw = limited(
+        "      rpm: 3\n      budget: { usd: 1, period: total }\n",
+        &body,
+    )
+    .start();
+    let r = post(&gw.base, "/v1/chat/completions", &capped_request()).await;
+    assert_eq!(r.status(), 200);
+    let r = post(
+        &gw.base,
+        "/v1/messages",
+        &json!({"model": "m", "max_tokens": 20, "messages": [{"role": "user", "content": "hi"}]}),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let r = post(
+        &gw.base,
+        "/v1/embeddings",
+        &json!({"model": "emb", "input": ["hello", "world"]}),
+    )
+    .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let r = post(
+        &gw.base,
+        "/v1/embeddings",
+        &json!({"model": "emb", "input": "again"}),
+    )
+    .await;
+    assert_eq!(
+        r.status(),
+        429,
+        "the fourth request of the minute, on any endpoint"
+    );
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let v: Value = serde_json::from_str(
+        &switchyard_e2e::http::get_text(&format!("{}/budgets", gw.admin)).unwrap(),
+    )
+    .unwrap();
+    let spent = v["budgets"][0]["spent"].as_f64().unwrap();
+    assert!(
+        (spent - 0.028).abs() < 1e-9,
+        "two chats and one embedding: {v}"
+    );
+}

@@ -1,8 +1,9 @@
 //! What a request may use, estimated before it runs: prompt tokens, and the most it can cost
 //! across the targets it may reach (the budget reservation).
 
+use serde_json::Value;
 use switchyard_config::{Config, Model};
-use switchyard_filter::RequestCtx;
+use switchyard_filter::{Endpoint, RequestCtx};
 use switchyard_wire::ChatRequest;
 
 /// Output cap assumed when neither the request nor the model names one.
@@ -11,7 +12,20 @@ pub const FALLBACK_MAX_OUTPUT: u64 = 32_768;
 /// Prompt tokens, estimated cheaply (about 4 bytes of text per token, no BPE): only an
 /// up-front charge, which the real usage corrects afterwards.
 pub fn estimate_prompt_tokens(req: &ChatRequest) -> u64 {
-    crate::tokens::quick_estimate(req)
+    // Embeddings carry their text (or token ids) in `input` rather than in messages.
+    let input = req.body.get("input").map_or(0, input_bytes);
+    crate::tokens::quick_estimate(req) + input.div_ceil(4)
+}
+
+/// Bytes of text in an embeddings `input`, a token id counting as 4 (one token).
+fn input_bytes(v: &Value) -> u64 {
+    match v {
+        Value::String(s) => s.len() as u64,
+        Value::Number(_) => 4,
+        Value::Array(a) => a.iter().map(input_bytes).sum(),
+        Value::Object(o) => o.values().map(input_bytes).sum(),
+        Value::Null | Value::Bool(_) => 0,
+    }
 }
 
 /// The most output `model` can produce for this request: the request's cap (bounded by the
@@ -27,23 +41,29 @@ pub fn max_output(model: &Model, requested: Option<u64>, prompt: u64) -> u64 {
     }
 }
 
-/// The most this request can cost at `model`, in dollars (0 without pricing).
-fn max_cost_at(model: &Model, req: &ChatRequest, prompt: u64) -> f64 {
+/// The most this request can cost at `model`, in dollars (0 without pricing). Embeddings
+/// produce no output tokens.
+fn max_cost_at(model: &Model, req: &ChatRequest, prompt: u64, outputs: bool) -> f64 {
     let Some(p) = &model.pricing else {
         return 0.0;
     };
-    let out = max_output(model, req.max_output_tokens, prompt);
+    let out = if outputs {
+        max_output(model, req.max_output_tokens, prompt)
+    } else {
+        0
+    };
     (prompt as f64 * p.input_per_mtok + out as f64 * p.output_per_mtok) / 1_000_000.0
 }
 
 /// The request's maximum cost across every target it may reach: the chosen route's when
 /// `route` already ran, else every route variant and model of that name.
 pub fn max_cost_usd(config: &Config, cx: &RequestCtx, req: &ChatRequest, prompt: u64) -> f64 {
+    let outputs = cx.endpoint != Endpoint::Embeddings;
     let at = |m: usize| {
         config
             .models
             .get(m)
-            .map_or(0.0, |model| max_cost_at(model, req, prompt))
+            .map_or(0.0, |model| max_cost_at(model, req, prompt, outputs))
     };
     if let Some(route) = &cx.route {
         return route.targets.iter().map(|&m| at(m)).fold(0.0, f64::max);
@@ -73,7 +93,6 @@ mod tests {
 
     use http::HeaderMap;
     use switchyard_config::MapEnv;
-    use switchyard_filter::Endpoint;
     use switchyard_wire::Dialect;
 
     use super::*;
@@ -138,5 +157,24 @@ routes:
         let c = max_cost_usd(&cfg, &cx, &req("cheap", Some(5000)), 100);
         assert!((c - (100.0 + 1000.0 * 2.0) / 1e6).abs() < 1e-12, "{c}");
         assert_eq!(max_cost_usd(&cfg, &cx, &req("nope", None), 100), 0.0);
+    }
+
+    #[test]
+    fn embeddings_reserve_their_input_and_no_output() {
+        let cfg = config();
+        let body =
+            serde_json::json!({"model": "dear", "input": ["x".repeat(400), "y".repeat(400)]});
+        let req =
+            switchyard_wire::embeddings::parse_embeddings(body.to_string().as_bytes()).unwrap();
+        let prompt = estimate_prompt_tokens(&req);
+        assert!((200..=210).contains(&prompt), "{prompt}");
+        let cx = RequestCtx::new(
+            "r".into(),
+            cfg.clone(),
+            Endpoint::Embeddings,
+            HeaderMap::new(),
+        );
+        let c = max_cost_usd(&cfg, &cx, &req, prompt);
+        assert!((c - prompt as f64 * 10.0 / 1e6).abs() < 1e-12, "{c}");
     }
 }
