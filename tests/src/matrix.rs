@@ -134,9 +134,10 @@ pub async fn tools(bin: &str, kind: Kind) -> Vec<(Client, [Received; 3], Answer)
 /// Structured output: the answer text is the JSON the model produced. Hands back the
 /// requests.
 pub async fn json_schema(bin: &str, kind: Kind) -> Vec<(Client, Received)> {
-    let rig = Rig::start(bin, kind, reply::json_answer(kind.wire()), "").await;
+    let rig = Rig::start(bin, kind, reply::text(kind.wire(), "unused"), "").await;
     let mut out = Vec::new();
     for (i, client) in CLIENTS.into_iter().enumerate() {
+        rig.mock.push(reply::json_answer(kind.wire(), client));
         let a = rig.answer(client, &req::json_schema(client, "m")).await;
         let v: Value = serde_json::from_str(&a.text).expect("answer text is JSON");
         assert_eq!(v, serde_json::json!({"city": "Paris", "temp_c": 18}));

@@ -601,24 +601,23 @@ pub mod reply {
         })
     }
 
-    /// A JSON answer `{"city":"Paris","temp_c":18}` to a structured-output request.
-    pub fn json_answer(wire: Wire) -> Reply {
+    /// A JSON answer `{"city":"Paris","temp_c":18}` to a structured-output request from
+    /// `client`.
+    pub fn json_answer(wire: Wire, client: Client) -> Reply {
         let text = r#"{"city":"Paris","temp_c":18}"#;
-        match wire {
-            // Anthropic answers through the forced response-format tool.
-            Wire::Anthropic => Reply::json(&anthropic::tool_use(
+        match (wire, client) {
+            // An OpenAI request reaches Anthropic as the forced response-format tool, which is
+            // how Anthropic answers it; an Anthropic client's `output_config.format` passes
+            // through and is answered natively, in a text block.
+            (Wire::Anthropic, Client::OpenAi) => Reply::json(&anthropic::tool_use(
                 "toolu_01JSON",
                 "switchyard_json_response",
                 json!({"city": "Paris", "temp_c": 18}),
                 21,
                 7,
             )),
-            _ => text_reply(wire, text),
+            _ => self::text(wire, text),
         }
-    }
-
-    fn text_reply(wire: Wire, text: &str) -> Reply {
-        self::text(wire, text)
     }
 
     /// The provider's own error body for `status`, as that provider really words it.
