@@ -173,16 +173,22 @@ pub fn encode_request(
         }
         (Dialect::Anthropic, Dialect::Anthropic) => Ok(encode_anthropic(req, target)),
         (Dialect::Anthropic, Dialect::OpenAi) => {
-            let canonical =
-                crate::anthropic::inbound::to_canonical(&req.body, target.strict_params)?;
+            let canonical = crate::anthropic::inbound::to_canonical(
+                &req.body,
+                target.strict_params,
+                target.dialect,
+            )?;
             let mut encoded = encode_openai(&canonical.body, req.stream, target);
             encoded.dropped_params = canonical.dropped;
             Ok(encoded)
         }
         (Dialect::OpenAi, Dialect::Gemini) => encode_gemini(&req.body, target, Vec::new()),
         (Dialect::Anthropic, Dialect::Gemini) => {
-            let canonical =
-                crate::anthropic::inbound::to_canonical(&req.body, target.strict_params)?;
+            let canonical = crate::anthropic::inbound::to_canonical(
+                &req.body,
+                target.strict_params,
+                target.dialect,
+            )?;
             encode_gemini(&canonical.body, target, canonical.dropped)
         }
         (from, to) => Err(crate::unsupported_pair(from, to)),

@@ -127,3 +127,47 @@ fn openai_passthrough_leaves_non_stream_options_alone() {
     let out: Value = serde_json::from_slice(&enc.body).unwrap();
     assert_eq!(out, json!({"model":"gpt-4o-2024-08-06","messages":[]}));
 }
+
+#[test]
+fn anthropic_top_k_reaches_gemini_and_is_dropped_for_openai() {
+    let req = parse(
+        Dialect::Anthropic,
+        json!({"model":"m","max_tokens":64,"top_k":40,"messages":[{"role":"user","content":"hi"}]}),
+    )
+    .unwrap();
+    let gemini = encode_request(&req, &target(Dialect::Gemini)).unwrap();
+    let body: Value = serde_json::from_slice(&gemini.body).unwrap();
+    assert_eq!(body["generationConfig"]["topK"], 40);
+    assert!(
+        gemini.dropped_params.is_empty(),
+        "{:?}",
+        gemini.dropped_params
+    );
+
+    let openai = encode_request(&req, &target(Dialect::OpenAi)).unwrap();
+    let body: Value = serde_json::from_slice(&openai.body).unwrap();
+    assert!(body.get("top_k").is_none(), "{body}");
+    assert_eq!(openai.dropped_params, ["top_k"]);
+
+    let strict = EncodeTarget {
+        strict_params: true,
+        ..target(Dialect::Gemini)
+    };
+    let err = encode_request(
+        &parse(
+            Dialect::Anthropic,
+            json!({"model":"m","max_tokens":64,"container":"c","messages":[]}),
+        )
+        .unwrap(),
+        &strict,
+    )
+    .unwrap_err();
+    assert_eq!(
+        err,
+        TranslateError::UnsupportedParam {
+            param: "container".into(),
+            target: "gemini".into()
+        },
+        "a strict refusal names the real target"
+    );
+}

@@ -11,12 +11,15 @@
 //!   by non-reasoning models, and reasoning models think by default. Thinking blocks in history
 //!   are left out (OpenAI can't take them back).
 //! - `output_config.format` json_schema → `response_format` json_schema.
-//! - `top_k`, `service_tier` (different values), server tools, `container`, `mcp_servers`,
-//!   `cache_control` … have no counterpart: dropped and listed, or refused under strict.
+//! - `top_k` is kept (as `top_k`) only for Gemini targets, which take it as `topK`; OpenAI has
+//!   no counterpart.
+//! - `top_k` for OpenAI targets, `service_tier` (different values), server tools, `container`,
+//!   `mcp_servers`, `cache_control` … have no counterpart: dropped and listed, or refused
+//!   under strict.
 
 use serde_json::{json, Map, Value};
 
-use crate::TranslateError;
+use crate::{Dialect, TranslateError};
 
 const HANDLED: [&str; 14] = [
     "model",
@@ -48,17 +51,20 @@ fn invalid(param: String, message: impl Into<String>) -> TranslateError {
     }
 }
 
-/// Converts an Anthropic request body; `strict` refuses any parameter that would be dropped.
+/// Converts an Anthropic request body for a `target` upstream (OpenAI or Gemini, both fed from
+/// the canonical form); `strict` refuses any parameter that would be dropped.
 pub(crate) fn to_canonical(
     body: &Map<String, Value>,
     strict: bool,
+    target: Dialect,
 ) -> Result<Canonical, TranslateError> {
+    let keep_top_k = target == Dialect::Gemini;
     let mut dropped = Vec::new();
     let mut drop = |param: &str| -> Result<(), TranslateError> {
         if strict {
             return Err(TranslateError::UnsupportedParam {
                 param: param.to_owned(),
-                target: "openai".to_owned(),
+                target: target.as_str().to_owned(),
             });
         }
         if !dropped.iter().any(|p: &String| p == param) {
@@ -67,7 +73,8 @@ pub(crate) fn to_canonical(
         Ok(())
     };
     for (key, value) in body {
-        if !HANDLED.contains(&key.as_str()) && !value.is_null() {
+        let kept = keep_top_k && key == "top_k";
+        if !kept && !HANDLED.contains(&key.as_str()) && !value.is_null() {
             drop(key)?;
         }
     }
@@ -102,7 +109,10 @@ pub(crate) fn to_canonical(
     if let Some(max) = body.get("max_tokens") {
         out.insert("max_completion_tokens".to_owned(), max.clone());
     }
-    for key in ["temperature", "top_p", "stream"] {
+    for key in ["temperature", "top_p", "stream", "top_k"] {
+        if key == "top_k" && !keep_top_k {
+            continue;
+        }
         if let Some(v) = body.get(key).filter(|v| !v.is_null()) {
             out.insert(key.to_owned(), v.clone());
         }
