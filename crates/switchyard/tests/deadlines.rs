@@ -67,7 +67,7 @@ async fn connect_timeout_moves_on_and_alone_is_504() {
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.headers()["x-switchyard-model"], "backup");
     assert!(
-        took >= Duration::from_millis(300) && took < Duration::from_millis(1_500),
+        took >= Duration::from_millis(300) && took < Duration::from_secs(3),
         "{took:?}"
     );
     assert!(gw.eventually(Duration::from_secs(2), || gw.metrics().contains(
@@ -76,7 +76,7 @@ async fn connect_timeout_moves_on_and_alone_is_504() {
     // Alone: three attempts (default retry), each cut at 300 ms.
     let (resp, took) = chat(&gw.base, "primary", false).await;
     assert_eq!(resp.status(), 504);
-    assert!(took < Duration::from_secs(2), "{took:?}");
+    assert!(took < Duration::from_secs(4), "{took:?}");
 }
 
 #[tokio::test]
@@ -99,7 +99,7 @@ async fn total_spans_every_attempt() {
     assert_eq!(body["error"]["code"], "upstream_timeout");
     // 700 ms on the first target, the rest of the second on what is left of the second.
     assert!(
-        took >= Duration::from_millis(950) && took < Duration::from_millis(1_600),
+        took >= Duration::from_millis(950) && took < Duration::from_millis(2_500),
         "{took:?}"
     );
     assert_eq!(
@@ -130,7 +130,7 @@ async fn total_cuts_a_stream_that_never_goes_quiet() {
     let started = Instant::now();
     assert_eq!(resp.status(), 200);
     let text = resp.text().await.unwrap();
-    assert!(started.elapsed() < Duration::from_millis(1_500));
+    assert!(started.elapsed() < Duration::from_secs(3));
     assert!(text.contains("tick "));
     assert!(text.contains("total deadline"), "{text}");
     assert!(!text.contains("[DONE]"));
@@ -151,7 +151,7 @@ async fn retries_back_off_with_jitter_then_succeed() {
     assert_eq!(resp.headers()["x-switchyard-attempts"], "3");
     // Backoffs of [100, 200) ms then [200, 400) ms.
     assert!(
-        took >= Duration::from_millis(300) && took < Duration::from_millis(1_200),
+        took >= Duration::from_millis(300) && took < Duration::from_secs(3),
         "{took:?}"
     );
     let recs = gw.usage_records(1);
@@ -173,7 +173,7 @@ async fn a_short_retry_after_is_waited_on_when_there_is_no_other_target() {
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.headers()["x-switchyard-attempts"], "2");
     assert!(
-        took >= Duration::from_secs(1) && took < Duration::from_secs(2),
+        took >= Duration::from_secs(1) && took < Duration::from_secs(3),
         "{took:?}"
     );
 }
@@ -229,12 +229,16 @@ fn gauge(m: &str, model: &str) -> Option<i64> {
 async fn an_open_breaker_skips_its_target_then_a_probe_closes_it_and_reloads_keep_it() {
     let flaky = MockProvider::start(fail(500)).await;
     let backup = MockProvider::start(ok("from backup")).await;
-    let filters = "filters: [auth, route, circuit_breaker: { failure_threshold: 2, open_for: 1500ms }, translate, metrics]\n";
+    let filters = "filters: [auth, route, circuit_breaker: { failure_threshold: 2, open_for: 4s }, translate, metrics]\n";
     let gw = gateway(&two(&flaky.base(), "{}", &backup.base(), filters)).start();
+    let mut opened = std::time::Instant::now();
     for attempts in ["2", "2", "1", "1"] {
         let (resp, _) = chat(&gw.base, "chat", false).await;
         assert_eq!(resp.status(), 200);
         assert_eq!(resp.headers()["x-switchyard-attempts"], attempts);
+        if attempts == "2" {
+            opened = std::time::Instant::now();
+        }
     }
     assert_eq!(flaky.hits(), 2, "skipped without a request once open");
     let m = gw.metrics();
@@ -257,7 +261,11 @@ async fn an_open_breaker_skips_its_target_then_a_probe_closes_it_and_reloads_kee
     // After open_for, one probe goes through; it succeeds and closes the breaker.
     flaky.push(ok("recovered"));
     flaky.push(ok("recovered"));
-    tokio::time::sleep(Duration::from_millis(1_600)).await;
+    assert!(
+        opened.elapsed() < Duration::from_secs(4),
+        "the reload took too long to tell"
+    );
+    tokio::time::sleep(Duration::from_millis(4_100).saturating_sub(opened.elapsed())).await;
     for _ in 0..2 {
         let (resp, _) = chat(&gw.base, "chat", false).await;
         assert_eq!(resp.headers()["x-switchyard-model"], "primary");
@@ -288,6 +296,6 @@ async fn every_breaker_open_is_503_no_target_available_at_once() {
         .as_str()
         .unwrap()
         .contains("circuit open"));
-    assert!(took < Duration::from_millis(200));
+    assert!(took < Duration::from_secs(1));
     assert_eq!(flaky.hits(), 1);
 }

@@ -214,7 +214,8 @@ async fn fails_over(fault: Fault, stream_too: bool, bound: Duration) {
     }
 }
 
-const QUICK: Duration = Duration::from_secs(2);
+/// Loose on purpose: every deadline here is 500 ms, and CI machines are busy.
+const QUICK: Duration = Duration::from_secs(3);
 
 #[tokio::test]
 async fn status_500_fails_over() {
@@ -423,7 +424,7 @@ async fn every_target_stalling_is_504_within_the_deadlines() {
     // Three attempts, each cut at first_byte (500 ms), and one short backoff.
     let took = started.elapsed();
     assert!(
-        took >= Duration::from_millis(1_500) && took < Duration::from_secs(3),
+        took >= Duration::from_millis(1_500) && took < Duration::from_secs(4),
         "{took:?}"
     );
     assert_eq!(rig.gw.usage_records(1).len(), 1);
