@@ -220,6 +220,14 @@ impl Filter for TranslateFilter {
         up.body = Bytes::from(encoded.body);
         up.stream = req.stream;
         provider_headers(provider, &mut up.headers)?;
+        if !encoded.dropped_params.is_empty() {
+            tracing::info!(
+                request_id = %cx.request_id,
+                model = %model.id,
+                params = %encoded.dropped_params.join(", "),
+                "parameters dropped: the target can't take them"
+            );
+        }
         cx.dropped_params = encoded.dropped_params;
         cx.slots.insert(Attempt {
             key: provider.api_key.clone(),
