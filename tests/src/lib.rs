@@ -4,7 +4,9 @@
 // Test support: failing loudly with the gateway's log is the point.
 #![allow(clippy::panic, clippy::expect_used)]
 
+pub mod answer;
 pub mod anthropic;
+pub mod cases;
 pub mod gateway;
 pub mod gemini;
 pub mod http;
