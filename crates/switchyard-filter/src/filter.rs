@@ -236,3 +236,42 @@ pub trait FilterFactory: Send + Sync {
         false
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_most_conservative_retry_decision_wins() {
+        let ms = Duration::from_millis;
+        let (next, stop) = (RetryDecision::Next, RetryDecision::Stop("why"));
+        assert_eq!(next.max(next), next);
+        assert_eq!(
+            next.max(RetryDecision::Backoff(ms(5))),
+            RetryDecision::Backoff(ms(5))
+        );
+        assert_eq!(
+            RetryDecision::Backoff(ms(5)).max(next),
+            RetryDecision::Backoff(ms(5))
+        );
+        assert_eq!(
+            RetryDecision::Backoff(ms(5)).max(RetryDecision::Backoff(ms(9))),
+            RetryDecision::Backoff(ms(9))
+        );
+        assert_eq!(RetryDecision::Backoff(ms(5)).max(stop), stop);
+        assert_eq!(stop.max(next), stop);
+    }
+
+    #[test]
+    fn only_upstream_faults_are_retryable() {
+        for s in [429, 500, 502, 503, 529] {
+            assert!(AttemptResult::Status(s).is_retryable(), "{s}");
+        }
+        for s in [200, 400, 401, 404, 413, 422] {
+            assert!(!AttemptResult::Status(s).is_retryable(), "{s}");
+        }
+        assert!(AttemptResult::Timeout.is_retryable());
+        assert!(AttemptResult::ConnectError.is_retryable());
+        assert!(AttemptResult::Malformed.is_retryable());
+    }
+}

@@ -226,7 +226,85 @@ impl Filter for CircuitBreakerFilter {
 
 #[cfg(test)]
 mod tests {
+    use switchyard_config::{Config, MapEnv};
+    use switchyard_filter::Endpoint;
+    use switchyard_wire::Dialect;
+
     use super::*;
+
+    fn config(model_id: &str) -> Arc<Config> {
+        let yaml = format!(
+            "version: 1\nauth: {{ disabled: true }}\nproviders:\n  - {{ id: p, type: openai, base_url: \"http://127.0.0.1:1/v1\", api_key_env: K }}\nmodels:\n  - {{ id: {model_id}, provider: p }}\n"
+        );
+        Arc::new(Config::from_yaml_str(&yaml, &MapEnv::new().with_var("K", "k")).unwrap())
+    }
+
+    fn build(f: &CircuitBreakerFactory, config: &Arc<Config>) -> Arc<dyn Filter> {
+        let settings: serde_yaml::Value =
+            serde_yaml::from_str("{failure_threshold: 2, open_for: 1h}").unwrap();
+        let env = BuildEnv {
+            config,
+            path: "filters[0]",
+        };
+        f.build(&settings, &env).unwrap()
+    }
+
+    fn attempt(filter: &Arc<dyn Filter>, config: &Arc<Config>, fail: bool) -> AttemptFlow {
+        let mut cx = RequestCtx::new(
+            "t".into(),
+            config.clone(),
+            Endpoint::ChatCompletions,
+            Default::default(),
+        );
+        let req = ChatRequest::parse(Dialect::OpenAi, br#"{"model":"m","messages":[]}"#).unwrap();
+        let mut up = UpstreamRequest::new(0);
+        let flow = filter.on_upstream_request(&mut cx, &req, &mut up).unwrap();
+        if flow == AttemptFlow::Send {
+            let res = if fail {
+                AttemptResult::Timeout
+            } else {
+                AttemptResult::Status(200)
+            };
+            filter.on_attempt_end(&mut cx, &up, &res);
+        }
+        flow
+    }
+
+    fn gauge(r: &Registry, model: &str) -> Option<f64> {
+        r.gather()
+            .iter()
+            .find(|f| f.name() == "switchyard_circuit_breaker_state")?
+            .get_metric()
+            .iter()
+            .find(|m| m.get_label().iter().any(|l| l.value() == model))
+            .map(|m| m.get_gauge().get_value())
+    }
+
+    #[test]
+    fn opens_skips_and_keeps_its_state_across_a_rebuild_of_the_same_deployment() {
+        let registry = Registry::new();
+        let f = CircuitBreakerFactory::new(&registry).unwrap();
+        let cfg = config("m");
+        let filter = build(&f, &cfg);
+        assert_eq!(attempt(&filter, &cfg, false), AttemptFlow::Send);
+        assert_eq!(attempt(&filter, &cfg, true), AttemptFlow::Send);
+        assert_eq!(attempt(&filter, &cfg, true), AttemptFlow::Send);
+        assert_eq!(
+            attempt(&filter, &cfg, false),
+            AttemptFlow::Skip(SKIP_REASON)
+        );
+        assert_eq!(gauge(&registry, "m"), Some(2.0));
+        // A reload of the same deployment keeps it open; a new deployment starts closed.
+        let reloaded = build(&f, &config("m"));
+        assert_eq!(
+            attempt(&reloaded, &cfg, false),
+            AttemptFlow::Skip(SKIP_REASON)
+        );
+        let other = config("n");
+        let fresh = build(&f, &other);
+        assert_eq!(attempt(&fresh, &other, false), AttemptFlow::Send);
+        assert_eq!(gauge(&registry, "n"), Some(0.0));
+    }
 
     #[test]
     fn settings_parse_with_defaults_and_refuse_nonsense() {
