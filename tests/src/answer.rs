@@ -178,7 +178,11 @@ fn read_event(client: Client, v: &Value, a: &mut Answer, args: &mut Vec<String>)
                     .unwrap_or_default()
                     .to_owned();
                 a.stop_sequence = v["delta"]["stop_sequence"].as_str().map(str::to_owned);
-                if let (Some((i, _)), Some(o)) = (a.usage, v["usage"]["output_tokens"].as_u64()) {
+                // Cumulative: message_delta may restate input tokens (translated streams
+                // know them only at the end, so they come here).
+                let u = &v["usage"];
+                let input = u["input_tokens"].as_u64().or(a.usage.map(|(i, _)| i));
+                if let (Some(i), Some(o)) = (input, u["output_tokens"].as_u64()) {
                     a.usage = Some((i, o));
                 }
             }
@@ -189,9 +193,14 @@ fn read_event(client: Client, v: &Value, a: &mut Answer, args: &mut Vec<String>)
 
 /// A compact description of one client event: for OpenAI `role`, `text:…`, `tool:NAME`,
 /// `args:…`, `finish:…`, `usage` joined by `+`; for Anthropic the event type with the block or
-/// delta type, e.g. `content_block_delta:text_delta:Hel`.
+/// delta type, e.g. `content_block_delta:text_delta:Hel`; `error:TYPE` for an error event in
+/// either.
 pub fn signature(client: Client, v: &Value) -> String {
     match client {
+        // An in-stream error: `{"error":{type,…}}` for OpenAI clients.
+        Client::OpenAi if v.get("error").is_some() => {
+            format!("error:{}", v["error"]["type"].as_str().unwrap_or_default())
+        }
         Client::OpenAi => {
             assert_eq!(v["object"], "chat.completion.chunk", "{v}");
             let mut parts = Vec::new();
@@ -243,6 +252,7 @@ pub fn signature(client: Client, v: &Value) -> String {
                     "{ty}:{}",
                     v["delta"]["stop_reason"].as_str().unwrap_or_default()
                 ),
+                "error" => format!("error:{}", v["error"]["type"].as_str().unwrap_or_default()),
                 _ => ty.to_owned(),
             }
         }

@@ -48,6 +48,35 @@ pub mod reply {
         })
     }
 
+    /// A stream that says `Hel`, then fails with the provider's own overloaded error event.
+    pub fn stream_then_error(wire: Wire) -> Reply {
+        let mut events = match wire {
+            Wire::OpenAi => openai::stream(&["Hel"], 21, 7)[..2].to_vec(),
+            Wire::Anthropic => anthropic::stream(&["Hel"], 21, 7)[..4].to_vec(),
+            Wire::Gemini => gemini::stream(&["Hel", "unused"], 21, 7)[..1].to_vec(),
+        };
+        events.push(match wire {
+            Wire::OpenAi => format!(
+                "data: {}\n\n",
+                openai::error(
+                    "The engine is currently overloaded, please try again later.",
+                    "server_error",
+                    None
+                )
+            ),
+            Wire::Anthropic => anthropic::error_event("overloaded_error", "Overloaded"),
+            Wire::Gemini => format!(
+                "data: {}\r\n\r\n",
+                gemini::error(
+                    503,
+                    "UNAVAILABLE",
+                    "The model is overloaded. Please try again later."
+                )
+            ),
+        });
+        Reply::sse(&events)
+    }
+
     /// A `get_weather({"city":"Paris"})` call (usage 30/12).
     pub fn tool_call(wire: Wire) -> Reply {
         Reply::json(&match wire {
@@ -107,21 +136,38 @@ pub mod reply {
         }
     }
 
-    /// The provider's own error body for `status`, as that provider really words it.
+    fn fixture(text: &str) -> Value {
+        serde_json::from_str(text).expect("fixture is JSON")
+    }
+
+    /// The status a provider uses for "overloaded": 529 for Anthropic, 503 for the others.
+    pub fn overloaded_status(wire: Wire) -> u16 {
+        if wire == Wire::Anthropic {
+            529
+        } else {
+            503
+        }
+    }
+
+    /// The provider's own error body for `status`, as that provider really words it (recorded
+    /// bodies from `crates/switchyard-wire/tests/fixtures/` where there is one).
     pub fn error(wire: Wire, status: u16) -> Reply {
         let body = match (wire, status) {
             (Wire::OpenAi, 400) => openai::error("Invalid value for 'temperature': must be <= 2.", "invalid_request_error", Some("invalid_value")),
             (Wire::OpenAi, 401) => openai::error("Incorrect API key provided: sk-provi*************9c. You can find your API key at https://platform.openai.com/account/api-keys.", "invalid_request_error", Some("invalid_api_key")),
             (Wire::OpenAi, 429) => openai::error("Rate limit reached for gpt-4o-mini in organization org-x on requests per min (RPM): Limit 3, Used 3, Requested 1.", "requests", Some("rate_limit_exceeded")),
+            (Wire::OpenAi, 503) => openai::error("The engine is currently overloaded, please try again later.", "server_error", None),
             (Wire::OpenAi, _) => openai::error("The server had an error while processing your request. Sorry about that!", "server_error", None),
-            (Wire::Anthropic, 400) => anthropic::error("invalid_request_error", "max_tokens: 100000 > 64000, which is the maximum allowed number of output tokens for claude-sonnet-4-5"),
+            (Wire::Anthropic, 400) => fixture(include_str!("../../crates/switchyard-wire/tests/fixtures/anthropic/error_400.json")),
             (Wire::Anthropic, 401) => anthropic::error("authentication_error", "invalid x-api-key"),
             (Wire::Anthropic, 429) => anthropic::error("rate_limit_error", "This request would exceed the rate limit for your organization of 50 requests per minute."),
+            (Wire::Anthropic, 529) => fixture(include_str!("../../crates/switchyard-wire/tests/fixtures/anthropic/error_529.json")),
             (Wire::Anthropic, _) => anthropic::error("api_error", "Internal server error"),
-            (Wire::Gemini, 400) => gemini::error(400, "INVALID_ARGUMENT", "* GenerateContentRequest.generation_config.temperature: must be in [0, 2]\n"),
+            (Wire::Gemini, 400) => fixture(include_str!("../../crates/switchyard-wire/tests/fixtures/gemini/error/400_invalid_argument.json")),
             (Wire::Gemini, 401) => gemini::error(401, "UNAUTHENTICATED", "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential."),
-            (Wire::Gemini, 429) => gemini::error(429, "RESOURCE_EXHAUSTED", "You exceeded your current quota, please check your plan and billing details."),
-            (Wire::Gemini, _) => gemini::error(500, "INTERNAL", "An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting"),
+            (Wire::Gemini, 429) => fixture(include_str!("../../crates/switchyard-wire/tests/fixtures/gemini/error/429_resource_exhausted.json")),
+            (Wire::Gemini, 503) => fixture(include_str!("../../crates/switchyard-wire/tests/fixtures/gemini/error/503_unavailable.json")),
+            (Wire::Gemini, _) => fixture(include_str!("../../crates/switchyard-wire/tests/fixtures/gemini/error/500_internal.json")),
         };
         Reply::status_json(status, &body)
     }

@@ -70,13 +70,22 @@ pub async fn stream(bin: &str, kind: Kind, pieces: &[&str]) -> Vec<(Client, Answ
             Client::Anthropic => {
                 assert_eq!(a.events.first().map(String::as_str), Some("message_start"));
                 assert_eq!(a.events.last().map(String::as_str), Some("message_stop"));
+                assert_eq!(a.usage, Some((21, 7)), "{:?}", a.events);
             }
         }
         let r = rig.sent_nth(i);
         kind.assert_sent(&r, true);
         out.push((client, a, r));
     }
-    assert_usage_records(&rig, 2, 21, 7);
+    // An OpenAI client that asks for usage gets one usage chunk, just before [DONE].
+    let mut body = req::text(Client::OpenAi, "m", true);
+    body["stream_options"] = serde_json::json!({"include_usage": true});
+    let a = rig.answer(Client::OpenAi, &body).await;
+    assert_eq!(a.usage, Some((21, 7)), "{:?}", a.events);
+    let tail: Vec<&str> = a.events.iter().rev().take(2).map(String::as_str).collect();
+    assert_eq!(tail, ["[DONE]", "usage"], "{:?}", a.events);
+    assert_eq!(a.events.iter().filter(|e| e.contains("usage")).count(), 1);
+    assert_usage_records(&rig, 3, 21, 7);
     out
 }
 
@@ -193,8 +202,9 @@ pub async fn stop_and_max_tokens(bin: &str, kind: Kind) -> Vec<(Client, Received
 }
 
 /// Provider errors in the provider's real shape: 400 and 401 reach the client with their
-/// status in the client's error shape (the provider key scrubbed); 429 and 500 fail over to
-/// the spare target on route `ha`, and on the model alone end as 429 / 502.
+/// status in the client's error shape (the provider key scrubbed); 429, 500 and "overloaded"
+/// (503, Anthropic's 529) fail over to the spare target on route `ha`, and on the model alone
+/// 429 and 500 end as 429 / 502.
 pub async fn errors(bin: &str, kind: Kind) {
     let rig = Rig::start(bin, kind, reply::text(kind.wire(), "fine"), "").await;
     for client in CLIENTS {
@@ -219,13 +229,22 @@ pub async fn errors(bin: &str, kind: Kind) {
                 !message.is_empty() && !message.contains("SECRET"),
                 "{message}"
             );
+            if status == 400 {
+                // The provider's own words reach the client.
+                let marker = match kind.wire() {
+                    Wire::OpenAi => "'temperature'",
+                    Wire::Anthropic => "max_tokens: 100000 > 64000",
+                    Wire::Gemini => "contents is not specified",
+                };
+                assert!(message.contains(marker), "{message}");
+            }
             assert_eq!(
                 rig.spare.hits(),
                 spare_before,
                 "a client error is not failed over"
             );
         }
-        for status in [429u16, 500] {
+        for status in [429u16, 500, reply::overloaded_status(kind.wire())] {
             rig.mock.push(reply::error(kind.wire(), status));
             let resp = rig.ask(client, &req::text(client, "ha", false)).await;
             assert_eq!(resp.status(), 200, "{status} fails over");
@@ -258,6 +277,32 @@ pub async fn errors(bin: &str, kind: Kind) {
         }
     }
     assert!(!rig.gw.stderr().contains(crate::providers::PROVIDER_KEY));
-    // 2 clients × (400, 401, 429, 500 once each, then 429 and 500 twice each).
-    assert_eq!(rig.mock.hits(), 2 * 8);
+    // 2 clients × (400, 401, 429, 500, overloaded once each, then 429 and 500 twice each).
+    assert_eq!(rig.mock.hits(), 2 * 9);
+}
+
+/// A provider error event after the first text: the client gets the text, then one error
+/// event in its own format, and no clean end (`[DONE]`, `message_stop`). Hands back the
+/// client's events.
+pub async fn stream_error(bin: &str, kind: Kind) -> Vec<(Client, Answer)> {
+    let rig = Rig::start(bin, kind, reply::stream_then_error(kind.wire()), "").await;
+    let mut out = Vec::new();
+    for client in CLIENTS {
+        let a = rig.answer(client, &req::text(client, "m", true)).await;
+        assert_eq!(a.text, "Hel", "{:?}", a.events);
+        let last = a.events.last().expect("events");
+        assert!(last.starts_with("error:"), "{:?}", a.events);
+        assert_eq!(
+            a.events.iter().filter(|e| e.starts_with("error:")).count(),
+            1
+        );
+        assert!(!a
+            .events
+            .iter()
+            .any(|e| e == "[DONE]" || e == "message_stop"));
+        out.push((client, a));
+    }
+    let recs = rig.gw.usage_records(2);
+    assert_eq!(recs.len(), 2);
+    out
 }

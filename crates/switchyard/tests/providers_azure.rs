@@ -91,3 +91,23 @@ async fn azure_json_schema_images_stop_and_max_tokens_both_dialects() {
 async fn azure_errors_in_each_dialect_and_failover() {
     matrix::errors(bin(), KIND).await;
 }
+
+#[tokio::test]
+async fn azure_error_event_mid_stream_reaches_both_dialects() {
+    for (client, a) in matrix::stream_error(bin(), KIND).await {
+        match client {
+            Client::OpenAi => {
+                assert_eq!(a.events, ["role+text:", "text:Hel", "error:server_error"])
+            }
+            Client::Anthropic => assert_eq!(
+                a.events,
+                [
+                    "message_start",
+                    "content_block_start:text",
+                    "content_block_delta:text_delta:Hel",
+                    "error:api_error"
+                ]
+            ),
+        }
+    }
+}

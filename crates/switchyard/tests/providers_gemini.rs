@@ -134,3 +134,24 @@ async fn gemini_stop_sequences_and_max_tokens_both_dialects() {
 async fn gemini_errors_in_each_dialect_and_failover() {
     matrix::errors(bin(), KIND).await;
 }
+
+#[tokio::test]
+async fn gemini_error_event_mid_stream_reaches_both_dialects() {
+    for (client, a) in matrix::stream_error(bin(), KIND).await {
+        match client {
+            Client::OpenAi => assert_eq!(
+                a.events,
+                ["role+text:", "text:Hel", "error:overloaded_error"]
+            ),
+            Client::Anthropic => assert_eq!(
+                a.events,
+                [
+                    "message_start",
+                    "content_block_start:text",
+                    "content_block_delta:text_delta:Hel",
+                    "error:overloaded_error"
+                ]
+            ),
+        }
+    }
+}

@@ -171,3 +171,23 @@ async fn openai_errors_in_each_dialect_and_failover() {
 async fn openai_compatible_errors_in_each_dialect_and_failover() {
     matrix::errors(bin(), Kind::Compatible).await;
 }
+
+#[tokio::test]
+async fn openai_error_event_mid_stream_reaches_both_dialects() {
+    for (client, a) in matrix::stream_error(bin(), Kind::OpenAi).await {
+        match client {
+            Client::OpenAi => {
+                assert_eq!(a.events, ["role+text:", "text:Hel", "error:server_error"])
+            }
+            Client::Anthropic => assert_eq!(
+                a.events,
+                [
+                    "message_start",
+                    "content_block_start:text",
+                    "content_block_delta:text_delta:Hel",
+                    "error:api_error"
+                ]
+            ),
+        }
+    }
+}
