@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 use switchyard_filter::{
-    AttemptResult, BuildEnv, FailedAttempt, Filter, FilterFactory, Flow, GatewayError, Outcome,
-    RequestCtx, RetryDecision, UpstreamRequest,
+    AttemptResult, BuildEnv, FailedAttempt, Filter, FilterFactory, Flow, GatewayError, RequestCtx,
+    RetryDecision, UpstreamRequest,
 };
 use switchyard_wire::ChatRequest;
 
@@ -228,15 +228,52 @@ impl FilterFactory for RetryFactory {
     }
 }
 
+/// A request's place in the budget: counted as in flight from `on_request`, and as re-trying
+/// once it re-tries. Given back when the request's context is dropped, so a request that ends
+/// any way at all (even cancelled mid-await) never leaks budget.
+#[derive(Debug)]
+struct Share {
+    budget: Arc<Budget>,
+    retrying: bool,
+}
+
+impl Share {
+    fn join(budget: &Arc<Budget>) -> Self {
+        budget.active.fetch_add(1, Ordering::Relaxed);
+        Self {
+            budget: budget.clone(),
+            retrying: false,
+        }
+    }
+}
+
+impl Drop for Share {
+    fn drop(&mut self) {
+        self.budget.active.fetch_sub(1, Ordering::Relaxed);
+        if self.retrying {
+            self.budget.retrying.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+}
+
 /// Per-request state.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Retrying {
     /// `retry-after` deadlines targets asked for (model index, not before).
     not_before: Vec<(usize, Instant)>,
     /// Re-tries of already tried targets so far (the backoff exponent).
     again: u32,
-    /// Whether this request holds a budget slot.
-    holds_budget: bool,
+    share: Share,
+}
+
+impl Retrying {
+    fn new(budget: &Arc<Budget>) -> Self {
+        Self {
+            not_before: Vec::new(),
+            again: 0,
+            share: Share::join(budget),
+        }
+    }
 }
 
 impl RetryFilter {
@@ -284,8 +321,7 @@ impl Filter for RetryFilter {
         cx: &mut RequestCtx,
         _req: &mut ChatRequest,
     ) -> Result<Flow, GatewayError> {
-        self.budget.active.fetch_add(1, Ordering::Relaxed);
-        cx.slots.insert(Retrying::default());
+        cx.slots.insert(Retrying::new(&self.budget));
         Ok(Flow::Continue)
     }
 
@@ -320,29 +356,20 @@ impl Filter for RetryFilter {
             Ok(x) => x,
             Err(why) => return RetryDecision::Stop(why),
         };
-        if !state.holds_budget {
+        if !state.share.retrying {
             if !self.budget.try_acquire(
                 self.settings.budget_ratio,
                 self.settings.budget_min_concurrency,
             ) {
                 return RetryDecision::Stop("retry budget exhausted");
             }
-            state.holds_budget = true;
+            state.share.retrying = true;
         }
         state.again += 1;
         if let Some(plan) = cx.route.as_mut() {
             plan.targets.push(target);
         }
         RetryDecision::Backoff(wait)
-    }
-
-    fn on_complete(&self, cx: &RequestCtx, _outcome: &Outcome) {
-        if let Some(state) = cx.slots.get::<Retrying>() {
-            self.budget.active.fetch_sub(1, Ordering::Relaxed);
-            if state.holds_budget {
-                self.budget.retrying.fetch_sub(1, Ordering::Relaxed);
-            }
-        }
     }
 }
 

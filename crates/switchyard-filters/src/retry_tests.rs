@@ -27,7 +27,7 @@ fn filter(yaml: &str) -> RetryFilter {
     }
 }
 
-fn cx(targets: Vec<usize>, tried: usize, attempts: u32) -> RequestCtx {
+fn cx(f: &RetryFilter, targets: Vec<usize>, tried: usize, attempts: u32) -> RequestCtx {
     let config = Arc::new(Config::from_yaml_str(YAML, &MapEnv::new().with_var("K", "k")).unwrap());
     let mut cx = RequestCtx::new(
         "t".into(),
@@ -42,7 +42,7 @@ fn cx(targets: Vec<usize>, tried: usize, attempts: u32) -> RequestCtx {
         ..Default::default()
     });
     cx.answer.attempts = attempts;
-    cx.slots.insert(Retrying::default());
+    cx.slots.insert(Retrying::new(&f.budget));
     cx
 }
 
@@ -79,7 +79,7 @@ fn settings_take_the_config_md_spelling_and_refuse_unknown_classes() {
 #[test]
 fn fails_over_to_an_untried_target_at_once() {
     let f = filter("{attempts: 3}");
-    let mut cx = cx(vec![0, 1], 1, 1);
+    let mut cx = cx(&f, vec![0, 1], 1, 1);
     let d = f.on_attempt_failed(&mut cx, &UpstreamRequest::new(0), &failed(503, None));
     assert_eq!(d, RetryDecision::Next);
     assert_eq!(cx.route.unwrap().targets, vec![0, 1]);
@@ -88,7 +88,7 @@ fn fails_over_to_an_untried_target_at_once() {
 #[test]
 fn tries_a_target_again_after_backoff_when_the_plan_is_used_up() {
     let f = filter("{attempts: 3, backoff: 100ms}");
-    let mut cx = cx(vec![0], 1, 1);
+    let mut cx = cx(&f, vec![0], 1, 1);
     let d = f.on_attempt_failed(&mut cx, &UpstreamRequest::new(0), &failed(500, None));
     let RetryDecision::Backoff(w) = d else {
         panic!("{d:?}")
@@ -117,7 +117,7 @@ fn tries_a_target_again_after_backoff_when_the_plan_is_used_up() {
 #[test]
 fn a_long_retry_after_is_skipped_for_another_target_not_waited_on() {
     let f = filter("{attempts: 3, max_retry_after: 10s}");
-    let mut cx = cx(vec![0, 1], 1, 1);
+    let mut cx = cx(&f, vec![0, 1], 1, 1);
     assert_eq!(
         f.on_attempt_failed(&mut cx, &UpstreamRequest::new(0), &failed(429, Some(30))),
         RetryDecision::Next
@@ -135,13 +135,13 @@ fn a_long_retry_after_is_skipped_for_another_target_not_waited_on() {
 #[test]
 fn a_short_retry_after_is_waited_on_and_a_long_one_alone_stops() {
     let f = filter("{attempts: 3, max_retry_after: 5s}");
-    let mut cx1 = cx(vec![0], 1, 1);
+    let mut cx1 = cx(&f, vec![0], 1, 1);
     let d = f.on_attempt_failed(&mut cx1, &UpstreamRequest::new(0), &failed(429, Some(2)));
     assert!(
         matches!(d, RetryDecision::Backoff(w) if w > Duration::from_millis(1_900) && w <= Duration::from_secs(2)),
         "{d:?}"
     );
-    let mut cx2 = cx(vec![0], 1, 1);
+    let mut cx2 = cx(&f, vec![0], 1, 1);
     let d = f.on_attempt_failed(&mut cx2, &UpstreamRequest::new(0), &failed(429, Some(30)));
     assert!(matches!(d, RetryDecision::Stop(_)), "{d:?}");
 }
@@ -149,7 +149,7 @@ fn a_short_retry_after_is_waited_on_and_a_long_one_alone_stops() {
 #[test]
 fn failure_classes_left_out_of_on_stop() {
     let f = filter("{on: [connect, timeout]}");
-    let mut cx = cx(vec![0, 1], 1, 1);
+    let mut cx = cx(&f, vec![0, 1], 1, 1);
     let d = f.on_attempt_failed(&mut cx, &UpstreamRequest::new(0), &failed(502, None));
     assert_eq!(d, RetryDecision::Stop("retry.on leaves out 5xx"));
     let d = f.on_attempt_failed(
@@ -178,10 +178,25 @@ fn the_budget_caps_concurrent_re_tries_at_a_share_of_live_requests() {
 #[test]
 fn an_exhausted_budget_stops_re_tries_but_not_failover() {
     let f = filter("{attempts: 5, budget: {ratio: 0.0, min_concurrency: 0}}");
-    let mut cx1 = cx(vec![0, 1], 1, 1);
+    let mut cx1 = cx(&f, vec![0, 1], 1, 1);
     let d = f.on_attempt_failed(&mut cx1, &UpstreamRequest::new(0), &failed(500, None));
     assert_eq!(d, RetryDecision::Next);
-    let mut cx2 = cx(vec![0], 1, 1);
+    let mut cx2 = cx(&f, vec![0], 1, 1);
     let d = f.on_attempt_failed(&mut cx2, &UpstreamRequest::new(0), &failed(500, None));
     assert_eq!(d, RetryDecision::Stop("retry budget exhausted"));
+}
+
+#[test]
+fn a_request_gives_its_budget_back_however_it_ends() {
+    let f = filter("{attempts: 3}");
+    {
+        let mut c = cx(&f, vec![0], 1, 1);
+        assert_eq!(f.budget.active.load(Ordering::Relaxed), 1);
+        let d = f.on_attempt_failed(&mut c, &UpstreamRequest::new(0), &failed(500, None));
+        assert!(matches!(d, RetryDecision::Backoff(_)));
+        assert_eq!(f.budget.retrying.load(Ordering::Relaxed), 1);
+        // Dropped without on_complete, as a cancelled request would be.
+    }
+    assert_eq!(f.budget.active.load(Ordering::Relaxed), 0);
+    assert_eq!(f.budget.retrying.load(Ordering::Relaxed), 0);
 }
