@@ -306,3 +306,22 @@ pub async fn stream_error(bin: &str, kind: Kind) -> Vec<(Client, Answer)> {
     assert_eq!(recs.len(), 2);
     out
 }
+
+/// JSON mode (`response_format: {"type": "json_object"}`, OpenAI clients only: Anthropic's API
+/// has no schema-less JSON mode): the answer text is the model's JSON. Hands back the request.
+pub async fn json_mode(bin: &str, kind: Kind) -> Received {
+    let rig = Rig::start(
+        bin,
+        kind,
+        reply::json_answer(kind.wire(), Client::OpenAi),
+        "",
+    )
+    .await;
+    let mut body = req::text(Client::OpenAi, "m", false);
+    body["response_format"] = serde_json::json!({"type": "json_object"});
+    let a = rig.answer(Client::OpenAi, &body).await;
+    let v: Value = serde_json::from_str(&a.text).expect("answer text is JSON");
+    assert_eq!(v, serde_json::json!({"city": "Paris", "temp_c": 18}));
+    assert_eq!(a.finish, "stop");
+    rig.sent()
+}

@@ -188,3 +188,12 @@ async fn anthropic_error_event_mid_stream_reaches_both_dialects() {
         }
     }
 }
+
+#[tokio::test]
+async fn anthropic_json_mode_for_openai_clients() {
+    let sent = matrix::json_mode(bin(), KIND).await.json();
+    // No schema: the forced tool takes any object.
+    assert_eq!(sent["tools"][0]["name"], "switchyard_json_response");
+    assert_eq!(sent["tools"][0]["input_schema"]["type"], "object");
+    assert_eq!(sent["tool_choice"]["name"], "switchyard_json_response");
+}

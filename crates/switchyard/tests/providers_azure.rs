@@ -111,3 +111,9 @@ async fn azure_error_event_mid_stream_reaches_both_dialects() {
         }
     }
 }
+
+#[tokio::test]
+async fn azure_json_mode_for_openai_clients() {
+    let sent = matrix::json_mode(bin(), KIND).await.json();
+    assert_eq!(sent["response_format"], json!({"type": "json_object"}));
+}

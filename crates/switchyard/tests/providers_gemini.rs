@@ -155,3 +155,12 @@ async fn gemini_error_event_mid_stream_reaches_both_dialects() {
         }
     }
 }
+
+#[tokio::test]
+async fn gemini_json_mode_for_openai_clients() {
+    let sent = matrix::json_mode(bin(), KIND).await.json();
+    assert_eq!(
+        sent["generationConfig"],
+        json!({"responseMimeType": "application/json"})
+    );
+}

@@ -191,3 +191,9 @@ async fn openai_error_event_mid_stream_reaches_both_dialects() {
         }
     }
 }
+
+#[tokio::test]
+async fn openai_json_mode_for_openai_clients() {
+    let sent = matrix::json_mode(bin(), Kind::OpenAi).await.json();
+    assert_eq!(sent["response_format"], json!({"type": "json_object"}));
+}
