@@ -148,6 +148,8 @@ struct Attempt {
     /// The provider key, to scrub from upstream error bodies that echo it.
     key: Option<Secret>,
     upstream: Dialect,
+    /// The upstream model name, for Gemini streams whose events may not name one.
+    model: String,
     stream: bool,
     wants_usage: bool,
     /// For embeddings: the upstream model name (Gemini replies don't carry it).
@@ -199,6 +201,7 @@ impl Filter for TranslateFilter {
             cx.slots.insert(Attempt {
                 key: provider.api_key.clone(),
                 upstream: dialect,
+                model: model.upstream_model.clone(),
                 stream: false,
                 wants_usage: false,
                 embeddings: Some(model.upstream_model.clone()),
@@ -232,6 +235,7 @@ impl Filter for TranslateFilter {
         cx.slots.insert(Attempt {
             key: provider.api_key.clone(),
             upstream: dialect,
+            model: model.upstream_model.clone(),
             stream: req.stream,
             wants_usage: req.include_usage,
             embeddings: None,
@@ -271,6 +275,7 @@ impl Filter for TranslateFilter {
             (
                 State::Stream(Box::new(
                     StreamTranslator::new(attempt.upstream, client, attempt.wants_usage)
+                        .with_model(&attempt.model)
                         .with_created(unix_now()),
                 )),
                 "text/event-stream",

@@ -223,3 +223,28 @@ fn finish_is_idempotent_and_first_chunk_carries_role_per_choice() {
         ]
     );
 }
+
+#[test]
+fn chunks_are_named_by_model_version_else_by_the_configured_model() {
+    use switchyard_wire::{Dialect, StreamTranslator};
+    let run = |event: &str| -> Value {
+        let mut t = StreamTranslator::new(Dialect::Gemini, Dialect::OpenAi, false)
+            .with_model("gemini-configured");
+        let mut out = Vec::new();
+        t.push(event.as_bytes(), &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let first = text.lines().find_map(|l| l.strip_prefix("data: ")).unwrap();
+        serde_json::from_str(first).unwrap()
+    };
+    let with = r#"{"candidates":[{"content":{"parts":[{"text":"Hi"}],"role":"model"},"index":0}],"modelVersion":"gemini-2.5-flash-001"}"#;
+    let without =
+        r#"{"candidates":[{"content":{"parts":[{"text":"Hi"}],"role":"model"},"index":0}]}"#;
+    assert_eq!(
+        run(&format!("data: {with}\r\n\r\n"))["model"],
+        "gemini-2.5-flash-001"
+    );
+    assert_eq!(
+        run(&format!("data: {without}\r\n\r\n"))["model"],
+        "gemini-configured"
+    );
+}

@@ -21,7 +21,8 @@ struct ModelVersion {
 #[derive(Debug)]
 pub(crate) struct GeminiDecoder {
     inner: GeminiStreamToOpenAi,
-    /// No model named yet: take the first event's `modelVersion`.
+    /// The first event not seen yet: its `modelVersion`, when present, names the chunks;
+    /// otherwise they keep the name given to [`GeminiDecoder::new`].
     model_known: bool,
     chunks: Vec<Value>,
     /// Serialized chunk, reused between chunks.
@@ -30,10 +31,11 @@ pub(crate) struct GeminiDecoder {
 }
 
 impl GeminiDecoder {
+    /// `model` names the chunks when the stream's first event carries no `modelVersion`.
     pub(crate) fn new(model: &str) -> Self {
         GeminiDecoder {
             inner: GeminiStreamToOpenAi::new(model),
-            model_known: !model.is_empty(),
+            model_known: false,
             chunks: Vec::new(),
             buf: Vec::new(),
             openai: OpenAiDecoder::default(),

@@ -117,8 +117,9 @@ impl StreamTranslator {
         self
     }
 
-    /// Sets the model name written into chunks built from a Gemini stream, whose events don't
-    /// name one reliably. Call before the first push.
+    /// Sets the model name written into chunks built from a Gemini stream when its first event
+    /// names none (`modelVersion` is optional, and some proxies leave it out). Call before the
+    /// first push.
     pub fn with_model(mut self, model: &str) -> Self {
         if let Mode::Translate {
             decoder: Decoder::Gemini(dec),
