@@ -21,14 +21,17 @@ use crate::snapshot::Store;
 pub struct Gateway {
     store: Arc<Store>,
     connector: Connector,
+    limits: switchyard_filters::rate_limit::LimitsHandle,
 }
 
 impl Gateway {
-    /// A gateway serving the store's snapshots, with its own upstream connection pool.
-    pub fn new(store: Arc<Store>) -> Self {
+    /// A gateway serving the store's snapshots, with its own upstream connection pool; `limits`
+    /// shows a key's budget in `/v1/models`.
+    pub fn new(store: Arc<Store>, limits: switchyard_filters::rate_limit::LimitsHandle) -> Self {
         Self {
             store,
             connector: Connector::new(None),
+            limits,
         }
     }
 }
@@ -110,7 +113,7 @@ impl Gateway {
                     session.req_header().headers.clone(),
                 );
                 let _ = session.drain_request_body().await;
-                return crate::models::list(session, &snapshot, &mut cx)
+                return crate::models::list(session, &snapshot, &mut cx, &self.limits)
                     .await
                     .is_ok();
             }

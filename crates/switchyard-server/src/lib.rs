@@ -141,7 +141,7 @@ impl Prepared {
         let readiness = Arc::new(admin::Readiness::new(self.path.is_none()));
         let mut api = Service::new(
             "switchyard api".to_string(),
-            gateway::Gateway::new(self.store.clone()),
+            gateway::Gateway::new(self.store.clone(), self.limits.clone()),
         );
         api.add_tcp(&config.server.listen.to_string());
         server.add_service(api);

@@ -1,5 +1,7 @@
 //! `GET /v1/models`: the routes and models the caller's key may use, in OpenAI's list shape,
 //! or Anthropic's when the request carries `anthropic-version` (as the Anthropic SDK's does).
+//! A key with a budget also gets a top-level `budget` object (cap, spent, reserved, remaining,
+//! period), which SDKs ignore and dashboards and scripts can read.
 
 use std::collections::BTreeSet;
 
@@ -7,6 +9,7 @@ use bytes::Bytes;
 use pingora_core::protocols::http::ServerSession;
 use serde_json::{json, Value};
 use switchyard_filter::{GatewayError, RequestCtx};
+use switchyard_filters::rate_limit::LimitsHandle;
 use switchyard_wire::Dialect;
 
 use crate::respond::{self, ClientGone};
@@ -58,6 +61,7 @@ pub async fn list(
     session: &mut ServerSession,
     snapshot: &Snapshot,
     cx: &mut RequestCtx,
+    limits: &LimitsHandle,
 ) -> Result<u16, ClientGone> {
     if cx.headers.contains_key("anthropic-version") {
         cx.client_dialect = Dialect::Anthropic;
@@ -73,8 +77,15 @@ pub async fn list(
             Err(e) => return error(session, cx, &e).await,
         },
     };
-    let body =
-        serde_json::to_vec(&body(snapshot, &allowed, cx.client_dialect)).map_err(|_| ClientGone)?;
+    let mut listing = body(snapshot, &allowed, cx.client_dialect);
+    if let Some(key_id) = &cx.key_id {
+        if let Some(status) = limits.budget(&snapshot.config, key_id).await {
+            if let (Some(obj), Ok(b)) = (listing.as_object_mut(), serde_json::to_value(status)) {
+                obj.insert("budget".to_owned(), b);
+            }
+        }
+    }
+    let body = serde_json::to_vec(&listing).map_err(|_| ClientGone)?;
     let mut h = respond::head(cx, 200)?;
     let _ = h.insert_header("content-type", "application/json");
     respond::whole(session, h, Bytes::from(body)).await?;

@@ -14,6 +14,7 @@ fn config(openai: &str, gemini: &str) -> String {
         r#"    - id: narrow
       key_env: NARROW_KEY
       models: ["chat", "emb-*"]
+      budget: {{ usd: 5, period: monthly }}
 providers:
   - id: oai
     type: openai
@@ -102,6 +103,13 @@ async fn models_lists_what_the_key_may_use_in_both_shapes() {
     assert_eq!(narrow["data"][0]["type"], "model");
     assert_eq!(narrow["has_more"], false);
     assert_eq!(narrow["first_id"], "chat");
+    assert_eq!(narrow["budget"]["usd"], 5.0);
+    assert_eq!(narrow["budget"]["remaining"], 5.0);
+    assert_eq!(narrow["budget"]["period"], "monthly");
+    assert!(
+        all.get("budget").is_none(),
+        "a key without a budget shows none"
+    );
 
     let denied = c
         .get(format!("{}/v1/models", gw.base))
