@@ -5,7 +5,8 @@
 # passes (sanitizer, coverage). New inputs go to a temporary directory, so the kept corpus is
 # only read; a crash leaves its input in fuzz/artifacts/<target>/ and fails the script.
 set -euo pipefail
-cd "$(dirname "$0")/../fuzz"
+# cargo-fuzz expects to run from the project root, with the fuzz crate in fuzz/.
+cd "$(dirname "$0")/.."
 
 seconds="${FUZZ_SECONDS:-30}"
 export RUSTC_BOOTSTRAP=1
@@ -28,10 +29,10 @@ scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 
 for t in $targets; do
-  mkdir -p "corpus/$t" "$scratch/$t"
-  echo "fuzz-smoke: $t for ${seconds}s on $(find "corpus/$t" -type f | wc -l) kept inputs"
+  mkdir -p "fuzz/corpus/$t" "$scratch/$t"
+  echo "fuzz-smoke: $t for ${seconds}s on $(find "fuzz/corpus/$t" -type f | wc -l) kept inputs"
   # The first corpus directory receives new inputs; the kept one is read only.
-  if ! cargo fuzz run "$t" "$scratch/$t" "corpus/$t" -- \
+  if ! cargo fuzz run "$t" "$scratch/$t" "fuzz/corpus/$t" -- \
     -max_total_time="$seconds" -print_final_stats=1 >"$scratch/$t.log" 2>&1; then
     tail -n 80 "$scratch/$t.log" >&2
     echo "fuzz-smoke: $t failed; the input is in fuzz/artifacts/$t/" >&2
