@@ -1,0 +1,118 @@
+//! Provider config keys as they reach the wire: `base_url` (with a path, a trailing slash),
+//! `api_version` (Azure's query, Anthropic's header) and its defaults, `headers`, a keyless
+//! `openai_compatible` provider, and Gemini's `models/` resource-name form.
+
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use serde_json::json;
+use switchyard_e2e::{anthropic, gemini, openai, GatewayBuilder, MockProvider, Reply};
+
+const CLIENT_KEY: &str = "sk-client-gw-1234";
+const PROVIDER_KEY: &str = "sk-provider-SECRET-7f3a9c";
+
+fn start(providers_and_models: &str) -> switchyard_e2e::Gateway {
+    let yaml = format!(
+        "version: 1\nauth:\n  keys:\n    - id: app\n      key_env: CLIENT_KEY\n{providers_and_models}"
+    );
+    GatewayBuilder::new(env!("CARGO_BIN_EXE_switchyard"), yaml)
+        .env("CLIENT_KEY", CLIENT_KEY)
+        .env("PROVIDER_KEY", PROVIDER_KEY)
+        .start()
+}
+
+async fn chat(gw: &switchyard_e2e::Gateway, model: &str) -> u16 {
+    let resp = reqwest::Client::new()
+        .post(format!("{}/v1/chat/completions", gw.base))
+        .bearer_auth(CLIENT_KEY)
+        .json(&openai::request(model, false))
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let body = resp.text().await.unwrap();
+    assert_eq!(status, 200, "{body}\n{}", gw.stderr());
+    status
+}
+
+#[tokio::test]
+async fn keyless_compatible_provider_sends_no_authorization_and_extra_headers_go_upstream() {
+    let local = MockProvider::start(Reply::json(&openai::completion("Hi", 3, 1))).await;
+    let claude = MockProvider::start(Reply::json(&anthropic::message("Hi", 3, 1))).await;
+    let gw = start(&format!(
+        "providers:
+  - id: ollama
+    type: openai_compatible
+    base_url: {}/v1/
+    headers: {{ X-Team: search }}
+  - id: claude
+    type: anthropic
+    base_url: {}
+    api_key_env: PROVIDER_KEY
+    api_version: 2024-01-01
+    headers: {{ anthropic-beta: output-128k-2025-02-19 }}
+models:
+  - id: llama
+    provider: ollama
+    model: llama3.2
+  - id: sonnet
+    provider: claude
+    model: claude-sonnet-4-5
+",
+        local.base(),
+        claude.base()
+    ));
+    assert_eq!(chat(&gw, "llama").await, 200);
+    let sent = &local.received()[0];
+    assert_eq!(sent.path, "/v1/chat/completions", "no double slash");
+    assert_eq!(sent.header("authorization"), None);
+    assert_eq!(sent.header("x-team"), Some("search"));
+    assert_eq!(sent.json()["model"], "llama3.2");
+
+    assert_eq!(chat(&gw, "sonnet").await, 200);
+    let sent = &claude.received()[0];
+    assert_eq!(sent.header("anthropic-version"), Some("2024-01-01"));
+    assert_eq!(
+        sent.header("anthropic-beta"),
+        Some("output-128k-2025-02-19")
+    );
+    assert_eq!(sent.header("x-api-key"), Some(PROVIDER_KEY));
+}
+
+#[tokio::test]
+async fn azure_defaults_its_api_version_and_gemini_takes_resource_names() {
+    let azure = MockProvider::start(Reply::json(&openai::completion("Hi", 3, 1))).await;
+    let goog = MockProvider::start(Reply::json(&gemini::response("Hi", "STOP", 3, 1))).await;
+    let gw = start(&format!(
+        "providers:
+  - id: az
+    type: azure_openai
+    base_url: {}/
+    api_key_env: PROVIDER_KEY
+  - id: goog
+    type: gemini
+    base_url: {}
+    api_key_env: PROVIDER_KEY
+models:
+  - id: gpt
+    provider: az
+    model: gpt-4o-prod
+  - id: flash
+    provider: goog
+    model: models/gemini-2.5-flash
+",
+        azure.base(),
+        goog.base()
+    ));
+    assert_eq!(chat(&gw, "gpt").await, 200);
+    assert_eq!(
+        azure.received()[0].path,
+        "/openai/deployments/gpt-4o-prod/chat/completions?api-version=2024-10-21"
+    );
+    assert_eq!(chat(&gw, "flash").await, 200);
+    let sent = &goog.received()[0];
+    assert_eq!(sent.path, "/v1beta/models/gemini-2.5-flash:generateContent");
+    assert_eq!(
+        sent.json()["contents"],
+        json!([{"role": "user", "parts": [{"text": "Say hello."}]}])
+    );
+}
