@@ -12,8 +12,8 @@ use switchyard_filter::{
     ResponseHead, UpstreamRequest,
 };
 use switchyard_wire::{
-    decode_response_at, encode_request, stream_error_event, translate_upstream_error, ChatRequest,
-    Dialect, EncodeTarget, ErrorBody, StreamTranslator, TranslateError,
+    decode_response_named, encode_request, stream_error_event, translate_upstream_error,
+    ChatRequest, Dialect, EncodeTarget, ErrorBody, StreamTranslator, TranslateError,
 };
 
 /// Anthropic's API version header value when the provider sets none.
@@ -161,9 +161,10 @@ impl TranslateFilter {
     fn finish_json(
         cx: &mut RequestCtx,
         upstream: Dialect,
+        model: &str,
         buf: &[u8],
     ) -> Result<Bytes, GatewayError> {
-        let decoded = decode_response_at(upstream, cx.client_dialect, buf, unix_now())?;
+        let decoded = decode_response_named(upstream, cx.client_dialect, buf, unix_now(), model)?;
         cx.usage = decoded.usage.or(cx.usage);
         Ok(Bytes::from(decoded.body))
     }
@@ -316,6 +317,12 @@ impl Filter for TranslateFilter {
             return Ok(());
         };
         let key = attempt.key.clone();
+        // Only a whole body's last chunk needs the name (for Gemini replies without one).
+        let model = if end {
+            attempt.model.clone()
+        } else {
+            String::new()
+        };
         let Some(state) = attempt.state.as_mut() else {
             return Ok(());
         };
@@ -324,7 +331,7 @@ impl Filter for TranslateFilter {
                 buf.extend_from_slice(chunk);
                 if end {
                     let (upstream, body) = (*upstream, std::mem::take(buf));
-                    *chunk = Self::finish_json(cx, upstream, &body)?;
+                    *chunk = Self::finish_json(cx, upstream, &model, &body)?;
                 } else {
                     *chunk = Bytes::new();
                 }

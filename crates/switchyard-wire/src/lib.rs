@@ -92,7 +92,7 @@ pub use error::{
     stream_error_event, translate_upstream_error, ErrorBody, UpstreamError,
 };
 pub use request::{encode_request, ChatRequest, EncodeTarget, EncodedRequest};
-pub use response::{decode_response, decode_response_at, DecodedResponse};
+pub use response::{decode_response, decode_response_at, decode_response_named, DecodedResponse};
 pub use sse::{SseEvent, SseParser};
 pub use stream::StreamTranslator;
 

@@ -36,6 +36,22 @@ pub fn decode_response_at(
     body: &[u8],
     created: u64,
 ) -> Result<DecodedResponse, TranslateError> {
+    decode_response_named(upstream, client, body, created, "")
+}
+
+/// [`decode_response_at`] with the model name to write when a Gemini reply names none
+/// (`modelVersion` is optional, and some proxies leave it out); other replies name their
+/// model themselves.
+///
+/// # Errors
+/// `MalformedUpstream` when the body is not the upstream dialect's response shape.
+pub fn decode_response_named(
+    upstream: Dialect,
+    client: Dialect,
+    body: &[u8],
+    created: u64,
+    model: &str,
+) -> Result<DecodedResponse, TranslateError> {
     // Passthrough skips most of the body unparsed, and serde does not check UTF-8 in skipped
     // strings; checking here keeps every body the client gets valid JSON.
     if upstream == client && std::str::from_utf8(body).is_err() {
@@ -54,9 +70,9 @@ pub fn decode_response_at(
             crate::anthropic::response::to_openai(body, created)?
         }
         (Dialect::OpenAi, Dialect::Anthropic) => crate::anthropic::response::from_openai(body)?,
-        (Dialect::Gemini, Dialect::OpenAi) => gemini_to_openai(body)?,
+        (Dialect::Gemini, Dialect::OpenAi) => gemini_to_openai(body, model)?,
         (Dialect::Gemini, Dialect::Anthropic) => {
-            let (openai, usage) = gemini_to_openai(body)?;
+            let (openai, usage) = gemini_to_openai(body, model)?;
             let (anthropic, _) = crate::anthropic::response::from_openai(&openai)?;
             (anthropic, usage)
         }
@@ -71,12 +87,16 @@ struct ModelVersion {
     model_version: Option<String>,
 }
 
-/// Gemini's reply as an OpenAI completion, named after the reply's `modelVersion`.
-fn gemini_to_openai(body: &[u8]) -> Result<(Vec<u8>, Option<Usage>), TranslateError> {
+/// Gemini's reply as an OpenAI completion, named after the reply's `modelVersion`, else
+/// `fallback`.
+fn gemini_to_openai(
+    body: &[u8],
+    fallback: &str,
+) -> Result<(Vec<u8>, Option<Usage>), TranslateError> {
     let model = serde_json::from_slice::<ModelVersion>(body)
         .ok()
         .and_then(|m| m.model_version)
-        .unwrap_or_default();
+        .unwrap_or_else(|| fallback.to_owned());
     let (value, usage) = crate::gemini::response_to_openai(body, &model)?;
     let mut out = Vec::with_capacity(body.len());
     crate::json::write(&mut out, &value);

@@ -297,3 +297,18 @@ fn embeddings_rejects_what_gemini_cannot_embed() {
         ));
     }
 }
+
+#[test]
+fn replies_are_named_by_model_version_else_by_the_given_model() {
+    use switchyard_wire::{decode_response_named, Dialect};
+    let with = br#"{"candidates":[{"content":{"parts":[{"text":"Hi"}],"role":"model"},"finishReason":"STOP","index":0}],"modelVersion":"gemini-2.5-flash-001"}"#;
+    let without = br#"{"candidates":[{"content":{"parts":[{"text":"Hi"}],"role":"model"},"finishReason":"STOP","index":0}]}"#;
+    for client in [Dialect::OpenAi, Dialect::Anthropic] {
+        let model = |body: &[u8]| -> Value {
+            let d = decode_response_named(Dialect::Gemini, client, body, 1, "gemini-cfg").unwrap();
+            serde_json::from_slice::<Value>(&d.body).unwrap()["model"].clone()
+        };
+        assert_eq!(model(with), "gemini-2.5-flash-001");
+        assert_eq!(model(without), "gemini-cfg");
+    }
+}

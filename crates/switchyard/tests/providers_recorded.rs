@@ -162,6 +162,19 @@ async fn same_dialect_transcripts_pass_through_unchanged() {
 }
 
 #[tokio::test]
+async fn gemini_replies_without_model_version_are_named_by_the_configured_model() {
+    let mut raw: Value =
+        serde_json::from_str(&fixture("gemini/response/text.gemini.json")).unwrap();
+    raw.as_object_mut().unwrap().remove("modelVersion");
+    let rig = Rig::start(bin(), Kind::Gemini, Reply::json(&raw), "").await;
+    for client in [Client::OpenAi, Client::Anthropic] {
+        let resp = rig.ask(client, &req::text(client, "m", false)).await;
+        let v: Value = resp.json().await.unwrap();
+        assert_eq!(v["model"], Kind::Gemini.upstream_model(), "{v}");
+    }
+}
+
+#[tokio::test]
 async fn gemini_streams_without_model_version_are_named_by_the_configured_model() {
     let transcript: String =
         fixture("gemini/stream/text.sse").replace(r#", "modelVersion": "gemini-2.5-flash""#, "");
