@@ -208,13 +208,17 @@ pub async fn stop_and_max_tokens(bin: &str, kind: Kind) -> Vec<(Client, Received
 pub async fn errors(bin: &str, kind: Kind) {
     let rig = Rig::start(bin, kind, reply::text(kind.wire(), "fine"), "").await;
     for client in CLIENTS {
-        for (status, openai_type, anthropic_type) in [
-            (400, "invalid_request_error", "invalid_request_error"),
-            (401, "authentication_error", "authentication_error"),
+        // A stream request answered with an error gets a JSON error, not an event stream.
+        for (status, stream, openai_type, anthropic_type) in [
+            (400, false, "invalid_request_error", "invalid_request_error"),
+            (400, true, "invalid_request_error", "invalid_request_error"),
+            (401, false, "authentication_error", "authentication_error"),
+            (401, true, "authentication_error", "authentication_error"),
         ] {
             rig.mock.push(reply::error(kind.wire(), status));
             let spare_before = rig.spare.hits();
-            let resp = rig.ask(client, &req::text(client, "ha", false)).await;
+            let resp = rig.ask(client, &req::text(client, "ha", stream)).await;
+            assert_eq!(resp.headers()["content-type"], "application/json");
             let (got, ty, message) = error_of(client, resp).await;
             assert_eq!(got, status, "{client:?} {status}: {ty} {message}");
             let want = match (client, kind.wire()) {
@@ -277,8 +281,9 @@ pub async fn errors(bin: &str, kind: Kind) {
         }
     }
     assert!(!rig.gw.stderr().contains(crate::providers::PROVIDER_KEY));
-    // 2 clients × (400, 401, 429, 500, overloaded once each, then 429 and 500 twice each).
-    assert_eq!(rig.mock.hits(), 2 * 9);
+    // 2 clients × (400 and 401 twice each, 429, 500, overloaded once each, then 429 and 500
+    // twice each).
+    assert_eq!(rig.mock.hits(), 2 * 11);
 }
 
 /// A provider error event after the first text: the client gets the text, then one error
@@ -324,4 +329,32 @@ pub async fn json_mode(bin: &str, kind: Kind) -> Received {
     assert_eq!(v, serde_json::json!({"city": "Paris", "temp_c": 18}));
     assert_eq!(a.finish, "stop");
     rig.sent()
+}
+
+/// Failover across dialects mid-request: the provider under test fails a stream request
+/// (429, then 500) before any byte, and the spare (an OpenAI provider) answers; each client
+/// gets the spare's stream translated for it, as if the first attempt had not happened.
+pub async fn stream_failover(bin: &str, kind: Kind) -> Vec<(Client, Answer)> {
+    let rig = Rig::start(bin, kind, reply::error(kind.wire(), 500), "").await;
+    let mut out = Vec::new();
+    for (client, status) in [(Client::OpenAi, 429), (Client::Anthropic, 500)] {
+        rig.mock.push(reply::error(kind.wire(), status));
+        rig.spare
+            .push(reply::text_stream(Wire::OpenAi, &["Sp", "are"]));
+        let resp = rig.ask(client, &req::text(client, "ha", true)).await;
+        assert_eq!(resp.status(), 200);
+        assert_eq!(resp.headers()["x-switchyard-model"], "spare");
+        assert_eq!(resp.headers()["x-switchyard-attempts"], "2");
+        let a = Answer::from_stream(client, &resp.text().await.expect("body"));
+        assert_eq!(a.text, "Spare", "{:?}", a.events);
+        assert_eq!(a.finish, finish_for(client, "stop"));
+        out.push((client, a));
+    }
+    let recs = rig.gw.usage_records(2);
+    assert!(
+        recs.iter()
+            .all(|r| r["model"] == "spare" && r["prompt_tokens"] == 21),
+        "{recs:?}"
+    );
+    out
 }

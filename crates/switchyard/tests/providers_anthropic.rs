@@ -197,3 +197,18 @@ async fn anthropic_json_mode_for_openai_clients() {
     assert_eq!(sent["tools"][0]["input_schema"]["type"], "object");
     assert_eq!(sent["tool_choice"]["name"], "switchyard_json_response");
 }
+
+#[tokio::test]
+async fn anthropic_stream_fails_over_to_an_openai_spare_in_each_dialect() {
+    for (client, a) in matrix::stream_failover(bin(), KIND).await {
+        match client {
+            Client::OpenAi => assert_eq!(
+                a.events,
+                ["role+text:", "text:Sp", "text:are", "finish:stop", "[DONE]"]
+            ),
+            Client::Anthropic => {
+                assert_eq!(a.events, anthropic_text_events(&["Sp", "are"], "end_turn"))
+            }
+        }
+    }
+}

@@ -117,3 +117,18 @@ async fn azure_json_mode_for_openai_clients() {
     let sent = matrix::json_mode(bin(), KIND).await.json();
     assert_eq!(sent["response_format"], json!({"type": "json_object"}));
 }
+
+#[tokio::test]
+async fn azure_stream_fails_over_to_an_openai_spare_in_each_dialect() {
+    for (client, a) in matrix::stream_failover(bin(), KIND).await {
+        match client {
+            Client::OpenAi => assert_eq!(
+                a.events,
+                ["role+text:", "text:Sp", "text:are", "finish:stop", "[DONE]"]
+            ),
+            Client::Anthropic => {
+                assert_eq!(a.events, anthropic_text_events(&["Sp", "are"], "end_turn"))
+            }
+        }
+    }
+}

@@ -164,3 +164,18 @@ async fn gemini_json_mode_for_openai_clients() {
         json!({"responseMimeType": "application/json"})
     );
 }
+
+#[tokio::test]
+async fn gemini_stream_fails_over_to_an_openai_spare_in_each_dialect() {
+    for (client, a) in matrix::stream_failover(bin(), KIND).await {
+        match client {
+            Client::OpenAi => assert_eq!(
+                a.events,
+                ["role+text:", "text:Sp", "text:are", "finish:stop", "[DONE]"]
+            ),
+            Client::Anthropic => {
+                assert_eq!(a.events, anthropic_text_events(&["Sp", "are"], "end_turn"))
+            }
+        }
+    }
+}

@@ -197,3 +197,18 @@ async fn openai_json_mode_for_openai_clients() {
     let sent = matrix::json_mode(bin(), Kind::OpenAi).await.json();
     assert_eq!(sent["response_format"], json!({"type": "json_object"}));
 }
+
+#[tokio::test]
+async fn openai_stream_fails_over_to_an_openai_spare_in_each_dialect() {
+    for (client, a) in matrix::stream_failover(bin(), Kind::OpenAi).await {
+        match client {
+            Client::OpenAi => assert_eq!(
+                a.events,
+                ["role+text:", "text:Sp", "text:are", "finish:stop", "[DONE]"]
+            ),
+            Client::Anthropic => {
+                assert_eq!(a.events, anthropic_text_events(&["Sp", "are"], "end_turn"))
+            }
+        }
+    }
+}

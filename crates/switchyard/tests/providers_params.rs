@@ -42,7 +42,7 @@ async fn dropped_params_are_named_in_a_header_and_the_log() {
     assert_eq!(resp.status(), 200);
     // `n: 1` is the neutral value: nothing lost, nothing reported.
     assert_eq!(dropped(&resp).as_deref(), Some("logit_bias, seed"));
-    let sent = rig.sent().json();
+    let sent = rig.sent_nth(0).json();
     for gone in ["logit_bias", "seed", "n"] {
         assert!(sent.get(gone).is_none(), "{gone} reached Anthropic: {sent}");
     }
@@ -56,13 +56,23 @@ async fn dropped_params_are_named_in_a_header_and_the_log() {
         "{line}"
     );
 
+    // A stream says the same in its response head.
+    rig.mock
+        .push(reply::text_stream(Kind::Anthropic.wire(), &["Hi"]));
+    let mut streamed = body.clone();
+    streamed["stream"] = json!(true);
+    let resp = rig.ask(Client::OpenAi, &streamed).await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(dropped(&resp).as_deref(), Some("logit_bias, seed"));
+    resp.text().await.unwrap();
+
     // Anthropic to Anthropic passes top_k through: nothing dropped.
     let mut body = req::text(Client::Anthropic, "m", false);
     body["top_k"] = json!(5);
     let resp = rig.ask(Client::Anthropic, &body).await;
     assert_eq!(resp.status(), 200);
     assert_eq!(dropped(&resp), None);
-    assert_eq!(rig.sent_nth(1).json()["top_k"], 5);
+    assert_eq!(rig.sent_nth(2).json()["top_k"], 5);
 }
 
 #[tokio::test]
