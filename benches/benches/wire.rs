@@ -55,6 +55,7 @@ fn requests(c: &mut Criterion) {
                 upstream_model: model,
                 default_max_output_tokens: None,
                 strict_params: false,
+                legacy_max_tokens: false,
             };
             group.bench_with_input(
                 BenchmarkId::new(format!("openai->{to}"), label),

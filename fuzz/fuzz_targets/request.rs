@@ -20,6 +20,7 @@ fuzz_target!(|data: &[u8]| {
                     upstream_model: "fuzz-model",
                     default_max_output_tokens: Some(1000),
                     strict_params: strict,
+                    legacy_max_tokens: !strict,
                 };
                 if let Ok(enc) = encode_request(&req, &target) {
                     let v: serde_json::Value =

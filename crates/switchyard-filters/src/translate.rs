@@ -218,6 +218,7 @@ impl Filter for TranslateFilter {
                 upstream_model: &model.upstream_model,
                 default_max_output_tokens: model.max_output_tokens,
                 strict_params: strict,
+                legacy_max_tokens: provider.kind == ProviderKind::OpenAiCompatible,
             },
         )?;
         up.path = chat_path(provider, &model.upstream_model, req.stream)?;

@@ -145,6 +145,10 @@ pub struct EncodeTarget<'a> {
     pub default_max_output_tokens: Option<u64>,
     /// Refuse parameters the target can't take instead of dropping them.
     pub strict_params: bool,
+    /// The upstream knows the output cap only by its older name, `max_tokens` (OpenAI-compatible
+    /// servers such as Ollama, llama.cpp or Mistral): a request translated to OpenAI uses it
+    /// instead of `max_completion_tokens`. Same-dialect requests are never renamed.
+    pub legacy_max_tokens: bool,
 }
 
 /// The upstream request body, and what had to be left out to produce it.
@@ -173,11 +177,16 @@ pub fn encode_request(
         }
         (Dialect::Anthropic, Dialect::Anthropic) => Ok(encode_anthropic(req, target)),
         (Dialect::Anthropic, Dialect::OpenAi) => {
-            let canonical = crate::anthropic::inbound::to_canonical(
+            let mut canonical = crate::anthropic::inbound::to_canonical(
                 &req.body,
                 target.strict_params,
                 target.dialect,
             )?;
+            if target.legacy_max_tokens {
+                if let Some(max) = canonical.body.remove("max_completion_tokens") {
+                    canonical.body.insert("max_tokens".to_owned(), max);
+                }
+            }
             let mut encoded = encode_openai(&canonical.body, req.stream, target);
             encoded.dropped_params = canonical.dropped;
             Ok(encoded)

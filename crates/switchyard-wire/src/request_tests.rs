@@ -18,6 +18,7 @@ fn target(dialect: Dialect) -> EncodeTarget<'static> {
         upstream_model: "gpt-4o-2024-08-06",
         default_max_output_tokens: None,
         strict_params: false,
+        legacy_max_tokens: false,
     }
 }
 
@@ -170,4 +171,37 @@ fn anthropic_top_k_reaches_gemini_and_is_dropped_for_openai() {
         },
         "a strict refusal names the real target"
     );
+}
+
+#[test]
+fn anthropic_max_tokens_keeps_its_old_name_for_legacy_openai_servers() {
+    let req = parse(
+        Dialect::Anthropic,
+        json!({"model":"m","max_tokens":64,"messages":[{"role":"user","content":"hi"}]}),
+    )
+    .unwrap();
+    let body = |legacy: bool| -> Value {
+        let t = EncodeTarget {
+            legacy_max_tokens: legacy,
+            ..target(Dialect::OpenAi)
+        };
+        serde_json::from_slice(&encode_request(&req, &t).unwrap().body).unwrap()
+    };
+    assert_eq!(body(false)["max_completion_tokens"], 64);
+    assert!(body(false).get("max_tokens").is_none());
+    assert_eq!(body(true)["max_tokens"], 64);
+    assert!(body(true).get("max_completion_tokens").is_none());
+
+    // An OpenAI client's own choice of name passes through either way.
+    let own = parse(
+        Dialect::OpenAi,
+        json!({"model":"m","max_completion_tokens":9,"messages":[]}),
+    )
+    .unwrap();
+    let t = EncodeTarget {
+        legacy_max_tokens: true,
+        ..target(Dialect::OpenAi)
+    };
+    let out: Value = serde_json::from_slice(&encode_request(&own, &t).unwrap().body).unwrap();
+    assert_eq!(out["max_completion_tokens"], 9);
 }

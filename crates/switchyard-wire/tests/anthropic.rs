@@ -21,6 +21,7 @@ fn target(dialect: Dialect, strict: bool, default_max: Option<u64>) -> EncodeTar
         upstream_model: "upstream-model",
         default_max_output_tokens: default_max,
         strict_params: strict,
+        legacy_max_tokens: false,
     }
 }
 

@@ -56,6 +56,7 @@ fn target(dialect: Dialect) -> EncodeTarget<'static> {
         },
         default_max_output_tokens: None,
         strict_params: false,
+        legacy_max_tokens: false,
     }
 }
 

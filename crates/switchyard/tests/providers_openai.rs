@@ -25,10 +25,16 @@ async fn text(kind: Kind) {
         match client {
             // Passed through: nothing added.
             Client::OpenAi => assert_eq!(b.as_object().unwrap().len(), 3, "{b}"),
-            // Anthropic's required max_tokens becomes OpenAI's current name.
+            // Anthropic's required max_tokens becomes OpenAI's current name, except for
+            // OpenAI-compatible servers (Ollama, llama.cpp, Mistral…), which know only the old.
             Client::Anthropic => {
-                assert_eq!(b["max_completion_tokens"], 256);
-                assert!(b.get("max_tokens").is_none() && b.get("system").is_none());
+                let (name, other) = if kind == Kind::Compatible {
+                    ("max_tokens", "max_completion_tokens")
+                } else {
+                    ("max_completion_tokens", "max_tokens")
+                };
+                assert_eq!(b[name], 256, "{b}");
+                assert!(b.get(other).is_none() && b.get("system").is_none());
             }
         }
     }
