@@ -10,8 +10,8 @@ use crate::providers::{
 };
 use crate::Received;
 
-/// Asserts the last `n` usage records carry the mock's usage (21 prompt, 7 completion) and
-/// the cost the config's pricing gives (1 and 2 USD per million tokens).
+/// Asserts the first `n` usage records all carry the usage the mock reported and the cost the
+/// config's pricing gives for it (1 and 2 USD per million prompt and completion tokens).
 fn assert_usage_records(rig: &Rig, n: usize, prompt: u64, completion: u64) {
     let recs = rig.gw.usage_records(n);
     assert_eq!(recs.len(), n, "{recs:?}");
