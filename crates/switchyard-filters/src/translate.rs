@@ -124,6 +124,46 @@ fn provider_headers(
     Ok(())
 }
 
+/// An Anthropic client's `anthropic-beta` feature flags, for an Anthropic upstream: without
+/// them a beta feature the body uses would be refused or silently ignored. They are flags, not
+/// credentials, so they pass; merged (comma-separated, as Anthropic accepts them) with any the
+/// provider's `headers:` set.
+fn forward_anthropic_beta(
+    cx: &RequestCtx,
+    out: &mut Vec<(HeaderName, HeaderValue)>,
+) -> Result<(), GatewayError> {
+    const NAME: &str = "anthropic-beta";
+    let mut betas: Vec<&str> = cx
+        .headers
+        .get_all(NAME)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|b| !b.is_empty())
+        .collect();
+    if betas.is_empty() {
+        return Ok(());
+    }
+    let configured = out.iter().position(|(n, _)| n == NAME);
+    let mut merged: Vec<String> = configured
+        .and_then(|i| out[i].1.to_str().ok())
+        .map(|v| v.split(',').map(|b| b.trim().to_owned()).collect())
+        .unwrap_or_default();
+    betas.retain(|b| !merged.iter().any(|m| m == b));
+    merged.extend(betas.into_iter().map(str::to_owned));
+    let value =
+        HeaderValue::from_str(&merged.join(",")).map_err(|_| GatewayError::InvalidRequest {
+            message: "the anthropic-beta header has an invalid value".to_owned(),
+            param: None,
+        })?;
+    match configured {
+        Some(i) => out[i].1 = value,
+        None => out.push((HeaderName::from_static(NAME), value)),
+    }
+    Ok(())
+}
+
 /// Per-attempt translation state.
 enum State {
     /// A whole JSON body, translated at the end.
@@ -225,6 +265,9 @@ impl Filter for TranslateFilter {
         up.body = Bytes::from(encoded.body);
         up.stream = req.stream;
         provider_headers(provider, &mut up.headers)?;
+        if cx.client_dialect == Dialect::Anthropic && dialect == Dialect::Anthropic {
+            forward_anthropic_beta(cx, &mut up.headers)?;
+        }
         if !encoded.dropped_params.is_empty() {
             tracing::info!(
                 request_id = %cx.request_id,

@@ -1,6 +1,7 @@
 //! Provider config keys as they reach the wire: `base_url` (with a path, a trailing slash),
 //! `api_version` (Azure's query, Anthropic's header) and its defaults, `headers`, a keyless
-//! `openai_compatible` provider, and Gemini's `models/` resource-name form.
+//! `openai_compatible` provider, and Gemini's `models/` resource-name form; and the one client
+//! header that is forwarded, `anthropic-beta` (Anthropic client to Anthropic upstream).
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
@@ -76,6 +77,68 @@ models:
         Some("output-128k-2025-02-19")
     );
     assert_eq!(sent.header("x-api-key"), Some(PROVIDER_KEY));
+
+    // An Anthropic SDK client's own beta flags join the configured ones.
+    let resp = reqwest::Client::new()
+        .post(format!("{}/v1/messages", gw.base))
+        .header("x-api-key", CLIENT_KEY)
+        .header("anthropic-version", "2023-06-01")
+        .header(
+            "anthropic-beta",
+            "interleaved-thinking-2025-05-14,output-128k-2025-02-19",
+        )
+        .json(&anthropic::request("sonnet", false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let sent = &claude.received()[1];
+    assert_eq!(
+        sent.header("anthropic-beta"),
+        Some("output-128k-2025-02-19,interleaved-thinking-2025-05-14")
+    );
+    assert_eq!(sent.header("anthropic-version"), Some("2024-01-01"));
+    assert_eq!(sent.header("x-api-key"), Some(PROVIDER_KEY));
+}
+
+#[tokio::test]
+async fn anthropic_beta_flags_reach_anthropic_only_from_anthropic_clients() {
+    use switchyard_e2e::providers::{reply, req, Client, Kind, Rig};
+    let bin = env!("CARGO_BIN_EXE_switchyard");
+    let beta = "context-1m-2025-08-07";
+    let ask = |rig: &Rig, client: Client| {
+        let url = match client {
+            Client::OpenAi => format!("{}/v1/chat/completions", rig.gw.base),
+            Client::Anthropic => format!("{}/v1/messages", rig.gw.base),
+        };
+        reqwest::Client::new()
+            .post(url)
+            .header("x-api-key", CLIENT_KEY)
+            .header("anthropic-version", "2023-06-01")
+            .header("anthropic-beta", beta)
+            .json(&req::text(client, "m", false))
+            .send()
+    };
+    let claude = Rig::start(
+        bin,
+        Kind::Anthropic,
+        reply::text(Kind::Anthropic.wire(), "Hi"),
+        "",
+    )
+    .await;
+    assert_eq!(ask(&claude, Client::Anthropic).await.unwrap().status(), 200);
+    assert_eq!(ask(&claude, Client::OpenAi).await.unwrap().status(), 200);
+    assert_eq!(claude.sent_nth(0).header("anthropic-beta"), Some(beta));
+    assert_eq!(claude.sent_nth(1).header("anthropic-beta"), None);
+    let goog = Rig::start(
+        bin,
+        Kind::Gemini,
+        reply::text(Kind::Gemini.wire(), "Hi"),
+        "",
+    )
+    .await;
+    assert_eq!(ask(&goog, Client::Anthropic).await.unwrap().status(), 200);
+    assert_eq!(goog.sent().header("anthropic-beta"), None);
 }
 
 #[tokio::test]
