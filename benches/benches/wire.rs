@@ -56,6 +56,7 @@ fn requests(c: &mut Criterion) {
                 default_max_output_tokens: None,
                 strict_params: false,
                 legacy_max_tokens: false,
+                stream_usage: true,
             };
             group.bench_with_input(
                 BenchmarkId::new(format!("openai->{to}"), label),

@@ -21,6 +21,7 @@ fuzz_target!(|data: &[u8]| {
                     default_max_output_tokens: Some(1000),
                     strict_params: strict,
                     legacy_max_tokens: !strict,
+                    stream_usage: strict,
                 };
                 if let Ok(enc) = encode_request(&req, &target) {
                     let v: serde_json::Value =

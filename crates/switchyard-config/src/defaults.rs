@@ -81,6 +81,8 @@ pub fn embedded_default(env: &dyn Env) -> Config {
             timeouts: DEFAULT_TIMEOUTS,
             api_version: None,
             headers: Vec::new(),
+            // Mistral refuses `stream_options` (422) and reports stream usage unasked.
+            stream_usage: known.id != "mistral",
         });
         for entry in catalog::by_vendor(known.id) {
             models.push(Model {

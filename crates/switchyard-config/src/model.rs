@@ -219,6 +219,9 @@ pub struct Provider {
     pub api_version: Option<String>,
     /// Extra static headers sent upstream (`headers:` map).
     pub headers: Vec<(String, String)>,
+    /// OpenAI-type providers: send `stream_options.include_usage` with streams (default true);
+    /// false leaves `stream_options` out, for servers that refuse it (Mistral).
+    pub stream_usage: bool,
 }
 
 /// Like a derived `Debug`, but header values are redacted: they often carry credentials.
@@ -238,6 +241,7 @@ impl fmt::Debug for Provider {
             .field("timeouts", &self.timeouts)
             .field("api_version", &self.api_version)
             .field("headers", &headers)
+            .field("stream_usage", &self.stream_usage)
             .finish()
     }
 }

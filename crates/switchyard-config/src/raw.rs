@@ -144,6 +144,8 @@ pub struct RawProvider {
     pub api_version: Option<String>,
     /// Extra headers, in file order.
     pub headers: Option<OrderedMap>,
+    /// OpenAI types: ask for the stream usage chunk (`stream_options.include_usage`).
+    pub stream_usage: Option<bool>,
     /// Deadlines.
     pub timeouts: Option<RawTimeouts>,
 }

@@ -131,6 +131,7 @@ fn provider_json(p: &Provider) -> Value {
         "api_version": p.api_version,
         "headers": p.headers.iter().map(|(k, _)| (k.clone(), json!("<redacted>"))).collect::<serde_json::Map<_, _>>(),
         "timeouts": timeouts_json(&p.timeouts),
+        "stream_usage": p.stream_usage,
     })
 }
 

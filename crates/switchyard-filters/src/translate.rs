@@ -259,6 +259,7 @@ impl Filter for TranslateFilter {
                 default_max_output_tokens: model.max_output_tokens,
                 strict_params: strict,
                 legacy_max_tokens: provider.kind == ProviderKind::OpenAiCompatible,
+                stream_usage: provider.stream_usage,
             },
         )?;
         up.path = chat_path(provider, &model.upstream_model, req.stream)?;

@@ -149,6 +149,10 @@ pub struct EncodeTarget<'a> {
     /// servers such as Ollama, llama.cpp or Mistral): a request translated to OpenAI uses it
     /// instead of `max_completion_tokens`. Same-dialect requests are never renamed.
     pub legacy_max_tokens: bool,
+    /// Ask an OpenAI upstream for a stream's usage chunk (`stream_options.include_usage`), so
+    /// every stream is metered. When false, `stream_options` is left out altogether, for
+    /// servers that refuse the field (Mistral, which reports usage in its last chunk anyway).
+    pub stream_usage: bool,
 }
 
 /// The upstream request body, and what had to be left out to produce it.
@@ -223,11 +227,11 @@ fn encode_gemini(
 
 /// An OpenAI body for an OpenAI upstream: rename the model and, for streams, ask for the usage
 /// chunk so the gateway can meter even when the client didn't (the stream translator hides it
-/// again).
+/// again), unless the target refuses `stream_options`.
 fn encode_openai(body: &Map<String, Value>, stream: bool, target: &EncodeTarget) -> EncodedRequest {
     let mut set: Vec<(&str, Value)> = Vec::with_capacity(2);
     set.push(("model", Value::String(target.upstream_model.to_owned())));
-    if stream {
+    if stream && target.stream_usage {
         let mut options = match body.get("stream_options") {
             Some(Value::Object(o)) => o.clone(),
             _ => Map::new(),
@@ -235,13 +239,18 @@ fn encode_openai(body: &Map<String, Value>, stream: bool, target: &EncodeTarget)
         options.insert("include_usage".to_owned(), Value::Bool(true));
         set.push(("stream_options", Value::Object(options)));
     }
+    let remove: &[&str] = if target.stream_usage {
+        &[]
+    } else {
+        &["stream_options"]
+    };
     let mut out = Vec::with_capacity(256);
     json::write(
         &mut out,
         &Overlay {
             base: body,
             set: &set,
-            remove: &[],
+            remove,
         },
     );
     EncodedRequest {

@@ -19,6 +19,7 @@ fn target(dialect: Dialect) -> EncodeTarget<'static> {
         default_max_output_tokens: None,
         strict_params: false,
         legacy_max_tokens: false,
+        stream_usage: true,
     }
 }
 
@@ -204,4 +205,29 @@ fn anthropic_max_tokens_keeps_its_old_name_for_legacy_openai_servers() {
     };
     let out: Value = serde_json::from_slice(&encode_request(&own, &t).unwrap().body).unwrap();
     assert_eq!(out["max_completion_tokens"], 9);
+}
+
+#[test]
+fn stream_options_are_left_out_for_servers_that_refuse_them() {
+    let t = EncodeTarget {
+        stream_usage: false,
+        ..target(Dialect::OpenAi)
+    };
+    for (dialect, body) in [
+        (
+            Dialect::OpenAi,
+            json!({"model":"m","stream":true,"stream_options":{"include_usage":true},
+                   "messages":[{"role":"user","content":"hi"}]}),
+        ),
+        (
+            Dialect::Anthropic,
+            json!({"model":"m","stream":true,"max_tokens":9,
+                   "messages":[{"role":"user","content":"hi"}]}),
+        ),
+    ] {
+        let req = parse(dialect, body).unwrap();
+        let out: Value = serde_json::from_slice(&encode_request(&req, &t).unwrap().body).unwrap();
+        assert!(out.get("stream_options").is_none(), "{out}");
+        assert_eq!(out["stream"], true);
+    }
 }

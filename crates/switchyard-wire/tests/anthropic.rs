@@ -22,6 +22,7 @@ fn target(dialect: Dialect, strict: bool, default_max: Option<u64>) -> EncodeTar
         default_max_output_tokens: default_max,
         strict_params: strict,
         legacy_max_tokens: false,
+        stream_usage: true,
     }
 }
 

@@ -57,6 +57,7 @@ fn target(dialect: Dialect) -> EncodeTarget<'static> {
         default_max_output_tokens: None,
         strict_params: false,
         legacy_max_tokens: false,
+        stream_usage: true,
     }
 }
 

@@ -179,3 +179,87 @@ models:
         json!([{"role": "user", "parts": [{"text": "Say hello."}]}])
     );
 }
+
+/// A Mistral-shaped stream: usage rides in the last content chunk, unasked.
+fn mistral_stream() -> Reply {
+    let chunk = |delta: serde_json::Value,
+                 finish: serde_json::Value,
+                 usage: Option<serde_json::Value>| {
+        let mut v = json!({"id": "cmpl-e5cc70bb28c444948073e77776eb30ef", "object": "chat.completion.chunk",
+            "created": 1702256327, "model": "mistral-small-latest",
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": null}]});
+        if let Some(u) = usage {
+            v["usage"] = u;
+        }
+        format!("data: {v}\n\n")
+    };
+    Reply::sse(&[
+        chunk(
+            json!({"role": "assistant", "content": ""}),
+            json!(null),
+            None,
+        ),
+        chunk(json!({"content": "Bonjour"}), json!(null), None),
+        chunk(
+            json!({"content": ""}),
+            json!("stop"),
+            Some(json!({"prompt_tokens": 10, "total_tokens": 14, "completion_tokens": 4})),
+        ),
+        "data: [DONE]\n\n".to_owned(),
+    ])
+}
+
+#[tokio::test]
+async fn stream_usage_false_leaves_stream_options_out_and_still_meters() {
+    let mistral = MockProvider::start(mistral_stream()).await;
+    let gw = start(&format!(
+        "providers:
+  - id: mistral
+    type: openai_compatible
+    base_url: {}/v1
+    api_key_env: PROVIDER_KEY
+    stream_usage: false
+models:
+  - id: small
+    provider: mistral
+    model: mistral-small-latest
+",
+        mistral.base()
+    ));
+    let c = reqwest::Client::new();
+    for (client_path, body) in [
+        ("/v1/chat/completions", {
+            let mut b = openai::request("small", true);
+            b["stream_options"] = json!({"include_usage": true});
+            b
+        }),
+        ("/v1/messages", anthropic::request("small", true)),
+    ] {
+        let resp = c
+            .post(format!("{}{client_path}", gw.base))
+            .header("x-api-key", CLIENT_KEY)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        let text = resp.text().await.unwrap();
+        assert!(text.contains("Bonjour"), "{text}");
+    }
+    for sent in mistral.received() {
+        let b = sent.json();
+        assert!(b.get("stream_options").is_none(), "{b}");
+        assert_eq!(b["stream"], true);
+    }
+    // The Anthropic client's max_tokens arrives under the name Mistral knows.
+    assert_eq!(mistral.received()[1].json()["max_tokens"], 256);
+    let recs = gw.usage_records(2);
+    assert_eq!(recs.len(), 2);
+    for r in recs {
+        assert_eq!(
+            (r["prompt_tokens"].as_u64(), r["completion_tokens"].as_u64()),
+            (Some(10), Some(4)),
+            "{r}"
+        );
+    }
+}

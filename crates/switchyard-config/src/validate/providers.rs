@@ -168,6 +168,7 @@ fn check_provider(ctx: &mut Ctx<'_>, path: &str, raw: &RawProvider) -> Option<Pr
         timeouts: timeouts?,
         api_version: raw.api_version.clone(),
         headers: headers?,
+        stream_usage: raw.stream_usage.unwrap_or(true),
     })
 }
 
