@@ -135,12 +135,16 @@ fn spawn(bin: &Path, config: &Path, dir: &Path, env: &[(String, String)]) -> Chi
 }
 
 impl Gateway {
+    /// Waits for `/readyz` and then for the API listener itself: pingora starts its services
+    /// side by side, so on a busy machine the admin listener can answer before the API port
+    /// is bound.
     fn wait_ready(&self) {
         let deadline = Instant::now() + Duration::from_secs(20);
         let url = format!("{}/readyz", self.admin);
+        let api = self.base.trim_start_matches("http://").to_string();
         while Instant::now() < deadline {
-            if let Ok(s) = crate::http::get_status(&url) {
-                if s == 200 {
+            if let Ok(200) = crate::http::get_status(&url) {
+                if std::net::TcpStream::connect(&api).is_ok() {
                     return;
                 }
             }

@@ -171,8 +171,15 @@ impl Upstream {
             tokio::time::timeout(connect_budget, connector.get_http_session(&peer))
                 .await
                 .map_err(|_| AttemptError::Timeout("connect"))?
-                .map_err(|e| {
-                    AttemptError::Connect(self.authority.clone(), e.etype().as_str().to_string())
+                .map_err(|e| match e.etype() {
+                    // pingora's own connect timer (set to the same `connect`) may fire first.
+                    pingora_error::ErrorType::ConnectTimedout
+                    | pingora_error::ErrorType::TLSHandshakeTimedout => {
+                        AttemptError::Timeout("connect")
+                    }
+                    other => {
+                        AttemptError::Connect(self.authority.clone(), other.as_str().to_string())
+                    }
                 })?;
         let first_byte = self
             .timeouts

@@ -75,7 +75,14 @@ async fn connect_timeout_moves_on_and_alone_is_504() {
     )));
     // Alone: three attempts (default retry), each cut at 300 ms.
     let (resp, took) = chat(&gw.base, "primary", false).await;
-    assert_eq!(resp.status(), 504);
+    let status = resp.status();
+    assert_eq!(
+        status,
+        504,
+        "{took:?} {}\n{}",
+        resp.text().await.unwrap(),
+        gw.stderr()
+    );
     assert!(took < Duration::from_secs(4), "{took:?}");
 }
 
