@@ -9,15 +9,18 @@
 //! a retry budget shared by the whole process (as Envoy's): at most `budget.ratio` of the
 //! requests in flight may be re-trying at once, and never fewer than `budget.min_concurrency`.
 //! Moving on to a target not yet tried is failover and needs no budget.
+//!
+//! A target that answered 429 or 503 with a `retry-after` is cooling down until then: later
+//! requests pass it over (`retry-after`) while another target of their plan is available.
 
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 use switchyard_filter::{
-    AttemptResult, BuildEnv, FailedAttempt, Filter, FilterFactory, Flow, GatewayError, RequestCtx,
-    RetryDecision, UpstreamRequest,
+    AttemptFlow, AttemptResult, BuildEnv, FailedAttempt, Filter, FilterFactory, Flow, GatewayError,
+    RequestCtx, RetryDecision, UpstreamRequest,
 };
 use switchyard_wire::ChatRequest;
 
@@ -200,10 +203,49 @@ pub struct RetryFactory {
     budget: Arc<Budget>,
 }
 
+/// The skip reason logged and counted for a target cooling down after its `retry-after`.
+pub const COOLDOWN_REASON: &str = "retry-after";
+/// The longest cooldown a `retry-after` sets, whatever it says.
+const MAX_COOLDOWN: Duration = Duration::from_secs(300);
+
+/// Until when each deployment asked not to be called, in milliseconds since `origin`; one
+/// atomic per model, so checking costs a load.
+#[derive(Debug)]
+struct Cooldowns {
+    origin: Instant,
+    until_ms: Vec<AtomicU64>,
+}
+
+impl Cooldowns {
+    fn new(models: usize) -> Self {
+        Self {
+            origin: Instant::now(),
+            until_ms: (0..models).map(|_| AtomicU64::new(0)).collect(),
+        }
+    }
+
+    fn ms(&self, at: Instant) -> u64 {
+        at.saturating_duration_since(self.origin).as_millis() as u64
+    }
+
+    fn set(&self, model: usize, until: Instant) {
+        if let Some(c) = self.until_ms.get(model) {
+            c.fetch_max(self.ms(until), Ordering::Relaxed);
+        }
+    }
+
+    fn cooling(&self, model: usize, now: Instant) -> bool {
+        self.until_ms
+            .get(model)
+            .is_some_and(|c| c.load(Ordering::Relaxed) > self.ms(now))
+    }
+}
+
 /// The built filter.
 pub struct RetryFilter {
     settings: Settings,
     budget: Arc<Budget>,
+    cooldowns: Cooldowns,
 }
 
 impl FilterFactory for RetryFactory {
@@ -214,12 +256,13 @@ impl FilterFactory for RetryFactory {
     fn build(
         &self,
         settings: &serde_yaml::Value,
-        _env: &BuildEnv<'_>,
+        env: &BuildEnv<'_>,
     ) -> Result<Arc<dyn Filter>, String> {
         let settings = crate::settings::parse::<RetryConfig>(self.name(), settings)?.check()?;
         Ok(Arc::new(RetryFilter {
             settings,
             budget: self.budget.clone(),
+            cooldowns: Cooldowns::new(env.config.models.len()),
         }))
     }
 
@@ -325,6 +368,32 @@ impl Filter for RetryFilter {
         Ok(Flow::Continue)
     }
 
+    /// Passes over a target still cooling down after its `retry-after`, unless no other target
+    /// of the plan is left to try.
+    fn on_upstream_request(
+        &self,
+        cx: &mut RequestCtx,
+        _req: &ChatRequest,
+        up: &mut UpstreamRequest,
+    ) -> Result<AttemptFlow, GatewayError> {
+        let now = Instant::now();
+        if !self.cooldowns.cooling(up.model, now) {
+            return Ok(AttemptFlow::Send);
+        }
+        let Some(plan) = cx.route.as_ref() else {
+            return Ok(AttemptFlow::Send);
+        };
+        let rest = plan.targets.get(plan.tried..).unwrap_or_default();
+        let another = rest
+            .iter()
+            .any(|&m| m != up.model && !self.cooldowns.cooling(m, now));
+        Ok(if another {
+            AttemptFlow::Skip(COOLDOWN_REASON)
+        } else {
+            AttemptFlow::Send
+        })
+    }
+
     fn on_attempt_failed(
         &self,
         cx: &mut RequestCtx,
@@ -339,6 +408,9 @@ impl Filter for RetryFilter {
         };
         if let Some(after) = failed.retry_after {
             state.not_before.push((up.model, now + after));
+            if matches!(failed.result, AttemptResult::Status(429 | 503)) {
+                self.cooldowns.set(up.model, now + after.min(MAX_COOLDOWN));
+            }
         }
         if !self.settings.on.contains(&class) {
             return RetryDecision::Stop(class.stop_reason());

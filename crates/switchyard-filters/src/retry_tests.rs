@@ -24,6 +24,7 @@ fn filter(yaml: &str) -> RetryFilter {
     RetryFilter {
         settings: settings(yaml).unwrap(),
         budget: Arc::new(Budget::default()),
+        cooldowns: Cooldowns::new(2),
     }
 }
 
@@ -199,4 +200,39 @@ fn a_request_gives_its_budget_back_however_it_ends() {
     }
     assert_eq!(f.budget.active.load(Ordering::Relaxed), 0);
     assert_eq!(f.budget.retrying.load(Ordering::Relaxed), 0);
+}
+
+#[test]
+fn a_target_cooling_down_is_passed_over_by_later_requests_while_another_remains() {
+    let f = filter("{attempts: 3}");
+    let req = ChatRequest::parse(
+        switchyard_wire::Dialect::OpenAi,
+        br#"{"model":"m","messages":[]}"#,
+    )
+    .unwrap();
+    let mut first = cx(&f, vec![0, 1], 1, 1);
+    f.on_attempt_failed(&mut first, &UpstreamRequest::new(0), &failed(429, Some(30)));
+    // A later request: 0 is cooling down and 1 comes after it, so 0 is skipped.
+    let mut later = cx(&f, vec![0, 1], 1, 0);
+    let flow = f
+        .on_upstream_request(&mut later, &req, &mut UpstreamRequest::new(0))
+        .unwrap();
+    assert_eq!(flow, AttemptFlow::Skip(COOLDOWN_REASON));
+    // 1 itself is fine.
+    let mut later = cx(&f, vec![0, 1], 2, 0);
+    let flow = f
+        .on_upstream_request(&mut later, &req, &mut UpstreamRequest::new(1))
+        .unwrap();
+    assert_eq!(flow, AttemptFlow::Send);
+    // Alone, 0 is tried anyway: the upstream decides.
+    let mut alone = cx(&f, vec![0], 1, 0);
+    let flow = f
+        .on_upstream_request(&mut alone, &req, &mut UpstreamRequest::new(0))
+        .unwrap();
+    assert_eq!(flow, AttemptFlow::Send);
+    // A 500 with a retry-after sets no cooldown.
+    let f = filter("{attempts: 3}");
+    let mut c = cx(&f, vec![0, 1], 1, 1);
+    f.on_attempt_failed(&mut c, &UpstreamRequest::new(0), &failed(500, Some(30)));
+    assert!(!f.cooldowns.cooling(0, Instant::now()));
 }

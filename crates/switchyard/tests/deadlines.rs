@@ -306,3 +306,32 @@ async fn every_breaker_open_is_503_no_target_available_at_once() {
     assert!(took < Duration::from_secs(1));
     assert_eq!(flaky.hits(), 1);
 }
+
+#[tokio::test]
+async fn a_target_that_said_retry_after_is_passed_over_by_later_requests() {
+    let primary = MockProvider::start(ok("from primary")).await;
+    primary.push(Reply::Whole {
+        status: 429,
+        content_type: "application/json",
+        body: serde_json::to_vec(&openai::error("slow down", "rate_limit_error", None)).unwrap(),
+        headers: vec![("retry-after".into(), "30".into())],
+    });
+    let backup = MockProvider::start(ok("from backup")).await;
+    let gw = gateway(&two(&primary.base(), "{}", &backup.base(), "")).start();
+    let (resp, took) = chat(&gw.base, "chat", false).await;
+    assert_eq!(resp.headers()["x-switchyard-model"], "backup");
+    assert_eq!(resp.headers()["x-switchyard-attempts"], "2");
+    assert!(took < Duration::from_secs(2), "not waited on: {took:?}");
+    // Later requests don't ask it again while it cools down…
+    let (resp, _) = chat(&gw.base, "chat", false).await;
+    assert_eq!(resp.headers()["x-switchyard-model"], "backup");
+    assert_eq!(resp.headers()["x-switchyard-attempts"], "1");
+    assert_eq!(primary.hits(), 1);
+    assert!(gw.eventually(Duration::from_secs(2), || gw.metrics().contains(
+        r#"switchyard_upstream_skips_total{model="primary",provider="first",reason="retry-after"} 1"#
+    )));
+    // …unless it is the only target left.
+    let (resp, _) = chat(&gw.base, "primary", false).await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(primary.hits(), 2);
+}
