@@ -3,7 +3,7 @@
 //! `strict_params: true` on a model or a route refuses with a 400 naming the parameter, in
 //! the client's error shape, before any upstream request. A Gemini model or Azure deployment
 //! whose name could change the upstream URL (`/`, `..`, `?`, `#`, whitespace) is a 400, and
-//! the provider sees nothing.
+//! the provider sees nothing. `reasoning_effort` becomes a thinking budget where the target has one.
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
@@ -242,4 +242,40 @@ async fn azure_embeddings_to_a_bad_deployment_are_400() {
         assert!(message.contains("deployment"), "{message}");
     }
     assert_eq!(rig.mock.hits(), 0);
+}
+
+#[tokio::test]
+async fn reasoning_effort_becomes_a_thinking_budget_for_anthropic_and_gemini() {
+    let claude = Rig::start(
+        bin(),
+        Kind::Anthropic,
+        reply::text(Kind::Anthropic.wire(), "Hi"),
+        "",
+    )
+    .await;
+    let goog = Rig::start(
+        bin(),
+        Kind::Gemini,
+        reply::text(Kind::Gemini.wire(), "Hi"),
+        "",
+    )
+    .await;
+    let mut body = req::text(Client::OpenAi, "m", false);
+    body["reasoning_effort"] = json!("low");
+    body["max_completion_tokens"] = json!(8000);
+    for rig in [&claude, &goog] {
+        let resp = rig.ask(Client::OpenAi, &body).await;
+        assert_eq!(resp.status(), 200);
+        assert_eq!(dropped(&resp), None);
+    }
+    let sent = claude.sent().json();
+    assert_eq!(
+        sent["thinking"],
+        json!({"type": "enabled", "budget_tokens": 2048})
+    );
+    assert_eq!(sent["max_tokens"], 8000);
+    assert_eq!(
+        goog.sent().json()["generationConfig"],
+        json!({"maxOutputTokens": 8000, "thinkingConfig": {"thinkingBudget": 1024}})
+    );
 }
