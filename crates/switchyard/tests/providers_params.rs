@@ -3,7 +3,8 @@
 //! `strict_params: true` on a model or a route refuses with a 400 naming the parameter, in
 //! the client's error shape, before any upstream request. A Gemini model or Azure deployment
 //! whose name could change the upstream URL (`/`, `..`, `?`, `#`, whitespace) is a 400, and
-//! the provider sees nothing. `reasoning_effort` becomes a thinking budget where the target has one.
+//! the provider sees nothing. `reasoning_effort` becomes a thinking budget where the target
+//! has one.
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
