@@ -231,3 +231,28 @@ fn stream_options_are_left_out_for_servers_that_refuse_them() {
         assert_eq!(out["stream"], true);
     }
 }
+
+#[test]
+fn anthropic_thinking_budget_reaches_gemini_exactly_and_is_dropped_for_openai() {
+    let req = parse(
+        Dialect::Anthropic,
+        json!({"model":"m","max_tokens":4096,"thinking":{"type":"enabled","budget_tokens":2048},
+               "messages":[{"role":"user","content":"hi"}]}),
+    )
+    .unwrap();
+    let gemini = encode_request(&req, &target(Dialect::Gemini)).unwrap();
+    let body: Value = serde_json::from_slice(&gemini.body).unwrap();
+    assert_eq!(
+        body["generationConfig"]["thinkingConfig"],
+        json!({"thinkingBudget": 2048, "includeThoughts": true})
+    );
+    assert!(
+        gemini.dropped_params.is_empty(),
+        "{:?}",
+        gemini.dropped_params
+    );
+    let openai = encode_request(&req, &target(Dialect::OpenAi)).unwrap();
+    assert_eq!(openai.dropped_params, ["thinking"]);
+    let body: Value = serde_json::from_slice(&openai.body).unwrap();
+    assert!(body.get("thinking_budget").is_none(), "{body}");
+}

@@ -280,3 +280,33 @@ async fn reasoning_effort_becomes_a_thinking_budget_for_anthropic_and_gemini() {
         json!({"maxOutputTokens": 8000, "thinkingConfig": {"thinkingBudget": 1024}})
     );
 }
+
+#[tokio::test]
+async fn anthropic_thinking_reaches_gemini_as_its_budget_and_thoughts_come_back_as_thinking() {
+    let mut answer = switchyard_e2e::gemini::response("Hi", "STOP", 9, 3);
+    answer["candidates"][0]["content"]["parts"] =
+        json!([{"text": "**Greeting**\nSay hi briefly.", "thought": true}, {"text": "Hi"}]);
+    answer["usageMetadata"]["thoughtsTokenCount"] = json!(40);
+    let rig = Rig::start(
+        bin(),
+        Kind::Gemini,
+        switchyard_e2e::Reply::json(&answer),
+        "",
+    )
+    .await;
+    let mut body = req::text(Client::Anthropic, "m", false);
+    body["max_tokens"] = json!(4096);
+    body["thinking"] = json!({"type": "enabled", "budget_tokens": 2048});
+    let resp = rig.ask(Client::Anthropic, &body).await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(dropped(&resp), None);
+    let v: Value = resp.json().await.unwrap();
+    assert_eq!(v["content"][0]["type"], "thinking", "{v}");
+    assert_eq!(v["content"][0]["thinking"], "**Greeting**\nSay hi briefly.");
+    assert_eq!(v["content"][1], json!({"type": "text", "text": "Hi"}));
+    assert_eq!(v["usage"]["output_tokens"], 43, "thoughts count as output");
+    assert_eq!(
+        rig.sent().json()["generationConfig"],
+        json!({"maxOutputTokens": 4096, "thinkingConfig": {"thinkingBudget": 2048, "includeThoughts": true}})
+    );
+}

@@ -7,9 +7,11 @@
 //!   `file` parts; plain-text documents → text parts.
 //! - `max_tokens` → `max_completion_tokens` (OpenAI's current name; `max_tokens` is deprecated
 //!   and refused by its reasoning models).
-//! - `thinking` and `output_config.effort` are dropped: OpenAI's `reasoning_effort` is refused
-//!   by non-reasoning models, and reasoning models think by default. Thinking blocks in history
-//!   are left out (OpenAI can't take them back).
+//! - `thinking` and `output_config.effort` are dropped for OpenAI targets: `reasoning_effort`
+//!   is refused by non-reasoning models, and reasoning models think by default. For Gemini
+//!   targets `thinking.budget_tokens` is kept (as `thinking_budget`, which becomes
+//!   `thinkingConfig.thinkingBudget` with thought summaries). Thinking blocks in history are
+//!   left out (neither can take them back).
 //! - `output_config.format` json_schema → `response_format` json_schema.
 //! - `top_k` is kept (as `top_k`) only for Gemini targets, which take it as `topK`; OpenAI has
 //!   no counterpart.
@@ -58,7 +60,8 @@ pub(crate) fn to_canonical(
     strict: bool,
     target: Dialect,
 ) -> Result<Canonical, TranslateError> {
-    let keep_top_k = target == Dialect::Gemini;
+    // Gemini takes what OpenAI lacks: top_k, and an exact thinking budget.
+    let gemini = target == Dialect::Gemini;
     let mut dropped = Vec::new();
     let mut drop = |param: &str| -> Result<(), TranslateError> {
         if strict {
@@ -73,7 +76,7 @@ pub(crate) fn to_canonical(
         Ok(())
     };
     for (key, value) in body {
-        let kept = keep_top_k && key == "top_k";
+        let kept = gemini && key == "top_k";
         if !kept && !HANDLED.contains(&key.as_str()) && !value.is_null() {
             drop(key)?;
         }
@@ -110,7 +113,7 @@ pub(crate) fn to_canonical(
         out.insert("max_completion_tokens".to_owned(), max.clone());
     }
     for key in ["temperature", "top_p", "stream", "top_k"] {
-        if key == "top_k" && !keep_top_k {
+        if key == "top_k" && !gemini {
             continue;
         }
         if let Some(v) = body.get(key).filter(|v| !v.is_null()) {
@@ -127,13 +130,15 @@ pub(crate) fn to_canonical(
     {
         out.insert("user".to_owned(), Value::String(user.to_owned()));
     }
-    if body
-        .get("thinking")
-        .and_then(|t| t.get("type"))
-        .and_then(Value::as_str)
-        == Some("enabled")
-    {
-        drop("thinking")?;
+    let thinking = body.get("thinking");
+    if thinking.and_then(|t| t.get("type")).and_then(Value::as_str) == Some("enabled") {
+        match thinking.and_then(|t| t.get("budget_tokens")) {
+            // Gemini's thinkingBudget is the same quantity: carried exactly, not dropped.
+            Some(budget) if gemini && budget.is_u64() => {
+                out.insert("thinking_budget".to_owned(), budget.clone());
+            }
+            _ => drop("thinking")?,
+        }
     }
     if let Some(config) = body.get("output_config").and_then(Value::as_object) {
         if config.get("effort").is_some_and(|e| !e.is_null()) {

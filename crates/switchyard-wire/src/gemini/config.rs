@@ -53,6 +53,11 @@ impl Config {
                     }
                 }
                 "stop" => cfg.set("stopSequences", stop_sequences(value)?),
+                // Not an OpenAI parameter: Anthropic's exact thinking budget, for Gemini only.
+                "thinking_budget" => cfg.set(
+                    "thinkingConfig",
+                    json!({ "thinkingBudget": integer(value, k)?, "includeThoughts": true }),
+                ),
                 "reasoning_effort" => {
                     let budget = thinking_budget(value)?;
                     cfg.set("thinkingConfig", json!({ "thinkingBudget": budget }));
