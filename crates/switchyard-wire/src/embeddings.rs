@@ -6,29 +6,13 @@
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::request::{invalid, object_with_model};
 use crate::{ChatRequest, Dialect, TranslateError, Usage};
-
-fn invalid(param: &str, message: &str) -> TranslateError {
-    TranslateError::InvalidRequest {
-        param: Some(param.to_owned()),
-        message: message.to_owned(),
-    }
-}
 
 /// Parses an OpenAI embeddings request: `model` (string) and `input` (a string, or a
 /// non-empty array of strings or token arrays) are required.
 pub fn parse_embeddings(body: &[u8]) -> Result<ChatRequest, TranslateError> {
-    let value: Value =
-        serde_json::from_slice(body).map_err(|e| TranslateError::InvalidJson(e.to_string()))?;
-    let Value::Object(body) = value else {
-        return Err(TranslateError::InvalidJson(
-            "expected a JSON object".to_owned(),
-        ));
-    };
-    let model = match body.get("model") {
-        Some(Value::String(m)) if !m.is_empty() => m.clone(),
-        _ => return Err(invalid("model", "`model` is required and must be a string")),
-    };
+    let (body, model) = object_with_model(body)?;
     match body.get("input") {
         Some(Value::String(_)) => {}
         Some(Value::Array(items)) if !items.is_empty() => {}

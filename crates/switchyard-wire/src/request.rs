@@ -35,17 +35,7 @@ impl ChatRequest {
     /// `InvalidJson` when the body is not a JSON object; `InvalidRequest` naming the field when
     /// `model`, `messages`, `stream` or a token cap is missing or ill-typed.
     pub fn parse(dialect: Dialect, body: &[u8]) -> Result<ChatRequest, TranslateError> {
-        let value: Value =
-            serde_json::from_slice(body).map_err(|e| TranslateError::InvalidJson(e.to_string()))?;
-        let Value::Object(body) = value else {
-            return Err(TranslateError::InvalidJson(
-                "expected a JSON object".to_owned(),
-            ));
-        };
-        let model = match body.get("model") {
-            Some(Value::String(m)) if !m.is_empty() => m.clone(),
-            _ => return Err(invalid("model", "`model` is required and must be a string")),
-        };
+        let (body, model) = object_with_model(body)?;
         if dialect == Dialect::Gemini {
             return Err(TranslateError::InvalidRequest {
                 param: None,
@@ -114,7 +104,25 @@ impl ChatRequest {
     }
 }
 
-fn invalid(param: &str, message: &str) -> TranslateError {
+/// A JSON object body and its required `model` string: the start of every request parse.
+pub(crate) fn object_with_model(
+    body: &[u8],
+) -> Result<(serde_json::Map<String, Value>, String), TranslateError> {
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| TranslateError::InvalidJson(e.to_string()))?;
+    let Value::Object(body) = value else {
+        return Err(TranslateError::InvalidJson(
+            "expected a JSON object".to_owned(),
+        ));
+    };
+    let model = match body.get("model") {
+        Some(Value::String(m)) if !m.is_empty() => m.clone(),
+        _ => return Err(invalid("model", "`model` is required and must be a string")),
+    };
+    Ok((body, model))
+}
+
+pub(crate) fn invalid(param: &str, message: &str) -> TranslateError {
     TranslateError::InvalidRequest {
         param: Some(param.to_owned()),
         message: message.to_owned(),
