@@ -17,7 +17,14 @@
 #
 # The binary writes nothing to disk: run it with a read-only root filesystem.
 
-FROM rust:1.95-bookworm AS builder
+# Base images are pinned by digest (the multi-platform index digests of rust:1.95-bookworm and
+# gcr.io/distroless/cc-debian12:nonroot), so a rebuild gets the same bytes. To move them:
+#   docker buildx imagetools inspect rust:1.95-bookworm   (and the distroless tag)
+# and replace the sha256 below (Renovate and Dependabot do this on their own).
+ARG RUST_IMAGE=rust:1.95-bookworm@sha256:6258907abe69656e41cd992e0b705cdcfabcbbe3db374f92ed2d47121282d4a1
+ARG RUNTIME_IMAGE=gcr.io/distroless/cc-debian12:nonroot@sha256:9dac0a79194e45a7da0158a9c6da57b217585af0786db3845d1f0ec1a0dd182f
+
+FROM ${RUST_IMAGE} AS builder
 # pingora's zlib-ng build needs cmake.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends cmake \
@@ -25,13 +32,24 @@ RUN apt-get update \
 WORKDIR /src
 COPY . .
 # Caches speed up rebuilds; the binary is copied out of the cached target dir in the same step.
+# REVISION (the git commit) becomes the `revision` label of switchyard_build_info.
+ARG REVISION=unknown
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
-    cargo build --release --locked -p switchyard \
+    SWITCHYARD_REVISION="${REVISION}" cargo build --release --locked -p switchyard \
  && install -D -m 0755 target/release/switchyard /out/switchyard \
  && /out/switchyard --version
 
-FROM gcr.io/distroless/cc-debian12:nonroot
+FROM ${RUNTIME_IMAGE}
+# Set at build time: docker build --build-arg VERSION=0.1.0 --build-arg REVISION=$(git rev-parse HEAD) .
+ARG VERSION=0.1.0
+ARG REVISION=unknown
+LABEL org.opencontainers.image.title="switchyard" \
+      org.opencontainers.image.description="An LLM gateway: one OpenAI- and Anthropic-compatible endpoint in front of many providers" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.base.name="gcr.io/distroless/cc-debian12:nonroot"
 COPY --from=builder /out/switchyard /switchyard
 USER nonroot
 EXPOSE 8080 9901
