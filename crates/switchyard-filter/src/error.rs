@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use switchyard_wire::TranslateError;
 
+use crate::ErrorKind;
+
 /// Who is at fault, as in pingora's `ErrorSource`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
@@ -62,8 +64,8 @@ pub enum GatewayError {
     RateLimited {
         /// What limit.
         message: String,
-        /// `rate_limit_exceeded` or `budget_exceeded`.
-        code: &'static str,
+        /// [`ErrorKind::RateLimitExceeded`] or [`ErrorKind::BudgetExceeded`].
+        code: ErrorKind,
         /// When the client may try again.
         retry_after: Duration,
     },
@@ -116,22 +118,23 @@ impl GatewayError {
         }
     }
 
-    /// Low-cardinality label for metrics and logs.
-    pub fn kind(&self) -> &'static str {
+    /// What kind of failure this is, for metrics, logs and the data path to match on
+    /// ([`ErrorKind::as_str`] is the label).
+    pub fn kind(&self) -> ErrorKind {
         match self {
-            GatewayError::InvalidRequest { .. } => "invalid_request",
-            GatewayError::PayloadTooLarge { .. } => "payload_too_large",
-            GatewayError::Unauthorized(_) => "unauthorized",
-            GatewayError::ModelNotAllowed { .. } => "model_not_allowed",
-            GatewayError::ModelNotFound { .. } => "model_not_found",
-            GatewayError::UnknownEndpoint { .. } => "unknown_endpoint",
-            GatewayError::RateLimited { code, .. } => code,
-            GatewayError::ContextWindowExceeded { .. } => "context_length_exceeded",
-            GatewayError::UnsupportedParam { .. } => "unsupported_parameter",
-            GatewayError::UpstreamFailed(_) => "upstream_failed",
-            GatewayError::UpstreamTimeout(_) => "upstream_timeout",
-            GatewayError::NoTargetAvailable(_) => "no_target_available",
-            GatewayError::Internal(_) => "internal",
+            GatewayError::InvalidRequest { .. } => ErrorKind::InvalidRequest,
+            GatewayError::PayloadTooLarge { .. } => ErrorKind::PayloadTooLarge,
+            GatewayError::Unauthorized(_) => ErrorKind::Unauthorized,
+            GatewayError::ModelNotAllowed { .. } => ErrorKind::ModelNotAllowed,
+            GatewayError::ModelNotFound { .. } => ErrorKind::ModelNotFound,
+            GatewayError::UnknownEndpoint { .. } => ErrorKind::UnknownEndpoint,
+            GatewayError::RateLimited { code, .. } => *code,
+            GatewayError::ContextWindowExceeded { .. } => ErrorKind::ContextLengthExceeded,
+            GatewayError::UnsupportedParam { .. } => ErrorKind::UnsupportedParameter,
+            GatewayError::UpstreamFailed(_) => ErrorKind::UpstreamFailed,
+            GatewayError::UpstreamTimeout(_) => ErrorKind::UpstreamTimeout,
+            GatewayError::NoTargetAvailable(_) => ErrorKind::NoTargetAvailable,
+            GatewayError::Internal(_) => ErrorKind::Internal,
         }
     }
 
@@ -161,7 +164,7 @@ impl GatewayError {
             GatewayError::ModelNotFound { .. } => Some("model_not_found"),
             GatewayError::ModelNotAllowed { .. } => Some("model_not_allowed"),
             GatewayError::PayloadTooLarge { .. } => Some("request_too_large"),
-            GatewayError::RateLimited { code, .. } => Some(code),
+            GatewayError::RateLimited { code, .. } => Some(code.as_str()),
             GatewayError::ContextWindowExceeded { .. } => Some("context_length_exceeded"),
             GatewayError::UnsupportedParam { .. } => Some("unsupported_parameter"),
             GatewayError::UnknownEndpoint { .. } => Some("unknown_url"),

@@ -8,7 +8,9 @@ use bytes::Bytes;
 use switchyard_config::Config;
 use switchyard_wire::ChatRequest;
 
-use crate::{GatewayError, LocalReply, RequestCtx, ResponseHead, UpstreamRequest};
+use crate::{
+    BuildError, ErrorKind, GatewayError, LocalReply, RequestCtx, ResponseHead, UpstreamRequest,
+};
 
 /// What the chain does after a request hook.
 #[derive(Debug)]
@@ -96,8 +98,8 @@ impl RetryDecision {
 pub struct Outcome {
     /// The status the client received.
     pub status: u16,
-    /// The gateway error behind it, if any (metric label, log).
-    pub error_kind: Option<&'static str>,
+    /// The failure behind it, if any (metric label via [`ErrorKind::as_str`], log).
+    pub error_kind: Option<ErrorKind>,
     /// The stream was cut after the first byte (upstream failure mid-stream).
     pub truncated: bool,
 }
@@ -218,12 +220,13 @@ pub trait FilterFactory: Send + Sync {
     fn name(&self) -> &'static str;
 
     /// Builds the filter for `env.config` from `settings` (`Null` when the YAML entry was a
-    /// bare name). Errors are messages about the settings; the registry adds path and line.
+    /// bare name). An error names the settings field (or config path) it is about; the
+    /// registry turns that into a full YAML path and line.
     fn build(
         &self,
         settings: &serde_yaml::Value,
         env: &BuildEnv<'_>,
-    ) -> Result<Arc<dyn Filter>, String>;
+    ) -> Result<Arc<dyn Filter>, BuildError>;
 
     /// Names of filters that must run before this one (checked at build time).
     fn after(&self) -> &'static [&'static str] {

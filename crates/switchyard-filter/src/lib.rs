@@ -4,12 +4,15 @@
 //! crates, so a filter can be tested by driving a chain with a hand-made context.
 #![warn(missing_docs)]
 
+mod build_error;
 mod chain;
 mod context;
 mod error;
 mod filter;
+mod kind;
 mod registry;
 
+pub use build_error::{BuildError, Location};
 pub use chain::{Chain, NamedFilter};
 pub use context::{
     Answer, Endpoint, LocalReply, RequestCtx, ResponseHead, RoutePlan, Slots, UpstreamRequest,
@@ -19,4 +22,5 @@ pub use filter::{
     AttemptFlow, AttemptResult, BuildEnv, FailedAttempt, Filter, FilterFactory, Flow, Outcome,
     RetryDecision,
 };
+pub use kind::ErrorKind;
 pub use registry::{ChainIssue, Registry};

@@ -2,27 +2,31 @@
 
 use std::sync::Arc;
 
-use switchyard_config::Config;
+use switchyard_config::{Config, ConfigIssue, FilterSpec};
 
-use crate::{BuildEnv, Chain, FilterFactory, NamedFilter};
+use crate::{BuildEnv, BuildError, Chain, FilterFactory, Location, NamedFilter};
 
-/// A problem with the `filters:` list, located like any other config error.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChainIssue {
-    /// YAML path, e.g. `filters[2]`.
-    pub path: String,
-    /// 1-based line, when known.
-    pub line: Option<usize>,
-    /// What is wrong.
-    pub message: String,
-}
+/// A problem with the `filters:` list, located like any other config error (YAML path and
+/// line).
+pub type ChainIssue = ConfigIssue;
 
-impl std::fmt::Display for ChainIssue {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.line {
-            Some(l) => write!(f, "{} (line {l}): {}", self.path, self.message),
-            None => write!(f, "{}: {}", self.path, self.message),
-        }
+/// Locates a factory's build error: a settings field becomes `filters[2].retry.attempts`.
+fn located(config: &Config, spec: Option<&FilterSpec>, e: BuildError) -> ChainIssue {
+    let (entry, entry_line) = match spec {
+        Some(s) => (s.path.clone(), s.line),
+        None => ("filters".to_string(), config.lines.line_of("filters")),
+    };
+    let path = match (&e.location, spec) {
+        (Location::Settings, _) => entry,
+        (Location::Field(f), Some(s)) => format!("{}.{}.{f}", s.path, s.name),
+        (Location::Field(f), None) => format!("{entry}.{f}"),
+        (Location::Config(p), _) => p.clone(),
+    };
+    let line = config.lines.line_of(&path).or(entry_line);
+    ChainIssue {
+        path,
+        line,
+        message: e.message,
     }
 }
 
@@ -103,7 +107,7 @@ impl Registry {
                     });
                     paths.push(spec.path.clone());
                 }
-                Err(message) => issues.push(issue(message)),
+                Err(e) => issues.push(located(config, Some(spec), e)),
             }
         }
         for factory in self.factories.iter().filter(|f| f.required()) {
@@ -135,11 +139,7 @@ impl Registry {
                     );
                     paths.insert(pos, "filters".to_string());
                 }
-                Err(message) => issues.push(ChainIssue {
-                    path: "filters".into(),
-                    line: config.lines.line_of("filters"),
-                    message,
-                }),
+                Err(e) => issues.push(located(config, None, e)),
             }
         }
         for (i, f) in built.iter().enumerate() {

@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use switchyard_config::sha256_of;
-use switchyard_filter::{BuildEnv, Filter, FilterFactory, Flow, GatewayError, RequestCtx};
+use switchyard_filter::{
+    BuildEnv, BuildError, Filter, FilterFactory, Flow, GatewayError, RequestCtx,
+};
 use switchyard_wire::ChatRequest;
 
 /// Builds [`AuthFilter`].
@@ -58,21 +60,28 @@ impl Keys {
     }
 
     /// The keys of `config` with their model globs compiled; `None` when auth is disabled.
-    pub fn from_config(config: &switchyard_config::Config) -> Result<Option<Keys>, String> {
+    pub fn from_config(config: &switchyard_config::Config) -> Result<Option<Keys>, BuildError> {
         let Some(auth) = &config.auth else {
             return Ok(None);
         };
         let mut keys = Vec::with_capacity(auth.keys.len());
-        for k in &auth.keys {
+        for (i, k) in auth.keys.iter().enumerate() {
             let mut set = GlobSetBuilder::new();
-            for pattern in &k.models {
-                let glob = Glob::new(pattern)
-                    .map_err(|e| format!("auth key `{}`: bad model glob `{pattern}`: {e}", k.id))?;
+            for (j, pattern) in k.models.iter().enumerate() {
+                let glob = Glob::new(pattern).map_err(|e| {
+                    BuildError::config(
+                        format!("auth.keys[{i}].models[{j}]"),
+                        format!("auth key `{}`: bad model glob `{pattern}`: {e}", k.id),
+                    )
+                })?;
                 set.add(glob);
             }
-            let models = set
-                .build()
-                .map_err(|e| format!("auth key `{}`: {e}", k.id))?;
+            let models = set.build().map_err(|e| {
+                BuildError::config(
+                    format!("auth.keys[{i}].models"),
+                    format!("auth key `{}`: {e}", k.id),
+                )
+            })?;
             keys.push(Key {
                 id: k.id.clone(),
                 sha256: k.sha256,
@@ -98,16 +107,16 @@ impl FilterFactory for AuthFactory {
         &self,
         settings: &serde_yaml::Value,
         env: &BuildEnv<'_>,
-    ) -> Result<Arc<dyn Filter>, String> {
+    ) -> Result<Arc<dyn Filter>, BuildError> {
         crate::no_settings(self.name(), settings)?;
         if let Some(auth) = &env.config.auth {
             for (i, k) in auth.keys.iter().enumerate() {
                 let limited = k.rpm.is_some() || k.tpm.is_some() || k.budget.is_some();
                 if limited && !env.config.filters.iter().any(|f| f.name == "rate_limit") {
-                    return Err(format!(
+                    return Err(BuildError::config(format!("auth.keys[{i}]"), format!(
                         "auth.keys[{i}] (`{}`): rpm, tpm and budget need the `rate_limit` filter in `filters:`",
                         k.id
-                    ));
+                    )));
                 }
             }
         }

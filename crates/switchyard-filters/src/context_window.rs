@@ -11,7 +11,7 @@ use std::sync::Arc;
 use http::{HeaderName, HeaderValue};
 use serde::Deserialize;
 use switchyard_config::Config;
-use switchyard_filter::{BuildEnv, Filter, FilterFactory, GatewayError, RequestCtx};
+use switchyard_filter::{BuildEnv, BuildError, Filter, FilterFactory, GatewayError, RequestCtx};
 use switchyard_wire::ChatRequest;
 
 use crate::tokens::{self, Tokenizer};
@@ -59,7 +59,7 @@ impl FilterFactory for ContextWindowFactory {
         &self,
         settings: &serde_yaml::Value,
         env: &BuildEnv<'_>,
-    ) -> Result<Arc<dyn Filter>, String> {
+    ) -> Result<Arc<dyn Filter>, BuildError> {
         let cfg = crate::settings::parse::<ContextWindowConfig>(self.name(), settings)?;
         let tokenizers: Vec<Tokenizer> = env
             .config

@@ -13,7 +13,8 @@ use prometheus::{
 use serde::Serialize;
 use switchyard_config::{Config, Pricing};
 use switchyard_filter::{
-    AttemptResult, BuildEnv, Filter, FilterFactory, Outcome, RequestCtx, UpstreamRequest,
+    AttemptResult, BuildEnv, BuildError, Filter, FilterFactory, Outcome, RequestCtx,
+    UpstreamRequest,
 };
 use switchyard_wire::Usage;
 
@@ -237,7 +238,7 @@ impl FilterFactory for MetricsFactory {
         &self,
         settings: &serde_yaml::Value,
         env: &BuildEnv<'_>,
-    ) -> Result<Arc<dyn Filter>, String> {
+    ) -> Result<Arc<dyn Filter>, BuildError> {
         crate::no_settings(self.name(), settings)?;
         Ok(Arc::new(MetricsFilter {
             families: self.families.clone(),
@@ -349,10 +350,7 @@ impl Filter for MetricsFilter {
                 .with_label_values(&[route, model_id, provider])
                 .observe(t.as_secs_f64());
         }
-        if matches!(
-            outcome.error_kind,
-            Some("upstream_failed" | "upstream_timeout" | "no_target_available")
-        ) {
+        if outcome.error_kind.is_some_and(|k| k.is_route_exhausted()) {
             f.exhausted.with_label_values(&[route]).inc();
         }
         if outcome.truncated {
@@ -378,7 +376,7 @@ impl Filter for MetricsFilter {
                     genai[1],
                     genai[2],
                     genai[3],
-                    outcome.error_kind.unwrap_or(""),
+                    outcome.error_kind.map_or("", |k| k.as_str()),
                 ])
                 .observe(duration.as_secs_f64());
             if let Some(t) = cx.answer.ttft {
@@ -427,7 +425,7 @@ impl Filter for MetricsFilter {
             duration_ms: ms(duration),
             ttft_ms: cx.answer.ttft.map(ms),
             overhead_ms: ms(overhead),
-            error: outcome.error_kind,
+            error: outcome.error_kind.map(|k| k.as_str()),
             stream_error: cx.stream_error.as_deref(),
         };
         if let Ok(line) = serde_json::to_vec(&record) {

@@ -19,8 +19,8 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 use switchyard_filter::{
-    AttemptFlow, AttemptResult, BuildEnv, FailedAttempt, Filter, FilterFactory, Flow, GatewayError,
-    RequestCtx, RetryDecision, UpstreamRequest,
+    AttemptFlow, AttemptResult, BuildEnv, BuildError, FailedAttempt, Filter, FilterFactory, Flow,
+    GatewayError, RequestCtx, RetryDecision, UpstreamRequest,
 };
 use switchyard_wire::ChatRequest;
 
@@ -139,12 +139,18 @@ pub struct Settings {
 }
 
 impl RetryConfig {
-    fn check(self) -> Result<Settings, String> {
+    fn check(self) -> Result<Settings, BuildError> {
         if self.attempts == 0 {
-            return Err("retry.attempts must be at least 1".into());
+            return Err(BuildError::field(
+                "attempts",
+                "retry.attempts must be at least 1",
+            ));
         }
         if !(0.0..=1.0).contains(&self.budget.ratio) {
-            return Err("retry.budget.ratio must be between 0 and 1".into());
+            return Err(BuildError::field(
+                "budget.ratio",
+                "retry.budget.ratio must be between 0 and 1",
+            ));
         }
         let on = match self.on {
             None => vec![
@@ -153,7 +159,11 @@ impl RetryConfig {
                 RetryOn::RateLimited,
                 RetryOn::ServerError,
             ],
-            Some(list) => list.iter().map(RetryOn::parse).collect::<Result<_, _>>()?,
+            Some(list) => list
+                .iter()
+                .map(RetryOn::parse)
+                .collect::<Result<_, _>>()
+                .map_err(|e| BuildError::field("on", e))?,
         };
         Ok(Settings {
             attempts: self.attempts,
@@ -257,7 +267,7 @@ impl FilterFactory for RetryFactory {
         &self,
         settings: &serde_yaml::Value,
         env: &BuildEnv<'_>,
-    ) -> Result<Arc<dyn Filter>, String> {
+    ) -> Result<Arc<dyn Filter>, BuildError> {
         let settings = crate::settings::parse::<RetryConfig>(self.name(), settings)?.check()?;
         Ok(Arc::new(RetryFilter {
             settings,

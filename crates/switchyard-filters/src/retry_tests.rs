@@ -17,7 +17,9 @@ models:
 
 fn settings(yaml: &str) -> Result<Settings, String> {
     let v: serde_yaml::Value = serde_yaml::from_str(yaml).unwrap();
-    crate::settings::parse::<RetryConfig>("retry", &v).and_then(RetryConfig::check)
+    crate::settings::parse::<RetryConfig>("retry", &v)
+        .and_then(RetryConfig::check)
+        .map_err(|e| e.message)
 }
 
 fn filter(yaml: &str) -> RetryFilter {

@@ -5,16 +5,26 @@ use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
+use switchyard_filter::BuildError;
 
-/// `settings` as `T`; `Null` (a bare filter name) gives `T::default()`.
+/// `settings` as `T`; `Null` (a bare filter name) gives `T::default()`. An error names the
+/// field it is about, so the registry can point at its line.
 pub(crate) fn parse<T: DeserializeOwned + Default>(
     name: &str,
     settings: &serde_yaml::Value,
-) -> Result<T, String> {
+) -> Result<T, BuildError> {
     if settings.is_null() {
         return Ok(T::default());
     }
-    serde_yaml::from_value(settings.clone()).map_err(|e| format!("filter `{name}`: {e}"))
+    serde_path_to_error::deserialize(settings.clone()).map_err(|e| {
+        let field = e.path().to_string();
+        let message = format!("filter `{name}`: {}", e.inner());
+        if field.is_empty() || field == "." {
+            BuildError::new(message)
+        } else {
+            BuildError::field(field, message)
+        }
+    })
 }
 
 /// A humantime duration (`100ms`, `30s`, `5m`).

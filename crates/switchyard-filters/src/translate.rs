@@ -8,8 +8,8 @@ use bytes::{Bytes, BytesMut};
 use http::{HeaderName, HeaderValue};
 use switchyard_config::{Config, Provider, ProviderKind, Secret};
 use switchyard_filter::{
-    AttemptFlow, BuildEnv, Endpoint, Filter, FilterFactory, Flow, GatewayError, RequestCtx,
-    ResponseHead, UpstreamRequest,
+    AttemptFlow, BuildEnv, BuildError, Endpoint, Filter, FilterFactory, Flow, GatewayError,
+    RequestCtx, ResponseHead, UpstreamRequest,
 };
 use switchyard_wire::{
     decode_response_named, encode_request, stream_error_event, translate_upstream_error,
@@ -37,7 +37,7 @@ impl FilterFactory for TranslateFactory {
         &self,
         settings: &serde_yaml::Value,
         env: &BuildEnv<'_>,
-    ) -> Result<Arc<dyn Filter>, String> {
+    ) -> Result<Arc<dyn Filter>, BuildError> {
         crate::no_settings(self.name(), settings)?;
         Ok(Arc::new(TranslateFilter {
             config: env.config.clone(),

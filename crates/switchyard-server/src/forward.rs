@@ -14,7 +14,7 @@ use pingora_core::protocols::http::ServerSession;
 use pingora_core::upstreams::peer::HttpPeer;
 use pingora_http::ResponseHeader;
 use switchyard_filter::{
-    AttemptFlow, AttemptResult, Chain, FailedAttempt, GatewayError, Outcome, RequestCtx,
+    AttemptFlow, AttemptResult, Chain, ErrorKind, FailedAttempt, GatewayError, Outcome, RequestCtx,
     ResponseHead, RetryDecision, UpstreamRequest,
 };
 use switchyard_wire::{stream_error_event, ChatRequest, ErrorBody};
@@ -65,7 +65,7 @@ impl Tally {
         } else if self.sent > 0 && self.limited == self.sent {
             GatewayError::RateLimited {
                 message: format!("every target is rate limited: {summary}"),
-                code: "rate_limit_exceeded",
+                code: ErrorKind::RateLimitExceeded,
                 retry_after: self.retry_after.unwrap_or(Duration::from_secs(1)),
             }
         } else if self.timeouts > 0 && self.timeouts >= self.sent {
@@ -367,7 +367,7 @@ async fn relay(
     if let Some(msg) = &cx.stream_error {
         tracing::warn!(request_id = %cx.request_id, error = %msg, "upstream stream failed after the first byte");
         outcome.truncated = true;
-        outcome.error_kind = Some("stream_interrupted");
+        outcome.error_kind = Some(ErrorKind::StreamInterrupted);
     }
     if usession.response_done() {
         connector
@@ -399,7 +399,7 @@ async fn stream_failed(
     );
     cx.stream_error = Some(message);
     outcome.truncated = true;
-    outcome.error_kind = Some("stream_interrupted");
+    outcome.error_kind = Some(ErrorKind::StreamInterrupted);
     if session
         .write_response_body(Bytes::from(event), true)
         .await

@@ -10,7 +10,7 @@ use pingora_core::apps::{HttpPersistentSettings, HttpServerApp, ReusedHttpStream
 use pingora_core::connectors::http::Connector;
 use pingora_core::protocols::http::ServerSession;
 use pingora_core::server::ShutdownWatch;
-use switchyard_filter::{Endpoint, Flow, GatewayError, Outcome, RequestCtx};
+use switchyard_filter::{Endpoint, ErrorKind, Flow, GatewayError, Outcome, RequestCtx};
 use switchyard_wire::ChatRequest;
 
 use crate::forward::forward;
@@ -182,7 +182,7 @@ impl Gateway {
                 tracing::info!(request_id = %cx.request_id, "client closed the connection before the response was complete");
                 if outcome.status < 400 {
                     outcome.status = 499;
-                    outcome.error_kind = Some("client_closed");
+                    outcome.error_kind = Some(ErrorKind::ClientClosed);
                 }
                 chain.on_complete(&cx, &outcome);
                 false

@@ -143,10 +143,10 @@ impl Reloader {
                 tracing::info!(path = %self.path.display(), generation, sha256 = %sha, "config reloaded");
             }
             Err(e) => {
-                for issue in &e.0 {
+                for issue in &e.issues {
                     tracing::error!(path = %self.path.display(), error = %issue, "config reload rejected");
                 }
-                tracing::error!(path = %self.path.display(), errors = e.0.len(), "config reload failed; the old config keeps serving");
+                tracing::error!(path = %self.path.display(), errors = e.issues.len(), "config reload failed; the old config keeps serving");
                 self.failed();
             }
         }

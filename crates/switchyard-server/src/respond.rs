@@ -78,9 +78,9 @@ pub async fn error(
 ) -> Result<(), ClientGone> {
     let status = e.status();
     if status >= 500 {
-        tracing::warn!(request_id = %cx.request_id, status, kind = e.kind(), error = %e, "request failed");
+        tracing::warn!(request_id = %cx.request_id, status, kind = e.kind().as_str(), error = %e, "request failed");
     } else {
-        tracing::info!(request_id = %cx.request_id, status, kind = e.kind(), error = %e, "request rejected");
+        tracing::info!(request_id = %cx.request_id, status, kind = e.kind().as_str(), error = %e, "request rejected");
     }
     let mut h = head(cx, status)?;
     if let Some(after) = e.retry_after() {

@@ -6,7 +6,7 @@ use std::time::SystemTime;
 
 use arc_swap::ArcSwap;
 use sha2::{Digest, Sha256};
-use switchyard_config::{Config, Env};
+use switchyard_config::{Config, ConfigIssue, Env};
 use switchyard_filter::{Chain, Registry};
 
 use crate::upstream::Upstream;
@@ -31,10 +31,28 @@ pub struct Snapshot {
     pub generation: u64,
 }
 
-/// Every problem found while loading a config, each with its path and line.
+/// Every problem found while loading a config, each with its YAML path and line: the
+/// config's own checks, the filter factories' and the gateway keys'.
 #[derive(Debug, thiserror::Error)]
-#[error("{}", .0.join("\n"))]
-pub struct LoadError(pub Vec<String>);
+#[error("{}", render(.issues))]
+pub struct LoadError {
+    /// In the order found (the config's issues sorted by line, then the chain's).
+    pub issues: Vec<ConfigIssue>,
+}
+
+fn render(issues: &[ConfigIssue]) -> String {
+    issues
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+impl From<Vec<ConfigIssue>> for LoadError {
+    fn from(issues: Vec<ConfigIssue>) -> Self {
+        Self { issues }
+    }
+}
 
 impl Snapshot {
     /// Builds a snapshot from YAML text.
@@ -44,8 +62,7 @@ impl Snapshot {
         registry: &Registry,
         generation: u64,
     ) -> Result<Self, LoadError> {
-        let config = Config::from_yaml_str(text, env)
-            .map_err(|e| LoadError(e.issues.iter().map(|i| i.to_string()).collect()))?;
+        let config = Config::from_yaml_str(text, env).map_err(|e| LoadError::from(e.issues))?;
         let sha256 = hex::encode(Sha256::digest(text.as_bytes()));
         Self::build(config, registry, generation, sha256)
     }
@@ -58,12 +75,20 @@ impl Snapshot {
         sha256: String,
     ) -> Result<Self, LoadError> {
         let config = Arc::new(config);
-        let chain = registry
-            .build_chain(&config)
-            .map_err(|issues| LoadError(issues.iter().map(|i| i.to_string()).collect()))?;
+        let chain = registry.build_chain(&config).map_err(LoadError::from)?;
         let upstreams = config.providers.iter().map(Upstream::new).collect();
         let keys = if chain.names().any(|n| n == "auth") {
-            switchyard_filters::auth::Keys::from_config(&config).map_err(|e| LoadError(vec![e]))?
+            switchyard_filters::auth::Keys::from_config(&config).map_err(|e| {
+                let path = match e.location {
+                    switchyard_filter::Location::Config(p) => p,
+                    _ => "auth".to_string(),
+                };
+                LoadError::from(vec![ConfigIssue {
+                    line: config.lines.line_of(&path),
+                    path,
+                    message: e.message,
+                }])
+            })?
         } else {
             None
         };
@@ -102,5 +127,38 @@ impl Store {
     /// Swaps in `next` atomically.
     pub fn swap(&self, next: Snapshot) {
         self.current.store(Arc::new(next));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use switchyard_config::MapEnv;
+
+    #[test]
+    fn a_bad_filter_setting_is_reported_at_its_yaml_path_and_line() {
+        let yaml = r#"version: 1
+auth: { disabled: true }
+providers:
+  - { id: p, type: openai, base_url: "http://127.0.0.1:1/v1", api_key_env: K }
+models:
+  - { id: a, provider: p }
+filters:
+  - route
+  - retry:
+      attempts: 0
+  - translate
+"#;
+        let metrics = prometheus::Registry::new();
+        let (registry, _) = switchyard_filters::register_all_with_limits(&metrics).unwrap();
+        let env = MapEnv::new().with_var("K", "k");
+        let e = Snapshot::from_yaml(yaml, &env, &registry, 1).unwrap_err();
+        assert_eq!(e.issues.len(), 1, "{e}");
+        assert_eq!(e.issues[0].path, "filters[1].retry.attempts");
+        assert_eq!(e.issues[0].line, Some(10));
+        assert!(e.to_string().contains("at least 1"), "{e}");
+        let typo = yaml.replace("attempts: 0", "atempts: 2");
+        let e = Snapshot::from_yaml(&typo, &env, &registry, 1).unwrap_err();
+        assert_eq!(e.issues[0].path, "filters[1].retry.atempts", "{e}");
     }
 }

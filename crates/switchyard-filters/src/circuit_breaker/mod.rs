@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use prometheus::{IntGauge, IntGaugeVec, Opts, Registry};
 use serde::Deserialize;
 use switchyard_filter::{
-    AttemptFlow, AttemptResult, BuildEnv, Filter, FilterFactory, GatewayError, RequestCtx,
-    UpstreamRequest,
+    AttemptFlow, AttemptResult, BuildEnv, BuildError, Filter, FilterFactory, GatewayError,
+    RequestCtx, UpstreamRequest,
 };
 use switchyard_wire::ChatRequest;
 
@@ -52,23 +52,37 @@ impl Default for CircuitBreakerConfig {
 }
 
 impl CircuitBreakerConfig {
-    fn check(self) -> Result<Settings, String> {
+    fn check(self) -> Result<Settings, BuildError> {
         if let Some(r) = self.failure_rate {
             if !(r > 0.0 && r <= 1.0) {
-                return Err("circuit_breaker.failure_rate must be in (0, 1]".into());
+                return Err(BuildError::field(
+                    "failure_rate",
+                    "circuit_breaker.failure_rate must be in (0, 1]",
+                ));
             }
         }
         if self.failure_threshold == 0 && self.failure_rate.is_none() {
-            return Err(
-                "circuit_breaker: failure_threshold 0 needs failure_rate, or the breaker never opens"
-                    .into(),
-            );
+            return Err(BuildError::field(
+                "failure_threshold",
+                "circuit_breaker: failure_threshold 0 needs failure_rate, or the breaker never opens",
+            ));
         }
         if self.open_for.is_zero() || self.window.is_zero() {
-            return Err("circuit_breaker: open_for and window must be more than 0".into());
+            let field = if self.open_for.is_zero() {
+                "open_for"
+            } else {
+                "window"
+            };
+            return Err(BuildError::field(
+                field,
+                "circuit_breaker: open_for and window must be more than 0",
+            ));
         }
         if self.half_open_requests == 0 {
-            return Err("circuit_breaker.half_open_requests must be at least 1".into());
+            return Err(BuildError::field(
+                "half_open_requests",
+                "circuit_breaker.half_open_requests must be at least 1",
+            ));
         }
         Ok(Settings {
             failure_threshold: self.failure_threshold,
@@ -137,7 +151,7 @@ impl FilterFactory for CircuitBreakerFactory {
         &self,
         settings: &serde_yaml::Value,
         env: &BuildEnv<'_>,
-    ) -> Result<Arc<dyn Filter>, String> {
+    ) -> Result<Arc<dyn Filter>, BuildError> {
         let settings =
             crate::settings::parse::<CircuitBreakerConfig>(self.name(), settings)?.check()?;
         let mut map = self
@@ -312,6 +326,7 @@ mod tests {
             let v: serde_yaml::Value = serde_yaml::from_str(y).unwrap();
             crate::settings::parse::<CircuitBreakerConfig>("circuit_breaker", &v)
                 .and_then(CircuitBreakerConfig::check)
+                .map_err(|e| e.message)
         };
         let s = parse("{failure_threshold: 2, open_for: 1s}").unwrap();
         assert_eq!(s.failure_threshold, 2);

@@ -14,7 +14,9 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use prometheus::Registry;
 use switchyard_config::{Budget, Config, StateConfig};
-use switchyard_filter::{BuildEnv, Filter, FilterFactory, Flow, GatewayError, Outcome, RequestCtx};
+use switchyard_filter::{
+    BuildEnv, BuildError, ErrorKind, Filter, FilterFactory, Flow, GatewayError, Outcome, RequestCtx,
+};
 use switchyard_wire::ChatRequest;
 
 pub use cost::{estimate_prompt_tokens, max_cost_usd, max_output, FALLBACK_MAX_OUTPUT};
@@ -76,7 +78,7 @@ impl FilterFactory for RateLimitFactory {
         &self,
         settings: &serde_yaml::Value,
         env: &BuildEnv<'_>,
-    ) -> Result<Arc<dyn Filter>, String> {
+    ) -> Result<Arc<dyn Filter>, BuildError> {
         crate::no_settings(self.name(), settings)?;
         let config = env.config;
         let backend = self.shared.backend_for(&config.state)?;
@@ -146,7 +148,7 @@ struct Held {
     backend: Arc<StateBackend>,
 }
 
-fn limited(message: String, retry_after: Duration, code: &'static str) -> GatewayError {
+fn limited(message: String, retry_after: Duration, code: ErrorKind) -> GatewayError {
     GatewayError::RateLimited {
         message,
         code,
@@ -167,7 +169,7 @@ impl RateLimitFilter {
                         key.rpm.unwrap_or(0)
                     ),
                     Duration::from_secs(gcra::retry_after_secs(wait_us)),
-                    "rate_limit_exceeded",
+                    ErrorKind::RateLimitExceeded,
                 ),
             ),
             Limit::Tpm { wait_us } => (
@@ -179,7 +181,7 @@ impl RateLimitFilter {
                         key.tpm.unwrap_or(0)
                     ),
                     Duration::from_secs(gcra::retry_after_secs(wait_us)),
-                    "rate_limit_exceeded",
+                    ErrorKind::RateLimitExceeded,
                 ),
             ),
             Limit::Budget(usage) => {
@@ -213,7 +215,7 @@ impl RateLimitFilter {
                             b.map_or("", |b| period::name(b.period)),
                         ),
                         retry,
-                        "budget_exceeded",
+                        ErrorKind::BudgetExceeded,
                     ),
                 )
             }
@@ -291,7 +293,7 @@ impl Filter for RateLimitFilter {
                 Err(limited(
                     "rate limits and budgets cannot be checked right now (state backend unavailable); retry shortly".into(),
                     Duration::from_secs(1),
-                    "rate_limit_exceeded",
+                    ErrorKind::RateLimitExceeded,
                 ))
             }
         }

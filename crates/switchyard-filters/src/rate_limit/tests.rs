@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use http::HeaderMap;
 use switchyard_config::{Config, MapEnv};
-use switchyard_filter::{Chain, Endpoint, GatewayError, Outcome, RequestCtx};
+use switchyard_filter::{Chain, Endpoint, ErrorKind, GatewayError, Outcome, RequestCtx};
 use switchyard_wire::{ChatRequest, Dialect, Usage};
 
 const KEY: &str = "sk-unit-key";
@@ -81,7 +81,7 @@ async fn budget_settles_to_the_real_cost_and_refuses_once_spent() {
         Err(GatewayError::RateLimited {
             code, retry_after, ..
         }) => {
-            assert_eq!(code, "budget_exceeded");
+            assert_eq!(code, ErrorKind::BudgetExceeded);
             assert!(retry_after.as_secs() > 1 && retry_after.as_secs() <= 7 * 86_400);
         }
         other => panic!("{other:?}"),
@@ -108,7 +108,7 @@ async fn rpm_refuses_with_retry_after() {
         Err(GatewayError::RateLimited {
             code, retry_after, ..
         }) => {
-            assert_eq!(code, "rate_limit_exceeded");
+            assert_eq!(code, ErrorKind::RateLimitExceeded);
             assert_eq!(retry_after.as_secs(), 30);
         }
         other => panic!("{other:?}"),
@@ -150,7 +150,7 @@ async fn unreachable_redis_fails_closed_when_asked() {
         Err(GatewayError::RateLimited {
             code, retry_after, ..
         }) => {
-            assert_eq!(code, "rate_limit_exceeded");
+            assert_eq!(code, ErrorKind::RateLimitExceeded);
             assert_eq!(retry_after.as_secs(), 1);
         }
         other => panic!("{other:?}"),

@@ -13,8 +13,8 @@ use std::time::Instant;
 use bytes::Bytes;
 use switchyard_config::{Config, Route, Strategy, When};
 use switchyard_filter::{
-    AttemptFlow, AttemptResult, BuildEnv, Filter, FilterFactory, Flow, GatewayError, RequestCtx,
-    ResponseHead, RoutePlan, UpstreamRequest,
+    AttemptFlow, AttemptResult, BuildEnv, BuildError, Filter, FilterFactory, Flow, GatewayError,
+    RequestCtx, ResponseHead, RoutePlan, UpstreamRequest,
 };
 use switchyard_wire::ChatRequest;
 
@@ -54,7 +54,7 @@ impl FilterFactory for RouteFactory {
         &self,
         settings: &serde_yaml::Value,
         env: &BuildEnv<'_>,
-    ) -> Result<Arc<dyn Filter>, String> {
+    ) -> Result<Arc<dyn Filter>, BuildError> {
         crate::no_settings(self.name(), settings)?;
         let latency = self
             .latency
