@@ -542,12 +542,14 @@ try:
         "switchyard_config_reloads_total", "switchyard_config_last_reload_success",
         "switchyard_config_generation", "switchyard_overhead_seconds", "gen_ai_client_token_usage",
         "switchyard_upstream_skips_total", "switchyard_usage_records_dropped_total",
-        "switchyard_stream_errors_total",
-        "gen_ai_client_operation_duration_seconds", "gen_ai_server_time_to_first_token_seconds",
+        "switchyard_stream_errors_total", "switchyard_requests_in_flight", "switchyard_streams_in_flight",
+        "switchyard_build_info", "process_cpu_seconds_total", "process_resident_memory_bytes",
+        "process_open_fds", "process_max_fds",
+        "gen_ai_client_operation_duration_seconds", "gen_ai_client_operation_time_to_first_chunk_seconds",
     }
     histograms = {"switchyard_request_duration_seconds", "switchyard_time_to_first_token_seconds",
                   "switchyard_overhead_seconds", "gen_ai_client_token_usage",
-                  "gen_ai_client_operation_duration_seconds", "gen_ai_server_time_to_first_token_seconds"}
+                  "gen_ai_client_operation_duration_seconds", "gen_ai_client_operation_time_to_first_chunk_seconds"}
     known = metrics - histograms | {h + s for h in histograms for s in ("_bucket", "_sum", "_count")}
 
     def promql(label, expr):
@@ -556,7 +558,7 @@ try:
             promql_parser.parse(e)
         except Exception as ex:
             return bad(f"{label}: PromQL parses", f"{ex}: {expr}")
-        names = set(re.findall(r"\b((?:switchyard|gen_ai)_[a-z_]+)\b", e))
+        names = set(re.findall(r"\b((?:switchyard|gen_ai|process)_[a-z_]+)\b", e))
         check(f"{label}: PromQL names known metrics only", names and names <= known,
               f"unknown: {sorted(names - known) or 'no switchyard metric'}")
 
@@ -582,7 +584,9 @@ try:
     used = set(re.findall(r"\b((?:switchyard)_[a-z_]+?)(?:_bucket)?\b", json.dumps(dash)))
     for m in ["switchyard_requests_total", "switchyard_request_duration_seconds",
               "switchyard_time_to_first_token_seconds", "switchyard_tokens_total", "switchyard_cost_usd_total",
-              "switchyard_circuit_breaker_state", "switchyard_config_reloads_total", "switchyard_overhead_seconds"]:
+              "switchyard_circuit_breaker_state", "switchyard_config_reloads_total", "switchyard_overhead_seconds",
+              "switchyard_rate_limited_total", "switchyard_upstream_skips_total", "switchyard_stream_errors_total",
+              "switchyard_usage_records_dropped_total", "switchyard_requests_in_flight", "switchyard_build_info"]:
         check(f"dashboard shows {m}", m in used)
     # deploy/*.yaml: the operator's schema at a glance (switchyard check does the rest).
     for path in sorted(glob.glob(os.path.join(root, "deploy", "*.yaml"))):

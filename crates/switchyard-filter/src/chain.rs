@@ -43,6 +43,15 @@ impl Chain {
         self.filters.iter().map(|f| f.name)
     }
 
+    /// Every filter's [`Filter::describe_target`] for deployment `model`, merged in chain order.
+    pub fn describe_target(&self, model: usize) -> serde_json::Map<String, serde_json::Value> {
+        let mut out = serde_json::Map::new();
+        for f in &self.filters {
+            f.filter.describe_target(model, &mut out);
+        }
+        out
+    }
+
     /// Runs `on_request` in order until one stops the chain or fails. Only filters reached
     /// here see the response and completion hooks.
     pub async fn on_request(

@@ -201,6 +201,16 @@ pub trait Filter: Send + Sync + 'static {
     /// Runs exactly once when the request is over: metrics, usage records, access logs.
     /// Default: nothing.
     fn on_complete(&self, _cx: &RequestCtx, _outcome: &Outcome) {}
+
+    /// What this filter knows right now about deployment `model` (an index into
+    /// `config.models`), for the admin status page: fields added to `out`, such as a breaker's
+    /// state or a cooldown. Off the request path. Default: nothing.
+    fn describe_target(
+        &self,
+        _model: usize,
+        _out: &mut serde_json::Map<String, serde_json::Value>,
+    ) {
+    }
 }
 
 /// What a factory may use while building a filter.

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod circuit_breaker;
 pub mod context_window;
+pub mod genai;
 pub mod metrics;
 pub mod rate_limit;
 pub mod retry;

@@ -7,14 +7,14 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use prometheus::{
-    exponential_buckets, CounterVec, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts,
-    Registry,
+    exponential_buckets, CounterVec, HistogramOpts, HistogramVec, IntCounter, IntCounterVec,
+    IntGauge, Opts, Registry,
 };
 use serde::Serialize;
 use switchyard_config::{Config, Pricing};
 use switchyard_filter::{
-    AttemptResult, BuildEnv, BuildError, Filter, FilterFactory, Outcome, RequestCtx,
-    UpstreamRequest,
+    AttemptResult, BuildEnv, BuildError, Filter, FilterFactory, GatewayError, Outcome, RequestCtx,
+    ResponseHead, UpstreamRequest,
 };
 use switchyard_wire::Usage;
 
@@ -35,6 +35,7 @@ pub struct Families {
     genai_tokens: HistogramVec,
     genai_duration: HistogramVec,
     genai_ttft: HistogramVec,
+    streams_in_flight: IntGauge,
 }
 
 fn reg<T: prometheus::core::Collector + Clone + 'static>(
@@ -52,6 +53,9 @@ impl Families {
             0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0,
         ];
         let route4 = &["key_id", "route", "model", "provider"];
+        // Histograms carry no key_id: a bucket series per key would multiply their cardinality
+        // by the number of keys (the counters keep it).
+        let route3 = &["route", "model", "provider"];
         let genai = &[
             "gen_ai_operation_name",
             "gen_ai_provider_name",
@@ -77,7 +81,7 @@ impl Families {
                         "Client request duration, to the last byte.",
                     )
                     .buckets(latency.clone()),
-                    route4,
+                    route3,
                 )?,
             )?,
             ttft: reg(
@@ -88,7 +92,7 @@ impl Families {
                         "Request start to the first body byte sent to the client.",
                     )
                     .buckets(latency.clone()),
-                    &["route", "model", "provider"],
+                    route3,
                 )?,
             )?,
             tokens: reg(
@@ -188,11 +192,18 @@ impl Families {
                 r,
                 HistogramVec::new(
                     HistogramOpts::new(
-                        "gen_ai_server_time_to_first_token_seconds",
-                        "OpenTelemetry GenAI: time to first token.",
+                        "gen_ai_client_operation_time_to_first_chunk_seconds",
+                        "OpenTelemetry GenAI (the gateway is the client): time to the first chunk of a streamed answer.",
                     )
-                    .buckets(exponential_buckets(0.001, 2.0, 18)?),
+                    .buckets(exponential_buckets(0.01, 2.0, 14)?),
                     genai,
+                )?,
+            )?,
+            streams_in_flight: reg(
+                r,
+                IntGauge::new(
+                    "switchyard_streams_in_flight",
+                    "Streamed answers being sent to clients right now.",
                 )?,
             )?,
         })
@@ -226,7 +237,19 @@ impl MetricsFactory {
 pub struct MetricsFilter {
     families: Arc<Families>,
     config: Arc<Config>,
+    /// `gen_ai_provider_name` per provider, indexed like `config.providers`.
+    genai_providers: Vec<Cow<'static, str>>,
     usage: UsageWriter,
+}
+
+/// Held in a streamed request's slots from its response head until the request context is
+/// dropped: the streams-in-flight gauge can't leak, whatever path the request ends on.
+struct StreamInFlight(IntGauge);
+
+impl Drop for StreamInFlight {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
 }
 
 impl FilterFactory for MetricsFactory {
@@ -243,6 +266,12 @@ impl FilterFactory for MetricsFactory {
         Ok(Arc::new(MetricsFilter {
             families: self.families.clone(),
             config: env.config.clone(),
+            genai_providers: env
+                .config
+                .providers
+                .iter()
+                .map(crate::genai::provider_name)
+                .collect(),
             usage: self.sinks.writer_for(&env.config.server.usage_log)?,
         }))
     }
@@ -295,6 +324,19 @@ fn ms(d: Duration) -> f64 {
 }
 
 impl Filter for MetricsFilter {
+    fn on_response_head(
+        &self,
+        cx: &mut RequestCtx,
+        head: &mut ResponseHead,
+    ) -> Result<(), GatewayError> {
+        if cx.streaming && head.status < 300 && cx.slots.get::<StreamInFlight>().is_none() {
+            let gauge = self.families.streams_in_flight.clone();
+            gauge.inc();
+            cx.slots.insert(StreamInFlight(gauge));
+        }
+        Ok(())
+    }
+
     fn on_attempt_end(&self, _cx: &mut RequestCtx, up: &UpstreamRequest, res: &AttemptResult) {
         let Some(model) = self.config.models.get(up.model) else {
             return;
@@ -339,7 +381,7 @@ impl Filter for MetricsFilter {
             .with_label_values(&[key_id, route, model_id, provider, status.as_ref()])
             .inc();
         f.duration
-            .with_label_values(&[key_id, route, model_id, provider])
+            .with_label_values(&[route, model_id, provider])
             .observe(duration.as_secs_f64());
         let overhead = duration.saturating_sub(cx.answer.upstream_time);
         f.overhead
@@ -364,12 +406,9 @@ impl Filter for MetricsFilter {
             _ => 0.0,
         };
         if let Some(m) = model {
-            let kind = self.config.providers[m.provider].kind.as_str();
-            let op = match cx.endpoint {
-                switchyard_filter::Endpoint::Embeddings => "embeddings",
-                _ => "chat",
-            };
-            let genai = [op, kind, m.id.as_str(), m.upstream_model.as_str()];
+            let provider_name = self.genai_providers[m.provider].as_ref();
+            let op = crate::genai::operation_name(cx.endpoint);
+            let genai = [op, provider_name, m.id.as_str(), m.upstream_model.as_str()];
             f.genai_duration
                 .with_label_values(&[
                     genai[0],

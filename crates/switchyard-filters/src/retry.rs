@@ -244,6 +244,13 @@ impl Cooldowns {
         }
     }
 
+    /// How long `model` still cools down, if it does.
+    fn remaining(&self, model: usize, now: Instant) -> Option<Duration> {
+        let until = self.until_ms.get(model)?.load(Ordering::Relaxed);
+        let now = self.ms(now);
+        (until > now).then(|| Duration::from_millis(until - now))
+    }
+
     fn cooling(&self, model: usize, now: Instant) -> bool {
         self.until_ms
             .get(model)
@@ -369,6 +376,14 @@ impl RetryFilter {
 
 #[async_trait::async_trait]
 impl Filter for RetryFilter {
+    fn describe_target(&self, model: usize, out: &mut serde_json::Map<String, serde_json::Value>) {
+        let left = self.cooldowns.remaining(model, Instant::now());
+        out.insert(
+            "cooldown_seconds".into(),
+            left.map_or(serde_json::Value::Null, |d| d.as_secs_f64().into()),
+        );
+    }
+
     async fn on_request(
         &self,
         cx: &mut RequestCtx,

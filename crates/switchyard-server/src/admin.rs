@@ -1,10 +1,11 @@
 //! The admin listener: `/healthz` (process up), `/readyz` (config loaded, not draining),
-//! `/metrics` (Prometheus text format), `/config` (the config in force, secrets redacted) and
-//! `/budgets` (each key's budget: cap, spend, reservations, remaining, period end).
+//! `/metrics` (Prometheus text format), `/config` (the config in force, secrets redacted),
+//! `/budgets` (each key's budget: cap, spend, reservations, remaining, period end), and the
+//! status page: `/` (HTML) and `/status` (its data as JSON).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::UNIX_EPOCH;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -16,6 +17,7 @@ use prometheus::{Encoder, TextEncoder};
 use switchyard_filters::rate_limit::LimitsHandle;
 
 use crate::snapshot::Store;
+use crate::status::{ErrorWindow, StatusSource};
 
 /// Process-wide readiness: ready once the reload watch is armed (so a SIGHUP can't kill a
 /// process that looks ready). A graceful shutdown (pingora's shutdown watch) makes it unready.
@@ -47,6 +49,8 @@ pub struct Admin {
     registry: prometheus::Registry,
     readiness: Arc<Readiness>,
     limits: LimitsHandle,
+    window: ErrorWindow,
+    started: SystemTime,
 }
 
 impl Admin {
@@ -62,7 +66,20 @@ impl Admin {
             registry,
             readiness,
             limits,
+            window: ErrorWindow::new(std::time::Instant::now()),
+            started: SystemTime::now(),
         }
+    }
+
+    async fn status(&self) -> serde_json::Value {
+        crate::status::collect(&StatusSource {
+            store: &self.store,
+            registry: &self.registry,
+            limits: &self.limits,
+            window: &self.window,
+            started: self.started,
+        })
+        .await
     }
 
     async fn budgets_json(&self) -> Bytes {
@@ -117,6 +134,14 @@ impl HttpServerApp for Admin {
             "/metrics" => (200, "text/plain; version=0.0.4", self.metrics_text()),
             "/config" => (200, "application/json", self.config_json()),
             "/budgets" => (200, "application/json", self.budgets_json().await),
+            "/status" => {
+                let body = serde_json::to_vec_pretty(&self.status().await).unwrap_or_default();
+                (200, "application/json", Bytes::from(body))
+            }
+            "/" => {
+                let html = crate::status::render_html(&self.status().await);
+                (200, "text/html; charset=utf-8", Bytes::from(html))
+            }
             _ => (404, "text/plain", Bytes::from_static(b"not found\n")),
         };
         let mut h = ResponseHeader::build(status, Some(3)).ok()?;

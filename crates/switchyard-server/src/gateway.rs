@@ -22,16 +22,22 @@ pub struct Gateway {
     store: Arc<Store>,
     connector: Connector,
     limits: switchyard_filters::rate_limit::LimitsHandle,
+    in_flight: prometheus::IntGauge,
 }
 
 impl Gateway {
     /// A gateway serving the store's snapshots, with its own upstream connection pool; `limits`
-    /// shows a key's budget in `/v1/models`.
-    pub fn new(store: Arc<Store>, limits: switchyard_filters::rate_limit::LimitsHandle) -> Self {
+    /// shows a key's budget in `/v1/models`; `in_flight` counts the requests being served.
+    pub fn new(
+        store: Arc<Store>,
+        limits: switchyard_filters::rate_limit::LimitsHandle,
+        in_flight: prometheus::IntGauge,
+    ) -> Self {
         Self {
             store,
             connector: Connector::new(None),
             limits,
+            in_flight,
         }
     }
 }
@@ -247,7 +253,10 @@ impl HttpServerApp for Gateway {
             Ok(true) => {}
             _ => return None,
         }
-        let reusable = self.serve(&mut session).await;
+        let reusable = {
+            let _in_flight = crate::process_metrics::InFlight::enter(&self.in_flight);
+            self.serve(&mut session).await
+        };
         if !reusable || *shutdown.borrow() {
             return None;
         }

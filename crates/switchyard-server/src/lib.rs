@@ -6,9 +6,11 @@ mod admin;
 mod forward;
 mod gateway;
 mod models;
+mod process_metrics;
 mod reload;
 mod respond;
 mod snapshot;
+mod status;
 mod upstream;
 
 use std::path::{Path, PathBuf};
@@ -50,6 +52,7 @@ pub struct Prepared {
     registry: Arc<Registry>,
     metrics: prometheus::Registry,
     limits: LimitsHandle,
+    process: process_metrics::ProcessMetrics,
 }
 
 use snapshot::Store;
@@ -66,6 +69,7 @@ fn read(path: &Path) -> Result<String, StartError> {
 pub fn prepare(path: Option<PathBuf>) -> Result<Prepared, StartError> {
     let metrics = prometheus::Registry::new();
     let (registry, limits) = switchyard_filters::register_all_with_limits(&metrics)?;
+    let process = process_metrics::ProcessMetrics::register(&metrics)?;
     let registry = Arc::new(registry);
     let first = match &path {
         Some(p) => Snapshot::from_yaml(&read(p)?, &SystemEnv, &registry, 1)?,
@@ -77,6 +81,7 @@ pub fn prepare(path: Option<PathBuf>) -> Result<Prepared, StartError> {
         registry,
         metrics,
         limits,
+        process,
     })
 }
 
@@ -141,7 +146,11 @@ impl Prepared {
         let readiness = Arc::new(admin::Readiness::new(self.path.is_none()));
         let mut api = Service::new(
             "switchyard api".to_string(),
-            gateway::Gateway::new(self.store.clone(), self.limits.clone()),
+            gateway::Gateway::new(
+                self.store.clone(),
+                self.limits.clone(),
+                self.process.requests_in_flight.clone(),
+            ),
         );
         api.add_tcp(&config.server.listen.to_string());
         server.add_service(api);

@@ -118,12 +118,24 @@ impl Reloader {
             Ok(t) => t,
             Err(e) => {
                 tracing::error!(path = %self.path.display(), error = %e, "config reload failed: cannot read the file; the old config keeps serving");
+                let generation = self.generation.load(Ordering::SeqCst);
+                let why = format!("cannot read {}: {e}", self.path.display());
+                self.store.history.rejected(generation, vec![why]);
                 self.failed();
                 return;
             }
         };
         let current = self.store.current();
         if !forced && sha256_hex(&text) == current.sha256 {
+            // The file is the config in force again (a rejected edit was reverted): nothing to
+            // swap, but the last reload attempt no longer failed.
+            if self.metrics.last_success.get() == 0 {
+                self.store
+                    .history
+                    .reverted(current.generation, &current.sha256);
+                self.metrics.last_success.set(1);
+                tracing::info!(path = %self.path.display(), "config file is back to the config in force");
+            }
             return;
         }
         let generation = self.generation.load(Ordering::SeqCst) + 1;
@@ -147,6 +159,9 @@ impl Reloader {
                     tracing::error!(path = %self.path.display(), error = %issue, "config reload rejected");
                 }
                 tracing::error!(path = %self.path.display(), errors = e.issues.len(), "config reload failed; the old config keeps serving");
+                let generation = self.generation.load(Ordering::SeqCst);
+                let errors = e.issues.iter().map(ToString::to_string).collect();
+                self.store.history.rejected(generation, errors);
                 self.failed();
             }
         }

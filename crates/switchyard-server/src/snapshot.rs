@@ -109,13 +109,18 @@ impl Snapshot {
 #[derive(Debug)]
 pub struct Store {
     current: ArcSwap<Snapshot>,
+    /// Loads and reloads, for the status page.
+    pub history: crate::status::ReloadHistory,
 }
 
 impl Store {
     /// A store serving `first`.
     pub fn new(first: Snapshot) -> Self {
+        let history = crate::status::ReloadHistory::default();
+        history.applied(first.generation, &first.sha256);
         Self {
             current: ArcSwap::from_pointee(first),
+            history,
         }
     }
 
@@ -126,6 +131,7 @@ impl Store {
 
     /// Swaps in `next` atomically.
     pub fn swap(&self, next: Snapshot) {
+        self.history.applied(next.generation, &next.sha256);
         self.current.store(Arc::new(next));
     }
 }

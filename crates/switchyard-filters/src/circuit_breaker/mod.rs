@@ -209,6 +209,21 @@ fn observe(cx: &RequestCtx, res: &AttemptResult) -> Observation {
 
 #[async_trait::async_trait]
 impl Filter for CircuitBreakerFilter {
+    fn describe_target(&self, model: usize, out: &mut serde_json::Map<String, serde_json::Value>) {
+        let state = self
+            .cells
+            .get(model)
+            .and_then(|c| c.breaker.lock().ok().map(|b| b.state()));
+        if let Some(state) = state {
+            let name = match state {
+                machine::State::Closed => "closed",
+                machine::State::HalfOpen => "half_open",
+                machine::State::Open => "open",
+            };
+            out.insert("breaker".into(), name.into());
+        }
+    }
+
     fn on_upstream_request(
         &self,
         cx: &mut RequestCtx,

@@ -152,6 +152,14 @@ impl RouteFilter {
 
 #[async_trait::async_trait]
 impl Filter for RouteFilter {
+    fn describe_target(&self, model: usize, out: &mut serde_json::Map<String, serde_json::Value>) {
+        let avg = self.latency.get(model).and_then(|c| c.get());
+        out.insert(
+            "latency_ms_avg".into(),
+            avg.map_or(serde_json::Value::Null, |s| (s * 1000.0).into()),
+        );
+    }
+
     async fn on_request(
         &self,
         cx: &mut RequestCtx,
