@@ -74,6 +74,7 @@ fn run(rt: &tokio::runtime::Runtime, config: &Arc<Config>, chain: &Chain, body: 
         completion_tokens: 20,
         cached_tokens: 0,
         reasoning_tokens: 0,
+        ..Usage::default()
     });
     chain.on_complete(
         &cx,

@@ -2,8 +2,8 @@
 
 use crate::validate::{default_server, parse_base_url, DEFAULT_TIMEOUTS};
 use crate::{
-    catalog, index, Config, Env, FilterSpec, LineIndex, Model, Provider, ProviderKind, Secret,
-    SecretSource, StateConfig,
+    index, Catalog, Config, Env, FilterSpec, LineIndex, Model, Provider, Secret, SecretSource,
+    StateConfig, PRESETS,
 };
 
 /// The chain used when a file has no `filters:` list, in order (CONFIG.md).
@@ -32,63 +32,62 @@ pub fn default_filters() -> Vec<FilterSpec> {
         .collect()
 }
 
-/// A provider the embedded default knows: its id (== catalog vendor), type, key variable,
-/// base-URL override variable and base URL.
-struct Known {
-    id: &'static str,
-    kind: ProviderKind,
-    key_var: &'static str,
-    url_var: &'static str,
-    base_url: &'static str,
-}
-
-#[rustfmt::skip]
-const KNOWN: [Known; 6] = [
-    Known { id: "openai", kind: ProviderKind::OpenAi, key_var: "OPENAI_API_KEY", url_var: "OPENAI_BASE_URL", base_url: "https://api.openai.com/v1" },
-    Known { id: "anthropic", kind: ProviderKind::Anthropic, key_var: "ANTHROPIC_API_KEY", url_var: "ANTHROPIC_BASE_URL", base_url: "https://api.anthropic.com" },
-    Known { id: "gemini", kind: ProviderKind::Gemini, key_var: "GEMINI_API_KEY", url_var: "GEMINI_BASE_URL", base_url: "https://generativelanguage.googleapis.com" },
-    Known { id: "deepseek", kind: ProviderKind::OpenAiCompatible, key_var: "DEEPSEEK_API_KEY", url_var: "DEEPSEEK_BASE_URL", base_url: "https://api.deepseek.com/v1" },
-    Known { id: "mistral", kind: ProviderKind::OpenAiCompatible, key_var: "MISTRAL_API_KEY", url_var: "MISTRAL_BASE_URL", base_url: "https://api.mistral.ai/v1" },
-    Known { id: "groq", kind: ProviderKind::OpenAiCompatible, key_var: "GROQ_API_KEY", url_var: "GROQ_BASE_URL", base_url: "https://api.groq.com/openai/v1" },
-];
-
 /// The config in force without a file: loopback listeners, no gateway auth, and every
-/// known provider whose key variable is set and non-empty, with its catalog models as
-/// deployments (model id = upstream name). `<ID>_BASE_URL` (e.g. `OPENAI_BASE_URL`)
-/// overrides a provider's base URL; an unusable override is a warning and is ignored.
+/// preset with a fixed base URL whose key variable is set and non-empty, with its catalog
+/// models as deployments (model id = upstream name; a name another provider already took is
+/// `preset/name`). `<PRESET>_BASE_URL` (e.g. `OPENAI_BASE_URL`) overrides a provider's base
+/// URL; an unusable override is a warning and is ignored.
 pub fn embedded_default(env: &dyn Env) -> Config {
     let mut providers = Vec::new();
-    let mut models = Vec::new();
+    let mut models: Vec<Model> = Vec::new();
     let mut warnings = Vec::new();
-    for known in &KNOWN {
-        let Some(key) = env.var(known.key_var).filter(|v| !v.trim().is_empty()) else {
+    let catalog = Catalog::builtin();
+    for preset in PRESETS {
+        let (Some(key_var), Some(url)) = (preset.key_env, preset.base_url) else {
             continue;
         };
-        let base_url = match env.var(known.url_var).filter(|v| !v.trim().is_empty()) {
+        let Some(key) = env.var(key_var).filter(|v| !v.trim().is_empty()) else {
+            continue;
+        };
+        let url_var = format!("{}_BASE_URL", preset.name.to_ascii_uppercase());
+        let fallback = || parse_base_url(url).expect("the presets' base URLs are valid");
+        let base_url = match env.var(&url_var).filter(|v| !v.trim().is_empty()) {
             Some(text) => parse_base_url(&text).unwrap_or_else(|m| {
-                warnings.push(format!("{}: {m}; using {}", known.url_var, known.base_url));
-                fallback_url(known)
+                warnings.push(format!("{url_var}: {m}; using {url}"));
+                fallback()
             }),
-            None => fallback_url(known),
+            None => fallback(),
         };
         let provider = providers.len();
         providers.push(Provider {
-            id: known.id.to_owned(),
-            kind: known.kind,
+            id: preset.name.to_owned(),
+            kind: preset.kind,
             base_url,
             api_key: Some(Secret::new(key)),
-            api_key_source: SecretSource::Env(known.key_var.to_owned()),
+            api_key_source: SecretSource::Env(key_var.to_owned()),
             timeouts: DEFAULT_TIMEOUTS,
             api_version: None,
             headers: Vec::new(),
-            // Mistral refuses `stream_options` (422) and reports stream usage unasked.
-            stream_usage: known.id != "mistral",
+            stream_usage: preset.stream_usage,
+            preset: Some(preset.name.to_owned()),
+            max_tokens_field: preset.max_tokens_field,
+            unsupported_params: preset
+                .unsupported_params
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
+            vertex: None,
         });
-        for entry in catalog::by_vendor(known.id) {
+        for entry in catalog.models.iter().filter(|c| c.vendor == preset.name) {
+            let id = if models.iter().any(|m| m.id == entry.model) {
+                format!("{}/{}", preset.name, entry.model)
+            } else {
+                entry.model.clone()
+            };
             models.push(Model {
-                id: entry.model.to_owned(),
+                id,
                 provider,
-                upstream_model: entry.model.to_owned(),
+                upstream_model: entry.model.clone(),
                 context_window: Some(entry.context_window),
                 max_output_tokens: entry.max_output_tokens,
                 pricing: Some(entry.pricing()),
@@ -111,9 +110,6 @@ pub fn embedded_default(env: &dyn Env) -> Config {
         notes: Vec::new(),
         index,
         lines: LineIndex::default(),
+        catalog: catalog.clone(),
     }
-}
-
-fn fallback_url(known: &Known) -> url::Url {
-    parse_base_url(known.base_url).expect("the built-in base URLs are valid")
 }

@@ -10,16 +10,18 @@ mod error;
 mod index;
 mod lines;
 mod model;
+mod presets;
 pub mod raw;
 mod redact;
 mod units;
 mod validate;
 
-pub use catalog::{lookup, CatalogEntry, CATALOG, CATALOG_DATE};
+pub use catalog::{lookup, Catalog, CatalogEntry, CatalogError};
 pub use defaults::{default_filters, embedded_default, DEFAULT_FILTERS};
 pub use env::{Env, MapEnv, SystemEnv};
 pub use error::{ConfigError, ConfigIssue};
 pub use model::*;
+pub use presets::{preset, Preset, PRESETS};
 pub use validate::sha256_of;
 
 #[cfg(test)]

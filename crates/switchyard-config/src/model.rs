@@ -81,6 +81,8 @@ pub struct Config {
     pub index: Index,
     /// YAML path → 1-based line, for errors found after parsing (e.g. by filter factories).
     pub lines: LineIndex,
+    /// The model catalog in force: the built-in one, extended by `catalog_file:`.
+    pub catalog: Arc<crate::Catalog>,
 }
 
 /// `server:`
@@ -185,6 +187,9 @@ pub enum ProviderKind {
     Anthropic,
     /// Google Gemini generateContent.
     Gemini,
+    /// Google Vertex AI: Gemini models (generateContent) and Anthropic `claude-*` models
+    /// (rawPredict), with an OAuth token from a service-account key.
+    Vertex,
 }
 
 impl ProviderKind {
@@ -196,6 +201,7 @@ impl ProviderKind {
             ProviderKind::AzureOpenAi => "azure_openai",
             ProviderKind::Anthropic => "anthropic",
             ProviderKind::Gemini => "gemini",
+            ProviderKind::Vertex => "vertex",
         }
     }
 }
@@ -222,6 +228,71 @@ pub struct Provider {
     /// OpenAI-type providers: send `stream_options.include_usage` with streams (default true);
     /// false leaves `stream_options` out, for servers that refuse it (Mistral).
     pub stream_usage: bool,
+    /// The preset it was built from (`preset: groq`), also its catalog vendor.
+    pub preset: Option<String>,
+    /// OpenAI-type providers: how the output cap is spelled upstream.
+    pub max_tokens_field: MaxTokensField,
+    /// Top-level request parameters the provider refuses: dropped and named in
+    /// `x-switchyard-dropped-params` (400 under `strict_params`).
+    pub unsupported_params: Vec<String>,
+    /// `type: vertex`: project, location and service account.
+    pub vertex: Option<VertexSettings>,
+}
+
+/// How an OpenAI-type provider spells the output cap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MaxTokensField {
+    /// `max_completion_tokens` (OpenAI, Azure, and servers that follow them).
+    MaxCompletionTokens,
+    /// `max_tokens`, the name most OpenAI-compatible servers know.
+    MaxTokens,
+}
+
+impl MaxTokensField {
+    /// The YAML spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MaxTokensField::MaxCompletionTokens => "max_completion_tokens",
+            MaxTokensField::MaxTokens => "max_tokens",
+        }
+    }
+}
+
+/// `type: vertex` settings.
+#[derive(Debug, Clone)]
+pub struct VertexSettings {
+    /// Google Cloud project id.
+    pub project: String,
+    /// Region (`us-east5`), multi-region (`us`, `eu`) or `global`.
+    pub location: String,
+    /// The service-account key, read from `credentials_file` at every load (and reload).
+    pub service_account: ServiceAccount,
+}
+
+/// The parts of a Google service-account key file Switchyard uses.
+#[derive(Clone)]
+pub struct ServiceAccount {
+    /// `client_email`: the JWT's issuer.
+    pub client_email: String,
+    /// `private_key_id`: the JWT header's `kid`.
+    pub private_key_id: Option<String>,
+    /// `private_key`: PKCS#8 PEM, RS256 signing key.
+    pub private_key: Secret,
+    /// `token_uri`: where the signed JWT is exchanged for an access token.
+    pub token_uri: String,
+    /// The file it came from.
+    pub path: PathBuf,
+}
+
+impl fmt::Debug for ServiceAccount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServiceAccount")
+            .field("client_email", &self.client_email)
+            .field("private_key", &self.private_key)
+            .field("token_uri", &self.token_uri)
+            .field("path", &self.path)
+            .finish()
+    }
 }
 
 /// Like a derived `Debug`, but header values are redacted: they often carry credentials.
@@ -242,6 +313,10 @@ impl fmt::Debug for Provider {
             .field("api_version", &self.api_version)
             .field("headers", &headers)
             .field("stream_usage", &self.stream_usage)
+            .field("preset", &self.preset)
+            .field("max_tokens_field", &self.max_tokens_field)
+            .field("unsupported_params", &self.unsupported_params)
+            .field("vertex", &self.vertex)
             .finish()
     }
 }
@@ -266,8 +341,25 @@ pub struct Pricing {
     pub input_per_mtok: f64,
     /// Completion tokens.
     pub output_per_mtok: f64,
-    /// Cached prompt tokens; defaults to `input_per_mtok`.
+    /// Cached prompt tokens (cache reads); defaults to `input_per_mtok`.
     pub cached_input_per_mtok: Option<f64>,
+    /// Prompt tokens written to the cache (Anthropic's 5-minute lifetime); defaults to
+    /// `input_per_mtok` (providers that don't charge for writes).
+    pub cache_write_per_mtok: Option<f64>,
+    /// Prompt tokens written to the cache with a 1-hour lifetime; defaults to
+    /// `cache_write_per_mtok`.
+    pub cache_write_1h_per_mtok: Option<f64>,
+}
+
+impl Pricing {
+    /// `pricing: free`: a model that costs nothing (local servers, free tiers).
+    pub const FREE: Pricing = Pricing {
+        input_per_mtok: 0.0,
+        output_per_mtok: 0.0,
+        cached_input_per_mtok: None,
+        cache_write_per_mtok: None,
+        cache_write_1h_per_mtok: None,
+    };
 }
 
 /// `models[]`: one upstream model at one provider.

@@ -31,6 +31,9 @@ pub struct RawConfig {
     pub state: Option<Entry<RawState>>,
     /// `filters:`
     pub filters: Option<Vec<Entry<RawFilter>>>,
+    /// `catalog_file:` a model catalog (catalog.yaml's format) that extends or overrides the
+    /// built-in one.
+    pub catalog_file: Option<String>,
 }
 
 /// `server:`
@@ -128,10 +131,12 @@ pub enum RawPeriod {
 pub struct RawProvider {
     /// Unique id.
     pub id: String,
-    /// `openai | openai_compatible | azure_openai | anthropic | gemini`; checked in validation
-    /// so the error can list the valid ones.
+    /// A named preset (`groq`, `vertex`…) filling type, base_url, key variable and quirks.
+    pub preset: Option<String>,
+    /// `openai | openai_compatible | azure_openai | anthropic | gemini | vertex`; checked in
+    /// validation so the error can list the valid ones. Required unless `preset` gives it.
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: Option<String>,
     /// Where to send requests; defaulted for openai, anthropic and gemini.
     pub base_url: Option<String>,
     /// Variable holding the key.
@@ -146,6 +151,16 @@ pub struct RawProvider {
     pub headers: Option<OrderedMap>,
     /// OpenAI types: ask for the stream usage chunk (`stream_options.include_usage`).
     pub stream_usage: Option<bool>,
+    /// OpenAI types: `max_tokens` or `max_completion_tokens`.
+    pub max_tokens_field: Option<String>,
+    /// Request parameters the provider refuses (dropped, or 400 under `strict_params`).
+    pub unsupported_params: Option<Vec<String>>,
+    /// Vertex: Google Cloud project id.
+    pub project: Option<String>,
+    /// Vertex: region, `us`/`eu` multi-region or `global`.
+    pub location: Option<String>,
+    /// Vertex: service-account key file.
+    pub credentials_file: Option<String>,
     /// Deadlines.
     pub timeouts: Option<RawTimeouts>,
 }
@@ -184,16 +199,43 @@ pub struct RawModel {
     pub strict_params: Option<bool>,
 }
 
-/// `pricing:`
+/// `pricing:` the word `free`, or prices.
+#[derive(Debug)]
+pub enum RawPricing {
+    /// `pricing: free`: the model costs nothing (and is not "unpriced").
+    Free,
+    /// USD per million tokens.
+    Prices(RawPrices),
+}
+
+impl<'de> Deserialize<'de> for RawPricing {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match Value::deserialize(d)? {
+            Value::String(s) if s == "free" => Ok(RawPricing::Free),
+            Value::String(s) => Err(de::Error::custom(format!(
+                "`{s}`: pricing is `free` or a map {{input_per_mtok, output_per_mtok, ...}}"
+            ))),
+            other => RawPrices::deserialize(other)
+                .map(RawPricing::Prices)
+                .map_err(de::Error::custom),
+        }
+    }
+}
+
+/// `pricing: { ... }`
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawPricing {
+pub struct RawPrices {
     /// Prompt tokens.
     pub input_per_mtok: f64,
     /// Completion tokens.
     pub output_per_mtok: f64,
-    /// Cached prompt tokens.
+    /// Cached prompt tokens (cache reads).
     pub cached_input_per_mtok: Option<f64>,
+    /// Cache writes (Anthropic 5-minute).
+    pub cache_write_per_mtok: Option<f64>,
+    /// Cache writes with a 1-hour lifetime.
+    pub cache_write_1h_per_mtok: Option<f64>,
 }
 
 /// `routes[]`

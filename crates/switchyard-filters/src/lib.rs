@@ -14,6 +14,7 @@ pub mod state;
 pub mod tokens;
 pub mod translate;
 mod usage_log;
+pub mod vertex_auth;
 
 use switchyard_filter::Registry;
 

@@ -6,15 +6,18 @@ use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use http::{HeaderName, HeaderValue};
-use switchyard_config::{Config, Provider, ProviderKind, Secret};
+use switchyard_config::{Config, MaxTokensField, Provider, ProviderKind, Secret};
 use switchyard_filter::{
     AttemptFlow, BuildEnv, BuildError, Endpoint, Filter, FilterFactory, Flow, GatewayError,
     RequestCtx, ResponseHead, UpstreamRequest,
 };
+use switchyard_wire::vertex::Publisher;
 use switchyard_wire::{
     decode_response_named, encode_request, stream_error_event, translate_upstream_error,
     ChatRequest, Dialect, EncodeTarget, ErrorBody, StreamTranslator, TranslateError,
 };
+
+use crate::vertex_auth::{Prefetched, VertexTokens};
 
 /// Anthropic's API version header value when the provider sets none.
 pub const ANTHROPIC_VERSION: &str = "2023-06-01";
@@ -26,6 +29,8 @@ pub struct TranslateFactory;
 /// The built filter.
 pub struct TranslateFilter {
     config: Arc<Config>,
+    /// Access tokens of the config's Vertex providers (rebuilt, key files re-read, per load).
+    vertex: VertexTokens,
 }
 
 impl FilterFactory for TranslateFactory {
@@ -41,6 +46,7 @@ impl FilterFactory for TranslateFactory {
         crate::no_settings(self.name(), settings)?;
         Ok(Arc::new(TranslateFilter {
             config: env.config.clone(),
+            vertex: VertexTokens::for_config(env.config)?,
         }))
     }
 
@@ -53,14 +59,15 @@ impl FilterFactory for TranslateFactory {
     }
 }
 
-/// The wire format a provider type speaks.
-pub fn dialect_of(kind: ProviderKind) -> Dialect {
-    match kind {
+/// The wire format `provider` speaks for `upstream_model` (Vertex: by publisher).
+pub fn dialect_of(provider: &Provider, upstream_model: &str) -> Dialect {
+    match provider.kind {
         ProviderKind::OpenAi | ProviderKind::OpenAiCompatible | ProviderKind::AzureOpenAi => {
             Dialect::OpenAi
         }
         ProviderKind::Anthropic => Dialect::Anthropic,
         ProviderKind::Gemini => Dialect::Gemini,
+        ProviderKind::Vertex => Publisher::of(upstream_model).dialect(),
     }
 }
 
@@ -81,6 +88,16 @@ fn chat_path(
                 .as_deref()
                 .unwrap_or(switchyard_wire::azure::DEFAULT_API_VERSION),
         ),
+        ProviderKind::Vertex => {
+            let v = provider
+                .vertex
+                .as_ref()
+                .ok_or_else(|| TranslateError::InvalidRequest {
+                    param: None,
+                    message: format!("provider `{}` has no vertex settings", provider.id),
+                })?;
+            switchyard_wire::vertex::chat_path(&v.project, &v.location, upstream_model, stream)
+        }
     }
 }
 
@@ -90,11 +107,18 @@ fn header(name: &'static str, value: &str) -> Result<(HeaderName, HeaderValue), 
     Ok((HeaderName::from_static(name), value))
 }
 
-/// Provider authentication and version headers.
+/// Provider authentication and version headers. A Vertex provider's bearer is the access
+/// token prefetched for this request (`token`).
 fn provider_headers(
     provider: &Provider,
+    token: Option<&Secret>,
     out: &mut Vec<(HeaderName, HeaderValue)>,
 ) -> Result<(), GatewayError> {
+    if let Some(token) = token {
+        let mut h = header("authorization", &format!("Bearer {}", token.expose()))?;
+        h.1.set_sensitive(true);
+        out.push(h);
+    }
     if let Some(key) = &provider.api_key {
         let key = key.expose();
         let mut h = match provider.kind {
@@ -104,6 +128,11 @@ fn provider_headers(
             ProviderKind::AzureOpenAi => header("api-key", key)?,
             ProviderKind::Anthropic => header("x-api-key", key)?,
             ProviderKind::Gemini => header("x-goog-api-key", key)?,
+            ProviderKind::Vertex => {
+                return Err(GatewayError::Internal(
+                    "vertex providers authenticate with access tokens, not keys".into(),
+                ))
+            }
         };
         h.1.set_sensitive(true);
         out.push(h);
@@ -218,6 +247,12 @@ impl Filter for TranslateFilter {
         req: &mut ChatRequest,
     ) -> Result<Flow, GatewayError> {
         cx.streaming = req.stream;
+        if !self.vertex.is_empty() {
+            if let Some(plan) = &cx.route {
+                let tokens = self.vertex.prefetch(&self.config, &plan.targets).await;
+                cx.slots.insert(tokens);
+            }
+        }
         Ok(Flow::Continue)
     }
 
@@ -233,14 +268,30 @@ impl Filter for TranslateFilter {
             .get(up.model)
             .ok_or_else(|| GatewayError::Internal("target model index out of range".into()))?;
         let provider = &self.config.providers[model.provider];
-        let dialect = dialect_of(provider.kind);
+        let dialect = dialect_of(provider, &model.upstream_model);
+        let token = match provider.kind {
+            ProviderKind::Vertex => match cx
+                .slots
+                .get::<Prefetched>()
+                .and_then(|t| t.get(model.provider))
+            {
+                Some(Ok(token)) => Some(token.clone()),
+                Some(Err(e)) => {
+                    tracing::warn!(request_id = %cx.request_id, provider = %provider.id, error = %e, "skipping a vertex target: no access token");
+                    return Ok(AttemptFlow::Skip("no vertex access token"));
+                }
+                None => return Ok(AttemptFlow::Skip("no vertex access token")),
+            },
+            _ => None,
+        };
+        let secret = token.clone().or_else(|| provider.api_key.clone());
         if cx.endpoint == Endpoint::Embeddings {
             let (path, body) = embeddings_request(provider, &model.upstream_model, req)?;
             up.path = path;
             up.body = Bytes::from(body);
-            provider_headers(provider, &mut up.headers)?;
+            provider_headers(provider, token.as_ref(), &mut up.headers)?;
             cx.slots.insert(Attempt {
-                key: provider.api_key.clone(),
+                key: secret,
                 upstream: dialect,
                 model: model.upstream_model.clone(),
                 stream: false,
@@ -258,14 +309,22 @@ impl Filter for TranslateFilter {
                 upstream_model: &model.upstream_model,
                 default_max_output_tokens: model.max_output_tokens,
                 strict_params: strict,
-                legacy_max_tokens: provider.kind == ProviderKind::OpenAiCompatible,
+                legacy_max_tokens: provider.max_tokens_field == MaxTokensField::MaxTokens,
                 stream_usage: provider.stream_usage,
             },
         )?;
+        let mut encoded = encoded;
+        if dialect == Dialect::OpenAi && !provider.unsupported_params.is_empty() {
+            drop_unsupported(provider, strict, &mut encoded)?;
+        }
         up.path = chat_path(provider, &model.upstream_model, req.stream)?;
-        up.body = Bytes::from(encoded.body);
+        up.body = if provider.kind == ProviderKind::Vertex && dialect == Dialect::Anthropic {
+            Bytes::from(switchyard_wire::vertex::anthropic_body(&encoded.body)?)
+        } else {
+            Bytes::from(encoded.body)
+        };
         up.stream = req.stream;
-        provider_headers(provider, &mut up.headers)?;
+        provider_headers(provider, token.as_ref(), &mut up.headers)?;
         if cx.client_dialect == Dialect::Anthropic && dialect == Dialect::Anthropic {
             forward_anthropic_beta(cx, &mut up.headers)?;
         }
@@ -279,7 +338,7 @@ impl Filter for TranslateFilter {
         }
         cx.dropped_params = encoded.dropped_params;
         cx.slots.insert(Attempt {
-            key: provider.api_key.clone(),
+            key: secret,
             upstream: dialect,
             model: model.upstream_model.clone(),
             stream: req.stream,
@@ -506,11 +565,12 @@ fn embeddings_request(
                 switchyard_wire::gemini::embeddings_request_from_openai(&req.body, upstream_model)?;
             (path, serde_json::to_vec(&body).map_err(|e| GatewayError::Internal(e.to_string()))?)
         }
-        ProviderKind::Anthropic => {
+        ProviderKind::Anthropic | ProviderKind::Vertex => {
             return Err(GatewayError::InvalidRequest {
                 message: format!(
-                    "provider `{}` (anthropic) has no embeddings API; route embeddings to an openai, azure_openai, openai_compatible or gemini model",
-                    provider.id
+                    "provider `{}` ({}) has no embeddings API here; route embeddings to an openai, azure_openai, openai_compatible or gemini model",
+                    provider.id,
+                    provider.kind.as_str()
                 ),
                 param: Some("model".to_owned()),
             })
@@ -531,6 +591,39 @@ fn embeddings_reply(
     }
     let usage = switchyard_wire::embeddings::openai_embeddings_usage(buf)?;
     Ok((Bytes::copy_from_slice(buf), usage))
+}
+
+/// Removes the top-level parameters `provider` refuses from an OpenAI body and names them in
+/// `dropped_params`, or refuses the request under `strict_params`. The body is parsed only
+/// when one of the names occurs in it.
+fn drop_unsupported(
+    provider: &Provider,
+    strict: bool,
+    encoded: &mut switchyard_wire::EncodedRequest,
+) -> Result<(), GatewayError> {
+    let mentioned = provider.unsupported_params.iter().any(|p| {
+        let quoted = format!("\"{p}\"");
+        memchr::memmem::find(&encoded.body, quoted.as_bytes()).is_some()
+    });
+    if !mentioned {
+        return Ok(());
+    }
+    let mut body: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&encoded.body).map_err(|e| GatewayError::Internal(e.to_string()))?;
+    for param in &provider.unsupported_params {
+        if body.remove(param).is_some() {
+            if strict {
+                return Err(TranslateError::UnsupportedParam {
+                    param: param.clone(),
+                    target: provider.id.clone(),
+                }
+                .into());
+            }
+            encoded.dropped_params.push(param.clone());
+        }
+    }
+    encoded.body = serde_json::to_vec(&body).map_err(|e| GatewayError::Internal(e.to_string()))?;
+    Ok(())
 }
 
 /// Replaces every occurrence of `secret` in `body` (providers echo keys in auth errors).

@@ -48,6 +48,11 @@ pub struct Usage {
     pub cached_tokens: u64,
     /// Completion tokens spent on reasoning.
     pub reasoning_tokens: u64,
+    /// Prompt tokens written to the provider's cache (Anthropic `cache_creation_input_tokens`),
+    /// included in `prompt_tokens`.
+    pub cache_write_tokens: u64,
+    /// Of `cache_write_tokens`, those written with a 1-hour lifetime (priced higher).
+    pub cache_write_1h_tokens: u64,
 }
 
 /// Why a body could not be translated. Each variant knows whether it is the client's fault
@@ -107,3 +112,4 @@ pub(crate) fn unsupported_pair(from: Dialect, to: Dialect) -> TranslateError {
 pub mod azure;
 pub mod embeddings;
 pub mod gemini;
+pub mod vertex;

@@ -173,7 +173,8 @@ fn json_tool_answer_becomes_message_text() {
             prompt_tokens: 3,
             completion_tokens: 4,
             cached_tokens: 0,
-            reasoning_tokens: 0
+            reasoning_tokens: 0,
+            ..Usage::default()
         })
     );
 }
@@ -191,7 +192,8 @@ fn anthropic_stream_passthrough_is_byte_identical_and_metered() {
             prompt_tokens: 2312,
             completion_tokens: 142,
             cached_tokens: 1800,
-            reasoning_tokens: 0
+            reasoning_tokens: 0,
+            ..Usage::default()
         })
     );
     for variant in [crlf(&input), cr(&input)] {
@@ -292,7 +294,9 @@ fn anthropic_response_passthrough_reads_usage() {
             prompt_tokens: 2412,
             completion_tokens: 142,
             cached_tokens: 1800,
-            reasoning_tokens: 0
+            reasoning_tokens: 0,
+            cache_write_tokens: 100,
+            ..Usage::default()
         })
     );
     assert!(matches!(

@@ -51,7 +51,8 @@ fn text_reply() {
             prompt_tokens: 8,
             completion_tokens: 21,
             cached_tokens: 0,
-            reasoning_tokens: 0
+            reasoning_tokens: 0,
+            ..Usage::default()
         }
     );
 }
@@ -109,7 +110,8 @@ fn thoughts_and_cached_tokens() {
             prompt_tokens: 20511,
             completion_tokens: 206,
             cached_tokens: 20480,
-            reasoning_tokens: 184
+            reasoning_tokens: 184,
+            ..Usage::default()
         }
     );
 }

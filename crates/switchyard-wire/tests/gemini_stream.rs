@@ -72,7 +72,8 @@ fn text_stream() {
             prompt_tokens: 8,
             completion_tokens: 447,
             cached_tokens: 0,
-            reasoning_tokens: 426
+            reasoning_tokens: 426,
+            ..Usage::default()
         })
     );
     let usage_chunk = t.usage_chunk().unwrap();

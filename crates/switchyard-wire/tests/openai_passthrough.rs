@@ -21,7 +21,8 @@ fn text_stream_forwards_every_chunk_and_hides_usage_unless_asked() {
             prompt_tokens: 231,
             completion_tokens: 17,
             cached_tokens: 0,
-            reasoning_tokens: 0
+            reasoning_tokens: 0,
+            ..Usage::default()
         })
     );
     let lines = data_lines(&hidden.out);
@@ -54,7 +55,8 @@ fn crlf_and_cr_streams_translate_like_lf() {
             prompt_tokens: 85,
             completion_tokens: 48,
             cached_tokens: 64,
-            reasoning_tokens: 0
+            reasoning_tokens: 0,
+            ..Usage::default()
         })
     );
 }
@@ -136,7 +138,8 @@ fn response_passes_through_with_usage() {
             prompt_tokens: 231,
             completion_tokens: 62,
             cached_tokens: 0,
-            reasoning_tokens: 0
+            reasoning_tokens: 0,
+            ..Usage::default()
         })
     );
     let no_usage = decode_response(OA, OA, br#"{"id":"x","choices":[],"usage":null}"#).unwrap();

@@ -8,6 +8,8 @@ use clap::{Parser, Subcommand};
 use switchyard_config::LogFormat;
 use tracing_subscriber::EnvFilter;
 
+mod listing;
+
 /// mimalloc: glibc's malloc showed up as ~12% of the data path's CPU under load, much of it
 /// arena lock contention between worker threads.
 #[global_allocator]
@@ -34,6 +36,21 @@ struct Cli {
 enum Command {
     /// Validate a config file: exit 0, or 1 with every error (path and line).
     Check,
+    /// List the named provider presets (type, base URL, key variable, quirks).
+    Presets {
+        /// As JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the model catalog (context window, max output, prices, date).
+    Catalog {
+        /// As JSON.
+        #[arg(long)]
+        json: bool,
+        /// Extend it with this catalog file first (a config's `catalog_file:`).
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
 }
 
 fn init_logging(json: bool) {
@@ -77,8 +94,27 @@ fn check(path: Option<PathBuf>) -> ExitCode {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Some(Command::Check) = cli.command {
-        return check(cli.config);
+    match cli.command {
+        Some(Command::Check) => return check(cli.config),
+        Some(Command::Presets { json }) => {
+            return match listing::presets(json) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("switchyard presets: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Some(Command::Catalog { json, file }) => {
+            return match listing::catalog(json, file.as_deref()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("switchyard catalog: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        None => {}
     }
     let prepared = match switchyard_server::prepare(cli.config.clone()) {
         Ok(p) => p,

@@ -59,13 +59,16 @@ fn unknown_models_stay_unfilled() {
 
 #[test]
 fn dated_suffix_lookup() {
-    assert_eq!(lookup("gpt-4o-2024-08-06").map(|e| e.model), Some("gpt-4o"));
     assert_eq!(
-        lookup("gpt-4.1-mini-2025-04-14").map(|e| e.model),
+        lookup("gpt-4o-2024-08-06").map(|e| e.model.as_str()),
+        Some("gpt-4o")
+    );
+    assert_eq!(
+        lookup("gpt-4.1-mini-2025-04-14").map(|e| e.model.as_str()),
         Some("gpt-4.1-mini")
     );
     assert_eq!(
-        lookup("claude-haiku-4-5-20251001").map(|e| e.model),
+        lookup("claude-haiku-4-5-20251001").map(|e| e.model.as_str()),
         Some("claude-haiku-4-5")
     );
     assert!(lookup("o4-mini-deep-research").is_none());

@@ -5,6 +5,7 @@ mod catalog_fill_tests;
 mod default_tests;
 mod example_tests;
 mod invalid_tests;
+mod preset_tests;
 mod secret_tests;
 
 use crate::{Config, ConfigIssue, MapEnv};

@@ -2,18 +2,24 @@
 //! problem with its path and line instead of stopping at the first.
 
 mod auth;
+mod budget;
 mod providers;
 mod routes;
 mod secrets;
 mod server;
 mod suggest;
+mod vertex;
 
 use std::collections::HashSet;
+use std::path::Path;
+use std::sync::Arc;
 
 use serde_yaml::Value;
 
 use crate::raw::{Entry, RawConfig, RawFilter};
-use crate::{defaults, index, lines, Config, ConfigError, ConfigIssue, Env, FilterSpec, LineIndex};
+use crate::{
+    defaults, index, lines, Catalog, Config, ConfigError, ConfigIssue, Env, FilterSpec, LineIndex,
+};
 
 pub(crate) use providers::{parse_base_url, DEFAULT_TIMEOUTS};
 pub use secrets::sha256_of;
@@ -81,6 +87,8 @@ pub(crate) struct Ctx<'a> {
     pub issues: Vec<ConfigIssue>,
     pub warnings: Vec<String>,
     pub notes: Vec<String>,
+    /// The catalog gaps are filled from: built-in, extended by `catalog_file:`.
+    pub catalog: Arc<Catalog>,
 }
 
 impl<'a> Ctx<'a> {
@@ -91,6 +99,7 @@ impl<'a> Ctx<'a> {
             issues: Vec::new(),
             warnings: Vec::new(),
             notes: Vec::new(),
+            catalog: Catalog::builtin().clone(),
         }
     }
 
@@ -163,6 +172,9 @@ fn build(ctx: &mut Ctx<'_>, raw: RawConfig) -> Config {
         raw.auth.as_ref(),
         server.listen_ok.then_some(server.config.listen),
     );
+    if let Some(file) = raw.catalog_file.as_deref() {
+        load_catalog_file(ctx, file);
+    }
     let providers = providers::check_providers(ctx, raw.providers.as_deref().unwrap_or_default());
     let models =
         providers::check_models(ctx, raw.models.as_deref().unwrap_or_default(), &providers);
@@ -174,6 +186,7 @@ fn build(ctx: &mut Ctx<'_>, raw: RawConfig) -> Config {
         &index,
     );
     index.routes_by_name = index::routes_index(&routes);
+    budget::check_unpriced(ctx, auth.as_ref(), &providers.list, &models.list, &routes);
     let state = server::check_state(ctx, raw.state.as_ref());
     let (filters, filters_explicit) = check_filters(ctx, raw.filters.as_deref());
     Config {
@@ -190,6 +203,32 @@ fn build(ctx: &mut Ctx<'_>, raw: RawConfig) -> Config {
         notes: std::mem::take(&mut ctx.notes),
         index,
         lines: LineIndex::default(),
+        catalog: ctx.catalog.clone(),
+    }
+}
+
+/// `catalog_file:` extends (or overrides entries of) the built-in catalog; read at every load.
+fn load_catalog_file(ctx: &mut Ctx<'_>, file: &str) {
+    let text = match ctx.env.read_file(Path::new(file.trim())) {
+        Ok(t) => t,
+        Err(e) => {
+            ctx.error(
+                "catalog_file",
+                format!("cannot read `{file}`: {}", e.kind()),
+            );
+            return;
+        }
+    };
+    match Catalog::parse(&text) {
+        Ok(extra) => {
+            ctx.notes.push(format!(
+                "catalog_file `{file}`: {} entries dated {}",
+                extra.models.len(),
+                extra.date
+            ));
+            ctx.catalog = Arc::new(Catalog::builtin().extended(extra));
+        }
+        Err(e) => ctx.error("catalog_file", format!("`{file}`: {e}")),
     }
 }
 

@@ -5,18 +5,22 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use super::secrets::{self, Picked};
-use super::{broken_ids, suggest, Ctx};
+use super::{broken_ids, suggest, vertex, Ctx};
+use crate::presets::{self, Preset};
 use crate::raw::{Entry, RawModel, RawPricing, RawProvider, RawTimeouts};
 use crate::units::parse_duration;
-use crate::{catalog, Model, Pricing, Provider, ProviderKind, SecretSource, Timeouts};
+use crate::{
+    Catalog, MaxTokensField, Model, Pricing, Provider, ProviderKind, Secret, SecretSource, Timeouts,
+};
 
 /// Every provider type, as spelled in YAML.
-const KINDS: [ProviderKind; 5] = [
+const KINDS: [ProviderKind; 6] = [
     ProviderKind::OpenAi,
     ProviderKind::OpenAiCompatible,
     ProviderKind::AzureOpenAi,
     ProviderKind::Anthropic,
     ProviderKind::Gemini,
+    ProviderKind::Vertex,
 ];
 
 /// Default deadlines (see `Timeouts`).
@@ -47,7 +51,7 @@ fn default_base_url(kind: ProviderKind) -> Option<&'static str> {
         ProviderKind::OpenAi => Some("https://api.openai.com/v1"),
         ProviderKind::Anthropic => Some("https://api.anthropic.com"),
         ProviderKind::Gemini => Some("https://generativelanguage.googleapis.com"),
-        ProviderKind::OpenAiCompatible | ProviderKind::AzureOpenAi => None,
+        ProviderKind::OpenAiCompatible | ProviderKind::AzureOpenAi | ProviderKind::Vertex => None,
     }
 }
 
@@ -107,23 +111,58 @@ pub(super) fn check_providers(ctx: &mut Ctx<'_>, entries: &[Entry<RawProvider>])
 }
 
 fn check_provider(ctx: &mut Ctx<'_>, path: &str, raw: &RawProvider) -> Option<Provider> {
-    let kind = KINDS.into_iter().find(|k| k.as_str() == raw.kind);
-    let Some(kind) = kind else {
-        let valid: Vec<_> = KINDS.iter().map(|k| k.as_str()).collect();
-        let msg = format!(
-            "unknown provider type `{}`; valid types: {}",
-            raw.kind,
-            valid.join(", ")
-        );
-        ctx.error(&format!("{path}.type"), msg);
-        return None;
+    let preset = match raw.preset.as_deref() {
+        None => None,
+        Some(name) => match presets::preset(name) {
+            Some(p) => Some(p),
+            None => {
+                let names: Vec<&str> = presets::PRESETS.iter().map(|p| p.name).collect();
+                let msg = format!(
+                    "unknown preset `{name}`{}; `switchyard presets` lists them",
+                    suggest::hint(name, &names)
+                );
+                ctx.error(&format!("{path}.preset"), msg);
+                return None;
+            }
+        },
     };
-    let base_url = match (raw.base_url.as_deref(), default_base_url(kind)) {
-        (Some(text), _) => parse_base_url(text)
+    let kind = match (raw.kind.as_deref(), preset) {
+        (Some(text), _) => KINDS.into_iter().find(|k| k.as_str() == text).or_else(|| {
+            let valid: Vec<_> = KINDS.iter().map(|k| k.as_str()).collect();
+            let msg = format!(
+                "unknown provider type `{text}`; valid types: {}",
+                valid.join(", ")
+            );
+            ctx.error(&format!("{path}.type"), msg);
+            None
+        })?,
+        (None, Some(p)) => p.kind,
+        (None, None) => {
+            ctx.error(path, "missing `type` (or a `preset` that gives one)");
+            return None;
+        }
+    };
+    let vertex = if kind == ProviderKind::Vertex {
+        Some(vertex::check_vertex(ctx, path, raw)?)
+    } else {
+        vertex::refuse_vertex_keys(ctx, path, raw);
+        None
+    };
+    let default_url = raw
+        .base_url
+        .clone()
+        .or_else(|| {
+            preset
+                .filter(|p| p.kind == kind)
+                .and_then(|p| p.base_url.map(str::to_owned))
+        })
+        .or_else(|| default_base_url(kind).map(str::to_owned))
+        .or_else(|| vertex.as_ref().map(vertex::default_base_url));
+    let base_url = match default_url {
+        Some(text) => parse_base_url(&text)
             .map_err(|m| ctx.error(&format!("{path}.base_url"), m))
             .ok(),
-        (None, Some(default)) => parse_base_url(default).ok(),
-        (None, None) => {
+        None => {
             ctx.error(
                 path,
                 format!("provider type `{}` needs a base_url", kind.as_str()),
@@ -137,28 +176,36 @@ fn check_provider(ctx: &mut Ctx<'_>, path: &str, raw: &RawProvider) -> Option<Pr
         raw.headers.as_ref().map(|h| h.0.as_slice()),
     );
     let timeouts = check_timeouts(ctx, &format!("{path}.timeouts"), raw.timeouts.as_ref());
-    let sources = [
-        ("api_key_env", raw.api_key_env.as_deref()),
-        ("api_key_file", raw.api_key_file.as_deref()),
-        ("api_key", raw.api_key.as_deref()),
-    ];
-    let key = match secrets::pick(ctx, path, &sources) {
-        Picked::Missing if kind == ProviderKind::OpenAiCompatible => {
-            Some((None, SecretSource::None))
-        }
-        Picked::Missing => {
-            let msg = format!(
-                "provider type `{}` needs a key: api_key_env, api_key_file (or api_key)",
-                kind.as_str()
+    let (api_key, api_key_source) = check_key(ctx, path, raw, kind, preset)?;
+    let max_tokens_field = match raw.max_tokens_field.as_deref() {
+        None => preset.map_or(
+            if kind == ProviderKind::OpenAiCompatible {
+                MaxTokensField::MaxTokens
+            } else {
+                MaxTokensField::MaxCompletionTokens
+            },
+            |p| p.max_tokens_field,
+        ),
+        Some("max_tokens") => MaxTokensField::MaxTokens,
+        Some("max_completion_tokens") => MaxTokensField::MaxCompletionTokens,
+        Some(other) => {
+            ctx.error(
+                &format!("{path}.max_tokens_field"),
+                format!("`{other}`: write max_tokens or max_completion_tokens"),
             );
-            ctx.error(path, msg);
-            None
+            return None;
         }
-        Picked::Conflict => None,
-        Picked::One(k, v) => secrets::resolve(ctx, &format!("{path}.{k}"), k, v, true)
-            .map(|(secret, source)| (Some(secret), source)),
     };
-    let (api_key, api_key_source) = key?;
+    let unsupported_params = raw.unsupported_params.clone().unwrap_or_else(|| {
+        preset
+            .map(|p| {
+                p.unsupported_params
+                    .iter()
+                    .map(|s| (*s).to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    });
     Some(Provider {
         id: raw.id.clone(),
         kind,
@@ -168,8 +215,56 @@ fn check_provider(ctx: &mut Ctx<'_>, path: &str, raw: &RawProvider) -> Option<Pr
         timeouts: timeouts?,
         api_version: raw.api_version.clone(),
         headers: headers?,
-        stream_usage: raw.stream_usage.unwrap_or(true),
+        stream_usage: raw
+            .stream_usage
+            .unwrap_or_else(|| preset.is_none_or(|p| p.stream_usage)),
+        preset: preset.map(|p| p.name.to_owned()),
+        max_tokens_field,
+        unsupported_params,
+        vertex,
     })
+}
+
+/// The provider key: what the provider says, else the preset's variable (when set in the
+/// environment; local servers and Vertex need none).
+fn check_key(
+    ctx: &mut Ctx<'_>,
+    path: &str,
+    raw: &RawProvider,
+    kind: ProviderKind,
+    preset: Option<&Preset>,
+) -> Option<(Option<Secret>, SecretSource)> {
+    let sources = [
+        ("api_key_env", raw.api_key_env.as_deref()),
+        ("api_key_file", raw.api_key_file.as_deref()),
+        ("api_key", raw.api_key.as_deref()),
+    ];
+    let keyless = match preset {
+        Some(p) => p.local,
+        None => kind == ProviderKind::OpenAiCompatible,
+    };
+    match secrets::pick(ctx, path, &sources) {
+        Picked::Missing if kind == ProviderKind::Vertex => Some((None, SecretSource::None)),
+        Picked::Missing => match preset.and_then(|p| p.key_env) {
+            Some(var) if !(keyless && ctx.env.var(var).is_none()) => {
+                let p = format!("{path}.preset");
+                secrets::resolve(ctx, &p, "api_key_env", var, true)
+                    .map(|(secret, source)| (Some(secret), source))
+            }
+            _ if keyless => Some((None, SecretSource::None)),
+            _ => {
+                let msg = format!(
+                    "provider type `{}` needs a key: api_key_env, api_key_file (or api_key)",
+                    kind.as_str()
+                );
+                ctx.error(path, msg);
+                None
+            }
+        },
+        Picked::Conflict => None,
+        Picked::One(k, v) => secrets::resolve(ctx, &format!("{path}.{k}"), k, v, true)
+            .map(|(secret, source)| (Some(secret), source)),
+    }
 }
 
 /// Header names are HTTP tokens; values carry no line breaks. Used for provider headers and
@@ -299,9 +394,10 @@ fn check_model(
         Some(p) => Some(check_pricing(ctx, &format!("{path}.pricing"), p)?),
         None => None,
     };
+    let provider = provider?;
     let mut model = Model {
         id: raw.id.clone(),
-        provider: provider?,
+        provider,
         upstream_model: upstream,
         context_window: raw.context_window,
         max_output_tokens: raw.max_output_tokens,
@@ -311,16 +407,52 @@ fn check_model(
     if !ok {
         return None;
     }
-    fill_from_catalog(ctx, path, &mut model);
+    let p = &providers.list[provider];
+    let vendor = p
+        .preset
+        .as_deref()
+        .or_else(|| presets::vendor_of_kind(p.kind));
+    fill_from_catalog(ctx, path, &mut model, vendor);
+    if model.pricing.is_none()
+        && p.preset
+            .as_deref()
+            .and_then(presets::preset)
+            .is_some_and(|p| p.local)
+    {
+        model.pricing = Some(Pricing::FREE);
+        ctx.notes.push(format!(
+            "{path} ({}): pricing free (a local server); write pricing: to charge for it",
+            model.id
+        ));
+    }
+    if model.context_window.is_none() {
+        ctx.warnings.push(format!(
+            "{path} ({}): `{}` is not in the model catalog and has no context_window: prompts \
+             to it are not checked against a window, and it has {}",
+            model.id,
+            model.upstream_model,
+            if model.pricing.is_some() {
+                "the configured price"
+            } else {
+                "no price"
+            }
+        ));
+    }
     Some(model)
 }
 
 fn check_pricing(ctx: &mut Ctx<'_>, path: &str, raw: &RawPricing) -> Option<Pricing> {
+    let raw = match raw {
+        RawPricing::Free => return Some(Pricing::FREE),
+        RawPricing::Prices(p) => p,
+    };
     let mut ok = true;
     let fields = [
         ("input_per_mtok", Some(raw.input_per_mtok)),
         ("output_per_mtok", Some(raw.output_per_mtok)),
         ("cached_input_per_mtok", raw.cached_input_per_mtok),
+        ("cache_write_per_mtok", raw.cache_write_per_mtok),
+        ("cache_write_1h_per_mtok", raw.cache_write_1h_per_mtok),
     ];
     for (key, value) in fields {
         if value.is_some_and(|v| !v.is_finite() || v < 0.0) {
@@ -335,13 +467,16 @@ fn check_pricing(ctx: &mut Ctx<'_>, path: &str, raw: &RawPricing) -> Option<Pric
         input_per_mtok: raw.input_per_mtok,
         output_per_mtok: raw.output_per_mtok,
         cached_input_per_mtok: raw.cached_input_per_mtok,
+        cache_write_per_mtok: raw.cache_write_per_mtok,
+        cache_write_1h_per_mtok: raw.cache_write_1h_per_mtok,
     })
 }
 
 /// Fills what the config left out from the catalog; the config always wins. Each fill is a
 /// debug note, not a warning: it is the documented behaviour.
-fn fill_from_catalog(ctx: &mut Ctx<'_>, path: &str, model: &mut Model) {
-    let Some(entry) = catalog::lookup(&model.upstream_model) else {
+fn fill_from_catalog(ctx: &mut Ctx<'_>, path: &str, model: &mut Model, vendor: Option<&str>) {
+    let catalog: &Catalog = &ctx.catalog.clone();
+    let Some(entry) = catalog.lookup(vendor, &model.upstream_model) else {
         return;
     };
     let mut filled = Vec::new();
@@ -364,11 +499,12 @@ fn fill_from_catalog(ctx: &mut Ctx<'_>, path: &str, model: &mut Model) {
     }
     if !filled.is_empty() {
         ctx.notes.push(format!(
-            "{path} ({}): {} from the model catalog entry `{}` ({})",
+            "{path} ({}): {} from the model catalog entry {}/{} ({})",
             model.id,
             filled.join(", "),
+            entry.vendor,
             entry.model,
-            catalog::CATALOG_DATE
+            entry.date
         ));
     }
 }

@@ -51,6 +51,7 @@ async fn one(
             completion_tokens: c,
             cached_tokens: 0,
             reasoning_tokens: 0,
+            ..Usage::default()
         });
     }
     let status = if r.is_ok() { 200 } else { 429 };

@@ -160,7 +160,7 @@ mod tests {
             pricing: p.map(|(i, o)| Pricing {
                 input_per_mtok: i,
                 output_per_mtok: o,
-                cached_input_per_mtok: None,
+                ..Pricing::FREE
             }),
             strict_params: false,
         };

@@ -97,6 +97,8 @@ struct DeltaUsage {
     cache_creation_input_tokens: Option<u64>,
     #[serde(default)]
     cache_read_input_tokens: Option<u64>,
+    #[serde(default)]
+    cache_creation: Option<super::CacheCreation>,
 }
 
 /// What a content block index carries, so its deltas land in the right place.
@@ -156,6 +158,7 @@ impl AnthropicDecoder {
                     cur.cache_read_input_tokens = u
                         .cache_read_input_tokens
                         .unwrap_or(cur.cache_read_input_tokens);
+                    cur.cache_creation = u.cache_creation.or(cur.cache_creation);
                 }
                 if let Some(reason) = delta.delta.stop_reason {
                     let mut finish = Finish::from_anthropic(&reason);

@@ -89,6 +89,7 @@ fn usage_from_metadata(meta: &Value) -> Usage {
         completion_tokens: count("candidatesTokenCount") + thoughts,
         cached_tokens: count("cachedContentTokenCount"),
         reasoning_tokens: thoughts,
+        ..Usage::default()
     }
 }
 
