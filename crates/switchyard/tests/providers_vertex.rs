@@ -36,6 +36,7 @@ struct Rig {
     vertex: MockProvider,
     spare: MockProvider,
     token_uri: String,
+    key_path: std::path::PathBuf,
 }
 
 async fn start(token: Reply, vertex: Reply) -> Rig {
@@ -50,14 +51,7 @@ async fn start(token: Reply, vertex: Reply) -> Rig {
     let token_uri = format!("{}/token", token.base());
     let dir = tempfile::tempdir().unwrap();
     let key_path = dir.path().join("sa.json");
-    std::fs::write(
-        &key_path,
-        json!({"type": "service_account", "project_id": "test-proj", "private_key_id": "kid-0042",
-               "private_key": PRIVATE_KEY, "client_email": EMAIL, "client_id": "1",
-               "token_uri": token_uri})
-        .to_string(),
-    )
-    .unwrap();
+    write_key(&key_path, "kid-0042", &token_uri);
     let yaml = format!(
         r#"
 version: 1
@@ -94,7 +88,19 @@ routes:
         vertex,
         spare,
         token_uri,
+        key_path,
     }
+}
+
+fn write_key(path: &std::path::Path, kid: &str, token_uri: &str) {
+    std::fs::write(
+        path,
+        json!({"type": "service_account", "project_id": "test-proj", "private_key_id": kid,
+               "private_key": PRIVATE_KEY, "client_email": EMAIL, "client_id": "1",
+               "token_uri": token_uri})
+        .to_string(),
+    )
+    .unwrap();
 }
 
 impl Rig {
@@ -150,7 +156,10 @@ fn assert_grant(r: &Received, token_uri: &str) {
     let assertion = field("assertion");
     let header = decode_header(&assertion).unwrap();
     assert_eq!(header.alg, Algorithm::RS256);
-    assert_eq!(header.kid.as_deref(), Some("kid-0042"));
+    assert!(header
+        .kid
+        .as_deref()
+        .is_some_and(|k| k.starts_with("kid-00")));
     let mut v = Validation::new(Algorithm::RS256);
     v.set_audience(&[token_uri]);
     v.set_issuer(&[EMAIL]);
@@ -451,4 +460,36 @@ fn presets_and_catalog_are_listed_by_the_binary() {
         .all(|m| m["date"].as_str().is_some_and(|d| d.len() == 10)));
     let table = run(&["catalog"]);
     assert!(table.contains("claude-sonnet-4-5") && table.contains("models, catalog dated"));
+}
+
+#[tokio::test]
+async fn sighup_rereads_the_key_file_and_starts_a_fresh_token() {
+    let rig = start(
+        token_reply(3599),
+        Reply::json(&gemini::response("ok", "STOP", 1, 1)),
+    )
+    .await;
+    let ask =
+        || rig.chat(json!({"model": "flash", "messages": [{"role": "user", "content": "Hi"}]}));
+    assert_eq!(ask().await.status(), 200);
+    assert_eq!(rig.token.hits(), 1);
+    // The mounted key is rotated, then the operator sends SIGHUP.
+    write_key(&rig.key_path, "kid-0043", &rig.token_uri);
+    rig.gw.signal("HUP");
+    assert!(rig.gw.eventually(Duration::from_secs(10), || rig
+        .gw
+        .metrics()
+        .contains(r#"switchyard_config_reloads_total{result="success"} 1"#)));
+    assert_eq!(ask().await.status(), 200);
+    assert_eq!(rig.token.hits(), 2, "a reload starts a fresh token");
+    let last = rig.token.received().pop().unwrap();
+    let form: Vec<(String, String)> = url::form_urlencoded::parse(&last.body)
+        .into_owned()
+        .collect();
+    let assertion = &form.iter().find(|(k, _)| k == "assertion").unwrap().1;
+    assert_eq!(
+        decode_header(assertion).unwrap().kid.as_deref(),
+        Some("kid-0043")
+    );
+    rig.assert_grants();
 }
