@@ -601,10 +601,11 @@ fn drop_unsupported(
     strict: bool,
     encoded: &mut switchyard_wire::EncodedRequest,
 ) -> Result<(), GatewayError> {
-    let mentioned = provider.unsupported_params.iter().any(|p| {
-        let quoted = format!("\"{p}\"");
-        memchr::memmem::find(&encoded.body, quoted.as_bytes()).is_some()
-    });
+    // A cheap scan first (no allocation); a name inside a string value only costs a parse.
+    let mentioned = provider
+        .unsupported_params
+        .iter()
+        .any(|p| memchr::memmem::find(&encoded.body, p.as_bytes()).is_some());
     if !mentioned {
         return Ok(());
     }
