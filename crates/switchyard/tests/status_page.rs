@@ -41,6 +41,7 @@ providers:
 models:
   - id: gone
     provider: dead
+    pricing: {{ input_per_mtok: 1.0, output_per_mtok: 2.0 }}   # a budgeted key may reach it
   - id: {target}
     provider: mock
     pricing: {{ input_per_mtok: 1.0, output_per_mtok: 2.0 }}
