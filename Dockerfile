@@ -9,6 +9,12 @@
 #     -e OPENAI_API_KEY -e ANTHROPIC_API_KEY -e SUPPORT_APP_KEY -e BATCH_JOBS_KEY \
 #     switchyard:0.1.0 --config /etc/switchyard/openai-anthropic-failover.yaml
 #
+# Run with no config, the gateway serves its embedded default on 127.0.0.1 only (it has no
+# gateway auth, so it never listens beyond loopback by itself), which nothing outside the
+# container can reach; it logs a warning saying so. To serve from a container, mount a config
+# whose server.listen is 0.0.0.0:8080 and which has auth.keys, as in the run line above (the
+# examples in deploy/ do), or use the Helm chart, which renders one.
+#
 # Health: distroless has no shell or curl, so there is no HEALTHCHECK here. Orchestrators probe
 # the admin listener (server.admin_listen, 9901 in the examples) over HTTP instead:
 #   GET /healthz  liveness  (the process is up)

@@ -95,6 +95,27 @@ pub fn embedded_default(env: &dyn Env) -> Config {
             });
         }
     }
+    if providers.is_empty() {
+        let vars: Vec<&str> = PRESETS
+            .iter()
+            .filter(|p| p.base_url.is_some())
+            .filter_map(|p| p.key_env)
+            .collect();
+        warnings.push(format!(
+            "no config file and no provider key: looked for {}; every model request will get 404 \
+             model_not_found until one is set (or run with --config FILE)",
+            vars.join(", ")
+        ));
+    }
+    if in_container(env) {
+        warnings.push(
+            "no config file inside a container: the embedded default listens on 127.0.0.1:8080 \
+             only, which nothing outside the container can reach. Mount a config with \
+             server.listen: 0.0.0.0:8080 and auth.keys (`switchyard --config \
+             /etc/switchyard/switchyard.yaml`; see deploy/ and the Dockerfile)"
+                .to_owned(),
+        );
+    }
     let index = index::models_index(&providers, &models);
     Config {
         version: 1,
@@ -112,4 +133,14 @@ pub fn embedded_default(env: &dyn Env) -> Config {
         lines: LineIndex::default(),
         catalog: catalog.clone(),
     }
+}
+
+/// Whether the process runs in a container: Docker's `/.dockerenv`, Podman's
+/// `/run/.containerenv`, or a Kubernetes pod's service variables.
+fn in_container(env: &dyn Env) -> bool {
+    env.var("KUBERNETES_SERVICE_HOST").is_some()
+        || env.read_file(std::path::Path::new("/.dockerenv")).is_ok()
+        || env
+            .read_file(std::path::Path::new("/run/.containerenv"))
+            .is_ok()
 }

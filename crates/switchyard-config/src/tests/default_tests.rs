@@ -44,6 +44,42 @@ fn only_openai_key_gives_one_provider_and_its_models() {
 }
 
 #[test]
+fn no_key_warns_naming_every_variable_it_looked_for() {
+    let c = embedded_default(&MapEnv::new());
+    assert!(c.providers.is_empty());
+    let w = c.warnings.join("\n");
+    for var in [
+        "OPENAI_API_KEY",
+        "ANTHROPIC_API_KEY",
+        "GEMINI_API_KEY",
+        "DEEPSEEK_API_KEY",
+        "MISTRAL_API_KEY",
+        "GROQ_API_KEY",
+    ] {
+        assert!(w.contains(var), "{var} not named in {w}");
+    }
+    assert!(w.contains("--config"), "{w}");
+    let with_key = embedded_default(&MapEnv::new().with_var("OPENAI_API_KEY", "sk-x"));
+    assert!(with_key.warnings.is_empty(), "{:?}", with_key.warnings);
+}
+
+#[test]
+fn inside_a_container_it_says_how_to_listen_beyond_loopback() {
+    let env = MapEnv::new()
+        .with_var("OPENAI_API_KEY", "sk-x")
+        .with_var("KUBERNETES_SERVICE_HOST", "10.0.0.1");
+    let w = embedded_default(&env).warnings.join("\n");
+    assert!(w.contains("0.0.0.0:8080") && w.contains("auth.keys"), "{w}");
+    let docker = MapEnv::new()
+        .with_var("OPENAI_API_KEY", "sk-x")
+        .with_file("/.dockerenv", "");
+    assert!(embedded_default(&docker)
+        .warnings
+        .join("\n")
+        .contains("container"));
+}
+
+#[test]
 fn no_keys_no_providers_and_base_url_overrides() {
     assert!(embedded_default(&MapEnv::new()).providers.is_empty());
     let env = MapEnv::new()
