@@ -151,7 +151,11 @@ fn display_prints_one_issue_per_line() {
     let err = crate::Config::from_yaml_str("version: 3\nservr: 1\n", &env())
         .map(|_| ())
         .unwrap_err();
-    assert_eq!(err.issues.len(), 1, "a top-level unknown key stops parsing");
+    assert_eq!(
+        err.issues.len(),
+        2,
+        "a top-level unknown key is reported with the rest (here the version)"
+    );
     let err = ConfigError::new(issues("version: 2\nauth: { keys: [] }\n", &env()));
     assert_eq!(
         err.to_string(),
@@ -168,4 +172,17 @@ fn disabled_auth_with_keys_is_an_error_and_listen_rule_holds() {
     assert_eq!(found[0].path, "auth.disabled");
     let ok = "version: 1\nserver: { listen: 0.0.0.0:8080 }\nauth: { disabled: true }\n";
     assert!(parse(ok, &env()).is_ok_and(|c| c.auth.is_none()));
+}
+
+#[test]
+fn check_reports_unknown_keys_with_the_name_problems() {
+    let text = "version: 1\nservr:\n  listen: 127.0.0.1:8080\nproviders:\n  - id: openai\n    type: openai\n    api_key_env: NOT_SET\n    colour: blue\nmodels:\n  - id: gpt\n    provider: opena\n";
+    let err = crate::Config::from_yaml_str(text, &env()).unwrap_err();
+    let all = err.to_string();
+    for want in ["servr", "colour", "opena"] {
+        assert!(
+            all.contains(want),
+            "{want} missing from one run's report:\n{all}"
+        );
+    }
 }

@@ -54,21 +54,36 @@ impl Config {
                 message: format!("bad merge key (<<): {e}"),
             }])
         })?;
-        let raw: RawConfig = serde_path_to_error::deserialize(value).map_err(|e| {
+        // An unknown key is reported and taken out, then the rest is read again, so one run
+        // reports every unknown key together with the type, name and secret problems.
+        let mut early = Vec::new();
+        let raw: RawConfig = loop {
+            let e = match serde_path_to_error::deserialize(value.clone()) {
+                Ok(raw) => break raw,
+                Err(e) => e,
+            };
             let message = e.inner().to_string();
+            let removed = message
+                .strip_prefix("unknown field `")
+                .and_then(|r| r.split('`').next())
+                .is_some_and(|key| remove_key(&mut value, e.path(), key));
             let path = at_unknown_key(&lines, crate::raw::render_path(e.path()), &message);
             let path = if path.is_empty() {
                 "config".into()
             } else {
                 path
             };
-            ConfigError::new(vec![ConfigIssue {
+            early.push(ConfigIssue {
                 line: lines.line_of(&path),
                 path,
                 message,
-            }])
-        })?;
+            });
+            if !removed || early.len() > 100 {
+                return Err(ConfigError::new(early));
+            }
+        };
         let mut ctx = Ctx::new(env, &lines);
+        ctx.issues = early;
         let config = build(&mut ctx, raw);
         if ctx.issues.is_empty() {
             let mut config = config;
@@ -129,6 +144,32 @@ impl<'a> Ctx<'a> {
                 None
             }
         }
+    }
+}
+
+/// Removes `key` from the mapping at `at` in `value`; false when there is no such key.
+fn remove_key(value: &mut Value, at: &serde_path_to_error::Path, key: &str) -> bool {
+    use serde_path_to_error::Segment;
+    let mut segs: Vec<&Segment> = at.iter().collect();
+    // The path may end at the unknown key itself rather than at its parent.
+    if matches!(segs.last(), Some(Segment::Map { key: k }) if k == key) {
+        segs.pop();
+    }
+    let mut node = value;
+    for seg in segs {
+        let next = match (seg, node) {
+            (Segment::Map { key }, Value::Mapping(m)) => m.get_mut(key.as_str()),
+            (Segment::Seq { index }, Value::Sequence(s)) => s.get_mut(*index),
+            _ => None,
+        };
+        match next {
+            Some(n) => node = n,
+            None => return false,
+        }
+    }
+    match node {
+        Value::Mapping(m) => m.remove(key).is_some(),
+        _ => false,
     }
 }
 
