@@ -97,6 +97,11 @@ async fn started() -> (MockProvider, Gateway, u16) {
 #[tokio::test]
 async fn status_json_shows_routes_breakers_budgets_and_reload_history() {
     let (mock, gw, dead) = started().await;
+    // Attempts are counted as the request completes, which may trail the client's answer.
+    let counted = gw.eventually(Duration::from_secs(5), || {
+        admin_json(&gw, "/status")["targets"][1]["recent_attempts"] == 3
+    });
+    assert!(counted, "{:#}", admin_json(&gw, "/status"));
     let s = admin_json(&gw, "/status");
     let targets = s["routes"][0]["targets"].as_array().unwrap();
     assert_eq!(s["routes"][0]["name"], "chat");
