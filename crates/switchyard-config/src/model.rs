@@ -102,6 +102,24 @@ pub struct ServerConfig {
     pub threads: usize,
     /// Where usage lines go: `usage_log: stdout | stderr | off | <path>`. Default stdout.
     pub usage_log: UsageSink,
+    /// A request's head (request line and headers) must arrive within this, or the
+    /// connection is closed. Default 10s.
+    pub header_read_timeout: Duration,
+    /// A request's whole body must arrive within this, or it gets 408. Default 30s.
+    pub body_read_timeout: Duration,
+    /// An idle keep-alive connection is closed after this. Default 60s.
+    pub keepalive_timeout: Duration,
+    /// Client connections open at once on the API listener; more are closed at once (logged
+    /// and counted). Default 4096.
+    pub max_connections: usize,
+    /// Larger request heads get 431. Default 32 KiB.
+    pub max_header_bytes: u64,
+    /// A whole (non-streaming) upstream answer larger than this fails the attempt (502 or the
+    /// next target). Default 32 MiB.
+    pub max_response_bytes: u64,
+    /// `admin_token_env`: a bearer token the admin listener asks for on `/config` and
+    /// `/budgets`. Default none.
+    pub admin_token: Option<Secret>,
 }
 
 /// Log output format.

@@ -54,6 +54,20 @@ pub struct RawServer {
     pub threads: Option<u64>,
     /// `stdout | stderr | off | <path>`.
     pub usage_log: Option<String>,
+    /// Humantime duration.
+    pub header_read_timeout: Option<Text>,
+    /// Humantime duration.
+    pub body_read_timeout: Option<Text>,
+    /// Humantime duration.
+    pub keepalive_timeout: Option<Text>,
+    /// Connections.
+    pub max_connections: Option<u64>,
+    /// A size.
+    pub max_header_bytes: Option<Text>,
+    /// A size.
+    pub max_response_bytes: Option<Text>,
+    /// Environment variable holding the admin bearer token.
+    pub admin_token_env: Option<String>,
 }
 
 /// `server.log_format`

@@ -31,6 +31,13 @@ impl Config {
                     UsageSink::Off => "off".to_owned(),
                     UsageSink::File(p) => p.display().to_string(),
                 },
+                "header_read_timeout": humantime::format_duration(s.header_read_timeout).to_string(),
+                "body_read_timeout": humantime::format_duration(s.body_read_timeout).to_string(),
+                "keepalive_timeout": humantime::format_duration(s.keepalive_timeout).to_string(),
+                "max_connections": s.max_connections,
+                "max_header_bytes": s.max_header_bytes,
+                "max_response_bytes": s.max_response_bytes,
+                "admin_token": s.admin_token.as_ref().map(|_| "<redacted>"),
             },
             "auth": self.auth.as_ref().map_or(Value::Null, |a| {
                 json!({ "keys": a.keys.iter().map(key_json).collect::<Vec<_>>() })

@@ -151,17 +151,31 @@ impl Chain {
         Ok(())
     }
 
-    /// Runs `on_complete` in reverse order for filters that ran. A request the data path
-    /// rejected before the chain started (oversized or malformed body) reaches every filter's
-    /// `on_complete`, so it is still counted and logged.
+    /// Runs `on_complete` in reverse order for filters that ran, and for observers
+    /// ([`Filter::observes_every_request`]) that did not, so a request refused by an earlier
+    /// filter is still counted. A request the data path rejected before the chain started
+    /// (oversized or malformed body) reaches every filter's `on_complete`.
     pub fn on_complete(&self, cx: &RequestCtx, outcome: &Outcome) {
         let ran = if cx.ran == 0 {
             self.filters.len()
         } else {
             cx.ran.min(self.filters.len())
         };
+        for f in self.filters[ran..].iter().rev() {
+            if f.filter.observes_every_request() {
+                f.filter.on_complete(cx, outcome);
+            }
+        }
         for f in self.filters[..ran].iter().rev() {
             f.filter.on_complete(cx, outcome);
+        }
+    }
+
+    /// Puts the chain's filters into service ([`Filter::activate`]), in order. Called once,
+    /// when the config is swapped in.
+    pub fn activate(&self) {
+        for f in &self.filters {
+            f.filter.activate();
         }
     }
 }

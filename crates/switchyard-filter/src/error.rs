@@ -36,6 +36,9 @@ pub enum GatewayError {
         /// The limit.
         limit: u64,
     },
+    /// The body did not arrive within `server.body_read_timeout`.
+    #[error("the request body did not arrive within {0:?}")]
+    RequestTimeout(Duration),
     /// No key, or a key the gateway does not know.
     #[error("{0}")]
     Unauthorized(&'static str),
@@ -109,6 +112,7 @@ impl GatewayError {
             GatewayError::Unauthorized(_) => 401,
             GatewayError::ModelNotAllowed { .. } => 403,
             GatewayError::ModelNotFound { .. } | GatewayError::UnknownEndpoint { .. } => 404,
+            GatewayError::RequestTimeout(_) => 408,
             GatewayError::PayloadTooLarge { .. } => 413,
             GatewayError::RateLimited { .. } => 429,
             GatewayError::Internal(_) => 500,
@@ -124,6 +128,7 @@ impl GatewayError {
         match self {
             GatewayError::InvalidRequest { .. } => ErrorKind::InvalidRequest,
             GatewayError::PayloadTooLarge { .. } => ErrorKind::PayloadTooLarge,
+            GatewayError::RequestTimeout(_) => ErrorKind::RequestTimeout,
             GatewayError::Unauthorized(_) => ErrorKind::Unauthorized,
             GatewayError::ModelNotAllowed { .. } => ErrorKind::ModelNotAllowed,
             GatewayError::ModelNotFound { .. } => ErrorKind::ModelNotFound,
@@ -143,6 +148,7 @@ impl GatewayError {
         match self {
             GatewayError::InvalidRequest { .. }
             | GatewayError::PayloadTooLarge { .. }
+            | GatewayError::RequestTimeout(_)
             | GatewayError::ModelNotFound { .. }
             | GatewayError::UnknownEndpoint { .. }
             | GatewayError::ContextWindowExceeded { .. }
@@ -164,6 +170,7 @@ impl GatewayError {
             GatewayError::ModelNotFound { .. } => Some("model_not_found"),
             GatewayError::ModelNotAllowed { .. } => Some("model_not_allowed"),
             GatewayError::PayloadTooLarge { .. } => Some("request_too_large"),
+            GatewayError::RequestTimeout(_) => Some("request_timeout"),
             GatewayError::RateLimited { code, .. } => Some(code.as_str()),
             GatewayError::ContextWindowExceeded { .. } => Some("context_length_exceeded"),
             GatewayError::UnsupportedParam { .. } => Some("unsupported_parameter"),

@@ -211,6 +211,19 @@ pub trait Filter: Send + Sync + 'static {
         _out: &mut serde_json::Map<String, serde_json::Value>,
     ) {
     }
+
+    /// Runs once, when the config this filter was built for goes into service. A factory's
+    /// `build` must leave state shared with the config in force alone (metric series, sinks,
+    /// backends, settings of long-lived state), because a candidate config can still be
+    /// rejected after it built; such changes belong here. Default: nothing.
+    fn activate(&self) {}
+
+    /// Whether `on_complete` runs for this filter even when an earlier filter ended the
+    /// request before this one's `on_request` (an observer that counts every request, refused
+    /// ones included). Default: no.
+    fn observes_every_request(&self) -> bool {
+        false
+    }
 }
 
 /// What a factory may use while building a filter.

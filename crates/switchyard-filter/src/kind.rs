@@ -12,6 +12,8 @@ pub enum ErrorKind {
     InvalidRequest,
     /// The body is over the limit.
     PayloadTooLarge,
+    /// The body did not arrive within `server.body_read_timeout`.
+    RequestTimeout,
     /// No key, or an unknown key.
     Unauthorized,
     /// The key may not use the model.
@@ -48,6 +50,7 @@ impl ErrorKind {
         match self {
             ErrorKind::InvalidRequest => "invalid_request",
             ErrorKind::PayloadTooLarge => "payload_too_large",
+            ErrorKind::RequestTimeout => "request_timeout",
             ErrorKind::Unauthorized => "unauthorized",
             ErrorKind::ModelNotAllowed => "model_not_allowed",
             ErrorKind::ModelNotFound => "model_not_found",
@@ -96,6 +99,7 @@ mod tests {
         let all = [
             (ErrorKind::InvalidRequest, "invalid_request"),
             (ErrorKind::PayloadTooLarge, "payload_too_large"),
+            (ErrorKind::RequestTimeout, "request_timeout"),
             (ErrorKind::Unauthorized, "unauthorized"),
             (ErrorKind::ModelNotAllowed, "model_not_allowed"),
             (ErrorKind::ModelNotFound, "model_not_found"),

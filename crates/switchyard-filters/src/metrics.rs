@@ -3,7 +3,7 @@
 //! JSON usage record per request.
 
 use std::borrow::Cow;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use prometheus::{
@@ -70,7 +70,7 @@ impl Families {
                         "switchyard_requests_total",
                         "Client requests by outcome status.",
                     ),
-                    &["key_id", "route", "model", "provider", "status"],
+                    &["key_id", "route", "model", "provider", "status", "outcome"],
                 )?,
             )?,
             duration: reg(
@@ -213,7 +213,7 @@ impl Families {
 /// Builds [`MetricsFilter`]; owns the families and the usage sink across reloads.
 pub struct MetricsFactory {
     families: Arc<Families>,
-    sinks: UsageSinks,
+    sinks: Arc<UsageSinks>,
 }
 
 impl MetricsFactory {
@@ -228,7 +228,7 @@ impl MetricsFactory {
         )?;
         Ok(Self {
             families: Arc::new(Families::register(registry)?),
-            sinks: UsageSinks::new(dropped),
+            sinks: Arc::new(UsageSinks::new(dropped)),
         })
     }
 }
@@ -239,7 +239,10 @@ pub struct MetricsFilter {
     config: Arc<Config>,
     /// `gen_ai_provider_name` per provider, indexed like `config.providers`.
     genai_providers: Vec<Cow<'static, str>>,
-    usage: UsageWriter,
+    sinks: Arc<UsageSinks>,
+    /// Set when the config goes into service; until then (and if the sink failed to open
+    /// then) records go nowhere.
+    usage: OnceLock<UsageWriter>,
 }
 
 /// Held in a streamed request's slots from its response head until the request context is
@@ -263,6 +266,7 @@ impl FilterFactory for MetricsFactory {
         env: &BuildEnv<'_>,
     ) -> Result<Arc<dyn Filter>, BuildError> {
         crate::no_settings(self.name(), settings)?;
+        crate::usage_log::check(&env.config.server.usage_log)?;
         Ok(Arc::new(MetricsFilter {
             families: self.families.clone(),
             config: env.config.clone(),
@@ -272,7 +276,8 @@ impl FilterFactory for MetricsFactory {
                 .iter()
                 .map(crate::genai::provider_name)
                 .collect(),
-            usage: self.sinks.writer_for(&env.config.server.usage_log)?,
+            sinks: self.sinks.clone(),
+            usage: OnceLock::new(),
         }))
     }
 }
@@ -346,6 +351,22 @@ impl Filter for MetricsFilter {
         Ok(())
     }
 
+    fn activate(&self) {
+        match self.sinks.writer_for(&self.config.server.usage_log) {
+            Ok(w) => {
+                let _ = self.usage.set(w);
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "usage records are lost until the usage log can be opened");
+                let _ = self.usage.set(self.sinks.lost());
+            }
+        }
+    }
+
+    fn observes_every_request(&self) -> bool {
+        true
+    }
+
     fn on_attempt_end(&self, _cx: &mut RequestCtx, up: &UpstreamRequest, res: &AttemptResult) {
         let Some(model) = self.config.models.get(up.model) else {
             return;
@@ -387,7 +408,14 @@ impl Filter for MetricsFilter {
         let provider = model.map_or("", |m| self.config.providers[m.provider].id.as_str());
         let status = status_label(outcome.status);
         f.requests
-            .with_label_values(&[key_id, route, model_id, provider, status.as_ref()])
+            .with_label_values(&[
+                key_id,
+                route,
+                model_id,
+                provider,
+                status.as_ref(),
+                outcome_label(outcome),
+            ])
             .inc();
         f.duration
             .with_label_values(&[route, model_id, provider])
@@ -478,9 +506,24 @@ impl Filter for MetricsFilter {
             error: outcome.error_kind.map(|k| k.as_str()),
             stream_error: cx.stream_error.as_deref(),
         };
-        if let Ok(line) = serde_json::to_vec(&record) {
-            self.usage.write(line);
+        if let Some(usage) = self.usage.get() {
+            if let Ok(line) = serde_json::to_vec(&record) {
+                usage.write(line);
+            }
         }
+    }
+}
+
+/// How a request ended, for `switchyard_requests_total{outcome}`: `success`, `stream_error`
+/// (the answer failed after its first byte, whatever the status line said), `client_closed`,
+/// `client_error` (4xx, refusals by the gateway included) or `server_error` (5xx).
+fn outcome_label(outcome: &Outcome) -> &'static str {
+    match outcome.status {
+        _ if outcome.truncated => "stream_error",
+        499 => "client_closed",
+        s if s < 400 => "success",
+        s if s < 500 => "client_error",
+        _ => "server_error",
     }
 }
 

@@ -34,6 +34,34 @@ impl UsageWriter {
     }
 }
 
+/// Checks that `sink` can be opened, without creating, truncating or starting anything: an
+/// existing file must open for appending, a new one needs its directory.
+pub fn check(sink: &UsageSink) -> Result<(), String> {
+    let UsageSink::File(path) = sink else {
+        return Ok(());
+    };
+    if path.exists() {
+        return OpenOptions::new()
+            .append(true)
+            .open(path)
+            .map(|_| ())
+            .map_err(|e| format!("cannot open usage log {}: {e}", path.display()));
+    }
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    if dir.is_dir() {
+        Ok(())
+    } else {
+        Err(format!(
+            "cannot open usage log {}: directory {} does not exist",
+            path.display(),
+            dir.display()
+        ))
+    }
+}
+
 /// Keeps one writer per sink across reloads: a reload with the same sink reuses it.
 pub struct UsageSinks {
     current: Mutex<Option<(UsageSink, UsageWriter)>>,
@@ -46,6 +74,14 @@ impl UsageSinks {
         Self {
             current: Mutex::new(None),
             dropped,
+        }
+    }
+
+    /// A writer that drops (and counts) every record.
+    pub fn lost(&self) -> UsageWriter {
+        UsageWriter {
+            tx: None,
+            dropped: self.dropped.clone(),
         }
     }
 

@@ -107,6 +107,23 @@ impl Admin {
         Bytes::from(serde_json::to_vec_pretty(&body).unwrap_or_default())
     }
 
+    /// Whether the request may read `/config` and `/budgets`: always, unless
+    /// `server.admin_token_env` names a token, which must then come as a bearer token.
+    fn authorized(&self, session: &ServerSession) -> bool {
+        let snap = self.store.current();
+        let Some(token) = &snap.config.server.admin_token else {
+            return true;
+        };
+        let given = session
+            .get_header("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        use sha2::{Digest, Sha256};
+        // Compared as digests, so the time taken says nothing about the token.
+        Sha256::digest(given.trim().as_bytes()) == Sha256::digest(token.expose().as_bytes())
+    }
+
     fn metrics_text(&self) -> Bytes {
         let mut buf = Vec::with_capacity(16 * 1024);
         let _ = TextEncoder::new().encode(&self.registry.gather(), &mut buf);
@@ -132,6 +149,11 @@ impl HttpServerApp for Admin {
             "/readyz" if !ready => (503, "text/plain", Bytes::from_static(b"not ready\n")),
             "/readyz" => (200, "text/plain", Bytes::from_static(b"ready\n")),
             "/metrics" => (200, "text/plain; version=0.0.4", self.metrics_text()),
+            "/config" | "/budgets" if !self.authorized(&session) => (
+                401,
+                "text/plain",
+                Bytes::from_static(b"admin token required (authorization: Bearer ...)\n"),
+            ),
             "/config" => (200, "application/json", self.config_json()),
             "/budgets" => (200, "application/json", self.budgets_json().await),
             "/status" => {

@@ -3,6 +3,7 @@
 //! dialect with a log line carrying the request id; nothing panics on input.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
@@ -13,6 +14,7 @@ use pingora_core::server::ShutdownWatch;
 use switchyard_filter::{Endpoint, ErrorKind, Flow, GatewayError, Outcome, RequestCtx};
 use switchyard_wire::ChatRequest;
 
+use crate::conn::{self, ConnGuard, Connections};
 use crate::forward::forward;
 use crate::respond::{self, ClientGone};
 use crate::snapshot::Store;
@@ -23,27 +25,44 @@ pub struct Gateway {
     connector: Connector,
     limits: switchyard_filters::rate_limit::LimitsHandle,
     in_flight: prometheus::IntGauge,
+    conns: Connections,
 }
 
 impl Gateway {
     /// A gateway serving the store's snapshots, with its own upstream connection pool; `limits`
-    /// shows a key's budget in `/v1/models`; `in_flight` counts the requests being served.
+    /// shows a key's budget in `/v1/models`; `in_flight` counts the requests being served;
+    /// `conns` bounds and counts client connections.
     pub fn new(
         store: Arc<Store>,
         limits: switchyard_filters::rate_limit::LimitsHandle,
         in_flight: prometheus::IntGauge,
+        conns: Connections,
     ) -> Self {
         Self {
             store,
             connector: Connector::new(None),
             limits,
             in_flight,
+            conns,
         }
     }
 }
 
-/// Reads the whole body, refusing it once it passes `limit` bytes.
-async fn read_body(session: &mut ServerSession, limit: u64) -> Result<Bytes, GatewayError> {
+/// Reads the whole body within `within`, refusing it once it passes `limit` bytes.
+async fn read_body(
+    session: &mut ServerSession,
+    limit: u64,
+    within: Duration,
+) -> Result<Bytes, GatewayError> {
+    tokio::time::timeout(within, read_body_unbounded(session, limit))
+        .await
+        .unwrap_or(Err(GatewayError::RequestTimeout(within)))
+}
+
+async fn read_body_unbounded(
+    session: &mut ServerSession,
+    limit: u64,
+) -> Result<Bytes, GatewayError> {
     if let Some(len) = session
         .get_header("content-length")
         .and_then(|v| v.to_str().ok())
@@ -135,7 +154,9 @@ impl Gateway {
                     path,
                 };
                 let _ = session.drain_request_body().await;
-                return respond::error(session, &cx, &e).await.is_ok();
+                let ok = respond::error(session, &cx, &e).await.is_ok();
+                snapshot.chain.on_complete(&cx, &outcome_of(&e));
+                return ok;
             }
         };
         let mut cx = RequestCtx::new(
@@ -145,9 +166,14 @@ impl Gateway {
             session.req_header().headers.clone(),
         );
         let chain = &snapshot.chain;
-        let body = match read_body(session, snapshot.config.server.max_body_bytes).await {
+        let server = &snapshot.config.server;
+        let body = match read_body(session, server.max_body_bytes, server.body_read_timeout).await {
             Ok(b) => b,
             Err(e) => {
+                if let GatewayError::RequestTimeout(_) = e {
+                    self.conns.closed("body_timeout");
+                    tracing::info!(request_id = %cx.request_id, client = ?session.client_addr(), "request body not received in time; closing the connection");
+                }
                 // The rest of an oversized body is never read: close the connection after.
                 let _ = respond::error(session, &cx, &e).await;
                 chain.on_complete(&cx, &outcome_of(&e));
@@ -249,9 +275,42 @@ impl HttpServerApp for Gateway {
         mut session: ServerSession,
         shutdown: &ShutdownWatch,
     ) -> Option<ReusedHttpStream> {
-        match session.read_request().await {
-            Ok(true) => {}
-            _ => return None,
+        let server = self.store.current().config.server.clone();
+        let reused = session
+            .take_connection_user_context()
+            .and_then(|c| c.downcast::<ConnGuard>().ok());
+        let guard = match reused {
+            Some(g) => (g, true),
+            None => match self.conns.open() {
+                Some(g) => (Box::new(g), false),
+                None => return None,
+            },
+        };
+        let keepalive = server.keepalive_timeout.as_secs().max(1);
+        session.set_keepalive(Some(keepalive));
+        // The whole head must arrive within the header timeout, counted from the first byte a
+        // kept-alive connection may idle for up to the keep-alive timeout before it.
+        let within = if guard.1 {
+            server.keepalive_timeout + server.header_read_timeout
+        } else {
+            server.header_read_timeout
+        };
+        match tokio::time::timeout(within, session.read_request()).await {
+            Ok(Ok(true)) => {}
+            Ok(Ok(false)) => return None,
+            Ok(Err(e)) => {
+                conn::refuse_head(&mut session, &e, &self.conns).await;
+                return None;
+            }
+            Err(_) => {
+                self.conns.closed("header_timeout");
+                tracing::info!(client = ?session.client_addr(), timeout = ?within, "request head not received in time; closing the connection");
+                return None;
+            }
+        }
+        if conn::head_len(&session) > server.max_header_bytes as usize {
+            conn::refuse(&mut session, 431, &self.conns, "header_too_large").await;
+            return None;
         }
         let reusable = {
             let _in_flight = crate::process_metrics::InFlight::enter(&self.in_flight);
@@ -260,7 +319,8 @@ impl HttpServerApp for Gateway {
         if !reusable || *shutdown.borrow() {
             return None;
         }
-        let settings = HttpPersistentSettings::for_session(&session);
+        let mut settings = HttpPersistentSettings::for_session(&session);
+        settings.set_user_context(guard.0);
         match session.finish().await {
             Ok(Some(stream)) => Some(ReusedHttpStream::from_reusable_stream(stream, settings)),
             _ => None,

@@ -3,6 +3,7 @@
 //! admin listener and the config watcher.
 
 mod admin;
+mod conn;
 mod forward;
 mod gateway;
 mod models;
@@ -144,12 +145,21 @@ impl Prepared {
         server.bootstrap();
 
         let readiness = Arc::new(admin::Readiness::new(self.path.is_none()));
+        let conns = match conn::Connections::register(config.server.max_connections, &self.metrics)
+        {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot register connection metrics");
+                std::process::exit(1);
+            }
+        };
         let mut api = Service::new(
             "switchyard api".to_string(),
             gateway::Gateway::new(
                 self.store.clone(),
                 self.limits.clone(),
                 self.process.requests_in_flight.clone(),
+                conns,
             ),
         );
         api.add_tcp(&config.server.listen.to_string());
@@ -174,6 +184,13 @@ impl Prepared {
             }
         }
 
+        if !config.server.admin_listen.ip().is_loopback() {
+            if config.server.admin_token.is_none() {
+                tracing::warn!(admin = %config.server.admin_listen, "the admin listener is bound beyond loopback with no token: /config and /budgets are open to anyone who can reach it; set server.admin_token_env or bind it to 127.0.0.1");
+            } else {
+                tracing::warn!(admin = %config.server.admin_listen, "the admin listener is bound beyond loopback; /config and /budgets need the admin token");
+            }
+        }
         let mut admin = Service::new(
             "switchyard admin".to_string(),
             admin::Admin::new(

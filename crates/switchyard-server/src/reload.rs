@@ -9,7 +9,8 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
-use notify::{RecursiveMode, Watcher};
+use notify::event::{AccessKind, AccessMode, ModifyKind};
+use notify::{EventKind, RecursiveMode, Watcher};
 use pingora_core::server::ShutdownWatch;
 use pingora_core::services::background::BackgroundService;
 use prometheus::{Gauge, IntCounterVec, IntGauge, Opts};
@@ -173,9 +174,26 @@ impl Reloader {
     }
 }
 
-/// Whether a directory event may change the config: the file itself, or a Kubernetes
-/// ConfigMap's `..data` swap. Other files in the directory (logs, say) are ignored.
+/// Whether an event can change a file's content: creation, a data write (or the close after
+/// one), a rename or a removal. Opens, reads and metadata changes cannot; reacting to them
+/// would make the watcher re-trigger itself, since inotify reports the reloader's own open.
+fn changes_content(kind: &EventKind) -> bool {
+    matches!(
+        kind,
+        EventKind::Create(_)
+            | EventKind::Remove(_)
+            | EventKind::Modify(ModifyKind::Data(_) | ModifyKind::Name(_) | ModifyKind::Any)
+            | EventKind::Access(AccessKind::Close(AccessMode::Write))
+    )
+}
+
+/// Whether a directory event may change the config: a content change of the file itself, or
+/// of a Kubernetes ConfigMap's `..data` swap. Other files in the directory (logs, say) are
+/// ignored.
 fn concerns_config(ev: &notify::Event, name: Option<&std::ffi::OsStr>) -> bool {
+    if !changes_content(&ev.kind) {
+        return false;
+    }
     ev.paths.is_empty()
         || ev.paths.iter().any(|p| {
             p.file_name()
@@ -235,6 +253,55 @@ impl BackgroundService for Reloader {
                     self.reload(true).await;
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::OsStr;
+    use std::path::PathBuf;
+
+    use notify::event::{
+        AccessKind, AccessMode, CreateKind, DataChange, MetadataKind, ModifyKind, RemoveKind,
+        RenameMode,
+    };
+    use notify::{Event, EventKind};
+
+    use super::concerns_config;
+
+    fn ev(kind: EventKind, file: &str) -> Event {
+        Event::new(kind).add_path(PathBuf::from("/etc/switchyard").join(file))
+    }
+
+    #[test]
+    fn only_content_changes_of_the_config_trigger_a_reload() {
+        let name = Some(OsStr::new("switchyard.yaml"));
+        for kind in [
+            EventKind::Create(CreateKind::File),
+            EventKind::Modify(ModifyKind::Data(DataChange::Any)),
+            EventKind::Modify(ModifyKind::Name(RenameMode::To)),
+            EventKind::Remove(RemoveKind::File),
+            EventKind::Access(AccessKind::Close(AccessMode::Write)),
+        ] {
+            assert!(
+                concerns_config(&ev(kind, "switchyard.yaml"), name),
+                "{kind:?}"
+            );
+            assert!(concerns_config(&ev(kind, "..data"), name), "{kind:?}");
+            assert!(!concerns_config(&ev(kind, "other.log"), name), "{kind:?}");
+        }
+        // The reloader's own read shows up as these: reacting would loop forever.
+        for kind in [
+            EventKind::Access(AccessKind::Open(AccessMode::Any)),
+            EventKind::Access(AccessKind::Read),
+            EventKind::Access(AccessKind::Close(AccessMode::Read)),
+            EventKind::Modify(ModifyKind::Metadata(MetadataKind::AccessTime)),
+        ] {
+            assert!(
+                !concerns_config(&ev(kind, "switchyard.yaml"), name),
+                "{kind:?}"
+            );
         }
     }
 }

@@ -114,10 +114,11 @@ pub struct Store {
 }
 
 impl Store {
-    /// A store serving `first`.
+    /// A store serving `first`, which goes into service ([`switchyard_filter::Chain::activate`]).
     pub fn new(first: Snapshot) -> Self {
         let history = crate::status::ReloadHistory::default();
         history.applied(first.generation, &first.sha256);
+        first.chain.activate();
         Self {
             current: ArcSwap::from_pointee(first),
             history,
@@ -129,9 +130,11 @@ impl Store {
         self.current.load_full()
     }
 
-    /// Swaps in `next` atomically.
+    /// Puts `next` into service and swaps it in atomically. Building it changed nothing
+    /// shared; its filters take over backends, sinks and metric series only here.
     pub fn swap(&self, next: Snapshot) {
         self.history.applied(next.generation, &next.sha256);
+        next.chain.activate();
         self.current.store(Arc::new(next));
     }
 }

@@ -16,6 +16,9 @@ pub(crate) const DEFAULT_LISTEN: SocketAddr =
 /// The admin listener when `server.admin_listen` is left out.
 pub(crate) const DEFAULT_ADMIN: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 9901);
 
+/// The largest request head the HTTP parser reads (pingora's own limit).
+const MAX_HEADER_BYTES: u64 = 1 << 20;
+
 /// The server section with defaults applied, and whether `listen` parsed (the auth check
 /// needs to know if it binds beyond loopback).
 pub(crate) struct ServerCheck {
@@ -33,6 +36,13 @@ pub(crate) fn default_server() -> ServerConfig {
         shutdown_grace: Duration::from_secs(20),
         threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         usage_log: UsageSink::Stdout,
+        header_read_timeout: Duration::from_secs(10),
+        body_read_timeout: Duration::from_secs(30),
+        keepalive_timeout: Duration::from_secs(60),
+        max_connections: 4096,
+        max_header_bytes: 32 << 10,
+        max_response_bytes: 32 << 20,
+        admin_token: None,
     }
 }
 
@@ -74,11 +84,78 @@ pub(super) fn check_server(ctx: &mut Ctx<'_>, raw: Option<&Entry<RawServer>>) ->
             RawLogFormat::Json => LogFormat::Json,
         };
     }
-    if let Some(text) = &raw.shutdown_grace {
-        match parse_duration(&text.0) {
-            Ok(d) => config.shutdown_grace = d,
-            Err(m) => ctx.error("server.shutdown_grace", m),
+    for (key, raw, slot) in [
+        (
+            "shutdown_grace",
+            &raw.shutdown_grace,
+            &mut config.shutdown_grace,
+        ),
+        (
+            "header_read_timeout",
+            &raw.header_read_timeout,
+            &mut config.header_read_timeout,
+        ),
+        (
+            "body_read_timeout",
+            &raw.body_read_timeout,
+            &mut config.body_read_timeout,
+        ),
+        (
+            "keepalive_timeout",
+            &raw.keepalive_timeout,
+            &mut config.keepalive_timeout,
+        ),
+    ] {
+        if let Some(text) = raw {
+            match parse_duration(&text.0) {
+                Ok(d) if d.is_zero() && key != "shutdown_grace" => {
+                    ctx.error(&format!("server.{key}"), "must be more than 0")
+                }
+                Ok(d) => *slot = d,
+                Err(m) => ctx.error(&format!("server.{key}"), m),
+            }
         }
+    }
+    for (key, raw, slot) in [
+        (
+            "max_header_bytes",
+            &raw.max_header_bytes,
+            &mut config.max_header_bytes,
+        ),
+        (
+            "max_response_bytes",
+            &raw.max_response_bytes,
+            &mut config.max_response_bytes,
+        ),
+    ] {
+        if let Some(text) = raw {
+            match parse_size(&text.0) {
+                Ok(0) => ctx.error(&format!("server.{key}"), "must be more than 0"),
+                Ok(n) => *slot = n,
+                Err(m) => ctx.error(&format!("server.{key}"), m),
+            }
+        }
+    }
+    if config.max_header_bytes > MAX_HEADER_BYTES {
+        ctx.error(
+            "server.max_header_bytes",
+            format!("must be at most {MAX_HEADER_BYTES} bytes (1 MiB)"),
+        );
+    }
+    match raw.max_connections {
+        Some(0) => ctx.error("server.max_connections", "must be at least 1"),
+        Some(n) => config.max_connections = usize::try_from(n).unwrap_or(usize::MAX),
+        None => {}
+    }
+    if let Some(name) = &raw.admin_token_env {
+        config.admin_token = secrets::resolve(
+            ctx,
+            "server.admin_token_env",
+            "admin_token_env",
+            name,
+            false,
+        )
+        .map(|(s, _)| s);
     }
     match raw.threads {
         Some(0) => ctx.error("server.threads", "must be at least 1"),

@@ -143,6 +143,16 @@ impl Breaker {
         }
     }
 
+    /// The state as of `now`: an Open breaker whose `open_for` has passed reports HalfOpen,
+    /// since the next request would be let through as a probe. This is what the gauge shows,
+    /// so a deployment with no traffic does not look open forever.
+    pub fn state_at(&self, now: Instant) -> State {
+        match self.inner {
+            Inner::Open { until } if now >= until => State::HalfOpen,
+            _ => self.state(),
+        }
+    }
+
     /// Whether a request may go now.
     pub fn admit(&mut self, now: Instant) -> Admit {
         let limit = self.settings.half_open_requests.max(1);

@@ -183,3 +183,17 @@ fn gauge_values_are_the_documented_ones() {
     assert_eq!(State::HalfOpen.gauge(), 1);
     assert_eq!(State::Open.gauge(), 2);
 }
+
+#[test]
+fn an_idle_open_breaker_reports_half_open_once_open_for_has_passed() {
+    let t0 = Instant::now();
+    let mut b = Breaker::new(settings(), t0);
+    for _ in 0..3 {
+        b.record(t0, Observation::Failure);
+    }
+    assert_eq!(b.state_at(t0 + ms(9_999)), State::Open);
+    // No request came to move it on, yet it is no longer rejecting.
+    assert_eq!(b.state_at(t0 + ms(10_000)), State::HalfOpen);
+    assert_eq!(b.state(), State::Open);
+    assert_eq!(b.admit(t0 + ms(10_000)), Admit::Probe);
+}

@@ -10,7 +10,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use prometheus::{IntGauge, IntGaugeVec, Opts, Registry};
+use prometheus::core::{Collector, Desc};
+use prometheus::proto::MetricFamily;
+use prometheus::{IntGaugeVec, Opts, Registry};
 use serde::Deserialize;
 use switchyard_filter::{
     AttemptFlow, AttemptResult, BuildEnv, BuildError, Filter, FilterFactory, GatewayError,
@@ -95,51 +97,89 @@ impl CircuitBreakerConfig {
     }
 }
 
-/// One deployment's breaker and its gauge. The lock is held only inside `admit`/`record`.
+/// One deployment's breaker. The lock is held only inside `admit`/`record` and a scrape.
 struct Cell {
+    key: String,
+    model: String,
+    provider: String,
     breaker: Mutex<Breaker>,
-    gauge: IntGauge,
 }
 
 impl Cell {
     fn with<T>(&self, f: impl FnOnce(&mut Breaker) -> T) -> Option<T> {
-        let (out, state) = {
-            let mut b = self.breaker.lock().ok()?;
-            let out = f(&mut b);
-            (out, b.state())
+        let mut b = self.breaker.lock().ok()?;
+        Some(f(&mut b))
+    }
+}
+
+/// What the factory keeps across reloads: every deployment's breaker in the config in force.
+#[derive(Default)]
+struct Cells {
+    /// By deployment key; only the config in force's deployments.
+    by_key: HashMap<String, Arc<Cell>>,
+    /// The same cells in config order, as the gauge lists them.
+    active: Vec<Arc<Cell>>,
+}
+
+/// `switchyard_circuit_breaker_state`, computed at scrape time from the breakers in force: an
+/// idle deployment whose `open_for` has passed shows half-open, not open forever, and a
+/// deployment a reload removed disappears.
+struct StateGauge {
+    vec: IntGaugeVec,
+    cells: Arc<Mutex<Cells>>,
+}
+
+impl Collector for StateGauge {
+    fn desc(&self) -> Vec<&Desc> {
+        self.vec.desc()
+    }
+
+    fn collect(&self) -> Vec<MetricFamily> {
+        let Ok(cells) = self.cells.lock() else {
+            return Vec::new();
         };
-        self.gauge.set(state.gauge());
-        Some(out)
+        let now = Instant::now();
+        self.vec.reset();
+        for c in &cells.active {
+            if let Some(state) = c.with(|b| b.state_at(now)) {
+                self.vec
+                    .with_label_values(&[c.model.as_str(), c.provider.as_str()])
+                    .set(state.gauge());
+            }
+        }
+        self.vec.collect()
     }
 }
 
 /// Builds [`CircuitBreakerFilter`]; owns every deployment's breaker across reloads.
 pub struct CircuitBreakerFactory {
-    gauge: IntGaugeVec,
-    cells: Mutex<HashMap<String, Arc<Cell>>>,
+    cells: Arc<Mutex<Cells>>,
 }
 
 impl CircuitBreakerFactory {
     /// Registers the state gauge in `registry`.
     pub fn new(registry: &Registry) -> prometheus::Result<Self> {
-        let gauge = IntGaugeVec::new(
+        let vec = IntGaugeVec::new(
             Opts::new(
                 "switchyard_circuit_breaker_state",
                 "Circuit breaker state per deployment: 0 closed, 1 half-open, 2 open.",
             ),
             &["model", "provider"],
         )?;
-        registry.register(Box::new(gauge.clone()))?;
-        Ok(Self {
-            gauge,
-            cells: Mutex::new(HashMap::new()),
-        })
+        let cells = Arc::new(Mutex::new(Cells::default()));
+        registry.register(Box::new(StateGauge {
+            vec,
+            cells: cells.clone(),
+        }))?;
+        Ok(Self { cells })
     }
 }
 
 /// The built filter: one breaker per model of the config, indexed like `config.models`.
 pub struct CircuitBreakerFilter {
     cells: Vec<Arc<Cell>>,
+    settings: Settings,
+    factory: Arc<Mutex<Cells>>,
 }
 
 impl FilterFactory for CircuitBreakerFactory {
@@ -147,6 +187,9 @@ impl FilterFactory for CircuitBreakerFactory {
         "circuit_breaker"
     }
 
+    /// Reuses the breakers of deployments in force (a reload keeps their state) and makes new
+    /// ones for new deployments, changing neither: settings and the gauge's list change only
+    /// when the config goes into service ([`Filter::activate`]).
     fn build(
         &self,
         settings: &serde_yaml::Value,
@@ -154,35 +197,35 @@ impl FilterFactory for CircuitBreakerFactory {
     ) -> Result<Arc<dyn Filter>, BuildError> {
         let settings =
             crate::settings::parse::<CircuitBreakerConfig>(self.name(), settings)?.check()?;
-        let mut map = self
+        let map = self
             .cells
             .lock()
             .map_err(|_| "circuit breaker state is poisoned".to_string())?;
         let now = Instant::now();
         let cfg = env.config;
-        let cells = cfg
-            .models
-            .iter()
-            .map(|m| {
-                let provider = &cfg.providers[m.provider].id;
-                let key = format!("{}\u{0}{provider}\u{0}{}", m.id, m.upstream_model);
-                let cell = map.entry(key).or_insert_with(|| {
-                    let gauge = self
-                        .gauge
-                        .with_label_values(&[m.id.as_str(), provider.as_str()]);
-                    gauge.set(0);
-                    Arc::new(Cell {
-                        breaker: Mutex::new(Breaker::new(settings, now)),
-                        gauge,
-                    })
-                });
-                if let Ok(mut b) = cell.breaker.lock() {
-                    b.set_settings(settings);
-                }
-                cell.clone()
-            })
-            .collect();
-        Ok(Arc::new(CircuitBreakerFilter { cells }))
+        let mut cells: Vec<Arc<Cell>> = Vec::with_capacity(cfg.models.len());
+        for m in &cfg.models {
+            let provider = &cfg.providers[m.provider].id;
+            let key = format!("{}\u{0}{provider}\u{0}{}", m.id, m.upstream_model);
+            let existing = map
+                .by_key
+                .get(&key)
+                .or_else(|| cells.iter().find(|c| c.key == key))
+                .cloned();
+            cells.push(existing.unwrap_or_else(|| {
+                Arc::new(Cell {
+                    key,
+                    model: m.id.clone(),
+                    provider: provider.clone(),
+                    breaker: Mutex::new(Breaker::new(settings, now)),
+                })
+            }));
+        }
+        Ok(Arc::new(CircuitBreakerFilter {
+            cells,
+            settings,
+            factory: self.cells.clone(),
+        }))
     }
 
     fn after(&self) -> &'static [&'static str] {
@@ -221,6 +264,20 @@ impl Filter for CircuitBreakerFilter {
                 machine::State::Open => "open",
             };
             out.insert("breaker".into(), name.into());
+        }
+    }
+
+    fn activate(&self) {
+        for c in &self.cells {
+            c.with(|b| b.set_settings(self.settings));
+        }
+        if let Ok(mut f) = self.factory.lock() {
+            f.by_key = self
+                .cells
+                .iter()
+                .map(|c| (c.key.clone(), c.clone()))
+                .collect();
+            f.active = self.cells.clone();
         }
     }
 
@@ -275,7 +332,9 @@ mod tests {
             config,
             path: "filters[0]",
         };
-        f.build(&settings, &env).unwrap()
+        let filter = f.build(&settings, &env).unwrap();
+        filter.activate();
+        filter
     }
 
     fn attempt(filter: &Arc<dyn Filter>, config: &Arc<Config>, fail: bool) -> AttemptFlow {
@@ -333,6 +392,28 @@ mod tests {
         let fresh = build(&f, &other);
         assert_eq!(attempt(&fresh, &other, false), AttemptFlow::Send);
         assert_eq!(gauge(&registry, "n"), Some(0.0));
+    }
+
+    #[test]
+    fn a_candidate_that_never_goes_into_service_changes_no_breaker_and_no_gauge() {
+        let registry = Registry::new();
+        let f = CircuitBreakerFactory::new(&registry).unwrap();
+        let cfg = config("m");
+        let filter = build(&f, &cfg);
+        attempt(&filter, &cfg, true);
+        // A candidate config (rejected later, say) with laxer settings and a new deployment.
+        let lax: serde_yaml::Value =
+            serde_yaml::from_str("{failure_threshold: 100, open_for: 1h}").unwrap();
+        let other = config("n");
+        let env = BuildEnv {
+            config: &other,
+            path: "filters[0]",
+        };
+        let _candidate = f.build(&lax, &env).unwrap();
+        assert_eq!(gauge(&registry, "n"), None);
+        // The breaker in force still opens at its own threshold of 2.
+        attempt(&filter, &cfg, true);
+        assert_eq!(gauge(&registry, "m"), Some(2.0));
     }
 
     #[test]

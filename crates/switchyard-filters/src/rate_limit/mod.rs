@@ -67,6 +67,8 @@ pub struct RateLimitFilter {
     shared: Arc<Shared>,
     /// How long a reservation may stay unsettled: the longest request deadline, plus margin.
     hold: Duration,
+    /// Where `backend` lives, to put it into service.
+    state: StateConfig,
 }
 
 impl FilterFactory for RateLimitFactory {
@@ -86,27 +88,10 @@ impl FilterFactory for RateLimitFactory {
             StateConfig::Memory => true,
             StateConfig::Redis { fail_open, .. } => *fail_open,
         };
-        // Zero series up front, so alerts on their rate see them before the first failure.
-        if let StateBackend::Redis(_) = backend.as_ref() {
-            for op in ["admit", "settle", "read"] {
-                self.shared
-                    .metrics
-                    .state_errors
-                    .with_label_values(&["redis", op]);
-            }
-        }
         let mut keys = HashMap::new();
-        self.shared.metrics.budget_usd.reset();
-        self.shared.metrics.budget_remaining.reset();
         for k in config.auth.iter().flat_map(|a| a.keys.iter()) {
             if k.rpm.is_none() && k.tpm.is_none() && k.budget.is_none() {
                 continue;
-            }
-            if let (Some(b), StateBackend::Memory(m)) = (&k.budget, backend.as_ref()) {
-                let w = period::window(b.period, now_us() / 1_000_000);
-                self.shared
-                    .metrics
-                    .set_budget(&k.id, b, m.budget_usage(&k.id, &w.tag));
             }
             keys.insert(
                 k.id.clone(),
@@ -130,6 +115,7 @@ impl FilterFactory for RateLimitFactory {
             fail_open,
             shared: self.shared.clone(),
             hold: longest + Duration::from_secs(60),
+            state: config.state.clone(),
         }))
     }
 
@@ -231,6 +217,32 @@ impl RateLimitFilter {
 
 #[async_trait::async_trait]
 impl Filter for RateLimitFilter {
+    /// Takes over the backend and the budget gauges: only this config's keys are shown.
+    fn activate(&self) {
+        self.shared.adopt(&self.state, &self.backend);
+        // Zero series up front, so alerts on their rate see them before the first failure.
+        if let StateBackend::Redis(_) = self.backend.as_ref() {
+            for op in ["admit", "settle", "read"] {
+                self.shared
+                    .metrics
+                    .state_errors
+                    .with_label_values(&["redis", op]);
+            }
+        }
+        self.shared.metrics.budget_usd.reset();
+        self.shared.metrics.budget_remaining.reset();
+        if let StateBackend::Memory(m) = self.backend.as_ref() {
+            for key in self.keys.values() {
+                if let Some(b) = &key.budget {
+                    let w = period::window(b.period, now_us() / 1_000_000);
+                    self.shared
+                        .metrics
+                        .set_budget(&key.id, b, m.budget_usage(&key.id, &w.tag));
+                }
+            }
+        }
+    }
+
     async fn on_request(
         &self,
         cx: &mut RequestCtx,

@@ -103,25 +103,38 @@ impl Shared {
         })
     }
 
-    /// The backend for `state`: the one memory backend, or the Redis backend for this URL
-    /// (kept while the URL stays the same, so reloads reuse its connection).
+    /// The backend for `state`: the one memory backend, the Redis backend in force when the
+    /// URL is the same (so reloads reuse its connection), or else a new, unconnected one that
+    /// nothing uses until [`Shared::adopt`] puts it into service.
     pub(crate) fn backend_for(&self, state: &StateConfig) -> Result<Arc<StateBackend>, String> {
         match state {
             StateConfig::Memory => Ok(self.memory.clone()),
             StateConfig::Redis { url, .. } => {
-                let mut cur = self.redis.lock().unwrap_or_else(|p| p.into_inner());
+                let cur = self.redis.lock().unwrap_or_else(|p| p.into_inner());
                 if let Some((u, b)) = cur.as_ref() {
                     if u == url.expose() {
                         return Ok(b.clone());
                     }
                 }
                 let redis = RedisState::new(url.expose(), STATE_DEADLINE)?;
-                redis.warm_up();
-                let b = Arc::new(StateBackend::Redis(Box::new(redis)));
-                *cur = Some((url.expose().to_string(), b.clone()));
-                Ok(b)
+                Ok(Arc::new(StateBackend::Redis(Box::new(redis))))
             }
         }
+    }
+
+    /// Puts `backend` (from [`Shared::backend_for`]) into service for `state`: a Redis
+    /// backend becomes the one later configs with the same URL reuse, and starts connecting.
+    pub(crate) fn adopt(&self, state: &StateConfig, backend: &Arc<StateBackend>) {
+        let (StateConfig::Redis { url, .. }, StateBackend::Redis(r)) = (state, backend.as_ref())
+        else {
+            return;
+        };
+        let mut cur = self.redis.lock().unwrap_or_else(|p| p.into_inner());
+        if cur.as_ref().is_some_and(|(_, b)| Arc::ptr_eq(b, backend)) {
+            return;
+        }
+        r.warm_up();
+        *cur = Some((url.expose().to_string(), backend.clone()));
     }
 
     /// Counts a backend failure and logs it, at most once per 10 s.

@@ -21,6 +21,7 @@ fn setup(limits: &str, state: &str) -> (Arc<Config>, Chain, crate::rate_limit::L
     let metrics = prometheus::Registry::new();
     let (registry, handle) = crate::register_all_with_limits(&metrics).unwrap();
     let chain = registry.build_chain(&config).unwrap();
+    chain.activate();
     (config, chain, handle)
 }
 

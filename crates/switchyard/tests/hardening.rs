@@ -1,0 +1,365 @@
+//! Hardening against operators' mistakes and hostile clients, through the real binary: a
+//! reload that watches only content changes, a rejected config that changes nothing, and
+//! every request counted once, refusals included.
+
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+mod common;
+
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+use common::*;
+use switchyard_e2e::{openai, Gateway, MockProvider, Reply};
+
+/// The value of the first sample whose line starts with `series`.
+fn sample(metrics: &str, series: &str) -> Option<f64> {
+    metrics
+        .lines()
+        .find(|l| l.starts_with(series))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
+fn failures(gw: &Gateway) -> f64 {
+    sample(
+        &gw.metrics(),
+        r#"switchyard_config_reloads_total{result="failure"}"#,
+    )
+    .unwrap_or(0.0)
+}
+
+/// Watches `cond` for the whole of `window` and says whether it held every time: the way
+/// to check that something does *not* happen.
+fn holds_for(window: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let end = Instant::now() + window;
+    while Instant::now() < end {
+        if !cond() {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    true
+}
+
+#[tokio::test]
+async fn a_bad_edit_is_read_once_and_reverting_it_clears_the_failure() {
+    let mock = MockProvider::start(Reply::json(&openai::completion("hi", 1, 1))).await;
+    let gw = gateway(&one_provider(&mock.base())).start();
+    let good = std::fs::read_to_string(&gw.config_path).unwrap();
+    std::fs::write(&gw.config_path, format!("{good}\nnot: [valid")).unwrap();
+    assert!(
+        gw.eventually(Duration::from_secs(10), || failures(&gw) >= 1.0),
+        "{}",
+        gw.stderr()
+    );
+    // The reloader's own read of the file must not trigger another reload.
+    assert!(
+        holds_for(Duration::from_millis(1500), || failures(&gw) == 1.0),
+        "the watcher re-read the file by itself: {} failures\n{}",
+        failures(&gw),
+        gw.stderr()
+    );
+    std::fs::write(&gw.config_path, &good).unwrap();
+    assert!(
+        gw.eventually(Duration::from_secs(10), || {
+            sample(&gw.metrics(), "switchyard_config_last_reload_success") == Some(1.0)
+        }),
+        "reverting to the config in force left the failure standing\n{}",
+        gw.metrics()
+    );
+    assert_eq!(
+        sample(&gw.metrics(), "switchyard_config_generation"),
+        Some(1.0)
+    );
+}
+
+fn side_effect_config(base: &str, usage: &str, extra: &str) -> String {
+    format!(
+        r#"version: 1
+server:
+  listen: 127.0.0.1:{{port}}
+  admin_listen: 127.0.0.1:{{admin_port}}
+  shutdown_grace: 1s
+  usage_log: {usage}
+auth:
+  keys:
+    - id: app
+      key_env: CLIENT_KEY
+      budget: {{ usd: 5, period: daily }}
+providers:
+  - id: mock
+    type: openai
+    base_url: {base}/v1
+    api_key_env: PROVIDER_KEY
+models:
+  - id: gpt-4o-mini
+    provider: mock
+{extra}"#
+    )
+}
+
+#[tokio::test]
+async fn a_rejected_config_changes_no_metric_sink_or_backend() {
+    let mock = MockProvider::start(Reply::json(&openai::completion("hi", 1, 1))).await;
+    let dir = tempfile::tempdir().unwrap();
+    let first_log = dir.path().join("first.log");
+    let rejected_log = dir.path().join("rejected.log");
+    // Stands in for a Redis server: whoever connects is seen.
+    let redis = TcpListener::bind("127.0.0.1:0").unwrap();
+    redis.set_nonblocking(true).unwrap();
+    let yaml = side_effect_config(
+        &mock.base(),
+        &first_log.display().to_string(),
+        "filters: [auth, rate_limit, route, circuit_breaker, metrics]\n",
+    );
+    let gw = switchyard_e2e::GatewayBuilder::new(bin(), yaml)
+        .env("CLIENT_KEY", CLIENT_KEY)
+        .env("PROVIDER_KEY", PROVIDER_KEY)
+        .env(
+            "REDIS_URL",
+            &format!("redis://{}/", redis.local_addr().unwrap()),
+        )
+        .start();
+    let before = gw.metrics();
+    assert_eq!(
+        sample(&before, r#"switchyard_budget_usd{key_id="app"}"#),
+        Some(5.0)
+    );
+    let text = std::fs::read_to_string(&gw.config_path).unwrap();
+    let (listen, admin) = {
+        let pick = |k: &str| text.lines().find(|l| l.contains(k)).unwrap().to_string();
+        (pick("  listen:"), pick("admin_listen:"))
+    };
+    // Every factory builds (new sink, Redis backend, a new deployment for the breaker), then
+    // the chain is refused: `circuit_breaker` before `route`.
+    let rejected = side_effect_config(
+        &mock.base(),
+        &rejected_log.display().to_string(),
+        "  - id: other\n    provider: mock\nstate: { backend: redis, url_env: REDIS_URL }\nfilters: [auth, rate_limit, circuit_breaker, route, metrics]\n",
+    )
+    .replace("  listen: 127.0.0.1:{port}", &listen)
+    .replace("  admin_listen: 127.0.0.1:{admin_port}", &admin)
+    .replace("usd: 5", "usd: 7");
+    std::fs::write(&gw.config_path, rejected).unwrap();
+    assert!(
+        gw.eventually(Duration::from_secs(10), || failures(&gw) >= 1.0),
+        "{}",
+        gw.stderr()
+    );
+    assert!(
+        gw.stderr().contains("must come after `route`"),
+        "{}",
+        gw.stderr()
+    );
+    let after = gw.metrics();
+    let series = |m: &str| -> Vec<String> {
+        m.lines()
+            .filter(|l| {
+                l.starts_with("switchyard_budget")
+                    || l.starts_with("switchyard_circuit_breaker_state")
+                    || l.starts_with("switchyard_state_errors_total")
+            })
+            .map(String::from)
+            .collect()
+    };
+    assert_eq!(series(&before), series(&after));
+    assert!(
+        !rejected_log.exists(),
+        "the rejected config opened its usage log"
+    );
+    assert!(
+        holds_for(Duration::from_millis(500), || redis.accept().is_err()),
+        "the rejected config connected to its Redis"
+    );
+    // The config in force still writes where it did.
+    let resp = post(
+        &gw.base,
+        "/v1/chat/completions",
+        &openai::request("gpt-4o-mini", false),
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+    assert!(gw.eventually(Duration::from_secs(5), || {
+        std::fs::read_to_string(&first_log).is_ok_and(|t| t.contains("\"status\":200"))
+    }));
+}
+
+#[tokio::test]
+async fn requests_the_gateway_refuses_are_counted_with_their_outcome() {
+    let mock = MockProvider::start(Reply::json(&openai::completion("hi", 1, 1))).await;
+    let gw = gateway(&one_provider(&mock.base())).start();
+    let resp = client()
+        .post(format!("{}/v1/chat/completions", gw.base))
+        .bearer_auth("sk-wrong")
+        .json(&openai::request("gpt-4o-mini", false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+    let resp = post(
+        &gw.base,
+        "/v1/nothing-here",
+        &openai::request("gpt-4o-mini", false),
+    )
+    .await;
+    assert_eq!(resp.status(), 404);
+    let resp = post(
+        &gw.base,
+        "/v1/chat/completions",
+        &openai::request("gpt-4o-mini", false),
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+    let m = gw.metrics();
+    for (status, outcome) in [
+        ("401", "client_error"),
+        ("404", "client_error"),
+        ("200", "success"),
+    ] {
+        let n: f64 = m
+            .lines()
+            .filter(|l| {
+                l.starts_with("switchyard_requests_total{")
+                    && l.contains(&format!("status=\"{status}\""))
+                    && l.contains(&format!("outcome=\"{outcome}\""))
+            })
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum();
+        assert_eq!(n, 1.0, "status {status}:\n{m}");
+    }
+}
+
+/// A gateway with tight connection limits.
+fn tight(base: &str) -> Gateway {
+    let yaml = format!(
+        "version: 1\nserver:\n  listen: 127.0.0.1:{{port}}\n  admin_listen: 127.0.0.1:{{admin_port}}\n  shutdown_grace: 1s\n  header_read_timeout: 1s\n  body_read_timeout: 1s\n  max_connections: 4\n  max_header_bytes: 4KiB\nauth:\n  keys:\n    - id: app\n      key_env: CLIENT_KEY\n{}",
+        one_provider(base)
+    );
+    switchyard_e2e::GatewayBuilder::new(bin(), yaml)
+        .env("CLIENT_KEY", CLIENT_KEY)
+        .env("PROVIDER_KEY", PROVIDER_KEY)
+        .start()
+}
+
+fn connect(gw: &Gateway) -> std::net::TcpStream {
+    let s = std::net::TcpStream::connect(gw.base.trim_start_matches("http://")).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s
+}
+
+/// Everything the server sends until it closes (bounded by the socket's read timeout).
+fn read_all(s: &mut std::net::TcpStream) -> String {
+    use std::io::Read;
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break,
+            Err(e) => panic!("the server kept the connection open: {e}"),
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[tokio::test]
+async fn slow_heads_and_bodies_are_cut_off_and_bad_heads_get_an_answer() {
+    use std::io::Write;
+    let mock = MockProvider::start(Reply::json(&openai::completion("hi", 1, 1))).await;
+    let gw = tight(&mock.base());
+    // Slowloris: a head that never ends is closed after header_read_timeout.
+    let mut s = connect(&gw);
+    s.write_all(b"POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nx-a: 1\r\n")
+        .unwrap();
+    let started = Instant::now();
+    read_all(&mut s);
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // A body that never arrives in full gets 408.
+    let mut s = connect(&gw);
+    write!(s, "POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {CLIENT_KEY}\r\ncontent-type: application/json\r\ncontent-length: 500000\r\n\r\n{{}}").unwrap();
+    let answer = read_all(&mut s);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("request_timeout"), "{answer}");
+    // Too large a head: 431, not a reset.
+    let mut s = connect(&gw);
+    write!(
+        s,
+        "GET /v1/models HTTP/1.1\r\nhost: x\r\nx-big: {}\r\n\r\n",
+        "a".repeat(8192)
+    )
+    .unwrap();
+    let answer = read_all(&mut s);
+    assert!(answer.starts_with("HTTP/1.1 431"), "{answer}");
+    // A head that does not parse: 400.
+    let mut s = connect(&gw);
+    s.write_all(b"POST /v1/chat/completions HTTP/1.1\r\nbad header line\r\n\r\n")
+        .unwrap();
+    let answer = read_all(&mut s);
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    let m = gw.metrics();
+    for reason in [
+        "header_timeout",
+        "body_timeout",
+        "header_too_large",
+        "bad_header",
+    ] {
+        assert_eq!(
+            sample(
+                &m,
+                &format!("switchyard_connections_closed_total{{reason=\"{reason}\"}}")
+            ),
+            Some(1.0),
+            "{reason}\n{m}"
+        );
+    }
+    assert!(gw.stderr().contains("request head not received in time"));
+}
+
+#[tokio::test]
+async fn connections_past_the_cap_are_refused_counted_and_the_gauge_follows() {
+    let mock = MockProvider::start(Reply::json(&openai::completion("hi", 1, 1))).await;
+    let gw = tight(&mock.base());
+    // A connection takes its slot when its first request head arrives.
+    let mut held: Vec<std::net::TcpStream> = (0..4)
+        .map(|_| {
+            use std::io::Write;
+            let mut s = connect(&gw);
+            s.write_all(b"GET /v1/models HTTP/1.1\r\nhost: x\r\n\r\n")
+                .unwrap();
+            s
+        })
+        .collect();
+    assert!(
+        gw.eventually(Duration::from_secs(10), || sample(
+            &gw.metrics(),
+            "switchyard_open_connections"
+        ) == Some(4.0)),
+        "{}",
+        gw.metrics()
+    );
+    let mut extra = connect(&gw);
+    {
+        use std::io::Write;
+        extra
+            .write_all(b"GET /v1/models HTTP/1.1\r\nhost: x\r\n\r\n")
+            .unwrap();
+    }
+    assert_eq!(read_all(&mut extra), "");
+    assert_eq!(
+        sample(
+            &gw.metrics(),
+            r#"switchyard_connections_closed_total{reason="max_connections"}"#
+        ),
+        Some(1.0)
+    );
+    assert!(gw
+        .stderr()
+        .contains("connection refused: server.max_connections"));
+    held.clear();
+    assert!(gw.eventually(Duration::from_secs(10), || sample(
+        &gw.metrics(),
+        "switchyard_open_connections"
+    ) == Some(0.0)));
+}
