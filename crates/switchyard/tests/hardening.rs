@@ -95,6 +95,7 @@ providers:
 models:
   - id: gpt-4o-mini
     provider: mock
+    pricing: free
 {extra}"#
     )
 }
@@ -136,7 +137,7 @@ async fn a_rejected_config_changes_no_metric_sink_or_backend() {
     let rejected = side_effect_config(
         &mock.base(),
         &rejected_log.display().to_string(),
-        "  - id: other\n    provider: mock\nstate: { backend: redis, url_env: REDIS_URL }\nfilters: [auth, rate_limit, circuit_breaker, route, metrics]\n",
+        "  - id: other\n    provider: mock\n    pricing: free\nstate: { backend: redis, url_env: REDIS_URL }\nfilters: [auth, rate_limit, circuit_breaker, route, metrics]\n",
     )
     .replace("  listen: 127.0.0.1:{port}", &listen)
     .replace("  admin_listen: 127.0.0.1:{admin_port}", &admin)
@@ -211,6 +212,9 @@ async fn requests_the_gateway_refuses_are_counted_with_their_outcome() {
     )
     .await;
     assert_eq!(resp.status(), 200);
+    // A request is counted once its answer is written: wait for the last one.
+    let counted = |m: &str| m.contains(r#"outcome="success",provider="mock""#);
+    assert!(gw.eventually(Duration::from_secs(5), || counted(&gw.metrics())));
     let m = gw.metrics();
     for (status, outcome) in [
         ("401", "client_error"),
