@@ -67,20 +67,6 @@ impl FilterFactory for ContextWindowFactory {
             .iter()
             .map(|m| tokens::tokenizer_for(&m.upstream_model))
             .collect();
-        // The BPE tables take ~100 ms each to build: do it now, off the request path.
-        let needed: Vec<Tokenizer> = env
-            .config
-            .models
-            .iter()
-            .zip(&tokenizers)
-            .filter(|(m, _)| m.context_window.is_some())
-            .map(|(_, t)| *t)
-            .collect();
-        if !needed.is_empty() {
-            let _ = std::thread::Builder::new()
-                .name("tokenizer-warmup".into())
-                .spawn(move || tokens::warm(needed));
-        }
         Ok(Arc::new(ContextWindowFilter {
             config: env.config.clone(),
             on_overflow: cfg.on_overflow,

@@ -2,6 +2,7 @@
 //! in [`register_all`], a config example and its tests; nothing else changes.
 
 pub mod auth;
+mod bpe;
 pub mod circuit_breaker;
 pub mod context_window;
 pub mod genai;

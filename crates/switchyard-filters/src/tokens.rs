@@ -17,7 +17,8 @@ use serde_json::{Map, Value};
 use switchyard_config::{Model, ProviderKind};
 use switchyard_filter::RequestCtx;
 use switchyard_wire::ChatRequest;
-use tiktoken_rs::CoreBPE;
+
+use crate::bpe::{self, Vocab};
 
 /// Framing tokens per message (role and separators), as OpenAI documents for its chat models.
 pub const TOKENS_PER_MESSAGE: u64 = 3;
@@ -86,18 +87,11 @@ pub fn tokenizer_for(upstream_model: &str) -> Tokenizer {
     }
 }
 
-/// Builds the BPE tables now rather than on the first request that needs them (about 100 ms
-/// each); call it from a filter's `build`, off the request path.
-pub fn warm(tokenizers: impl IntoIterator<Item = Tokenizer>) {
-    for t in tokenizers {
-        let _ = bpe(t);
-    }
-}
-
-fn bpe(t: Tokenizer) -> &'static CoreBPE {
+/// The vocabulary behind `t`: static tables, nothing to build (see [`crate::bpe`]).
+fn vocab(t: Tokenizer) -> &'static Vocab {
     match t {
-        Tokenizer::O200k => tiktoken_rs::o200k_base_singleton(),
-        Tokenizer::Cl100k | Tokenizer::Estimate(_) => tiktoken_rs::cl100k_base_singleton(),
+        Tokenizer::O200k => &bpe::O200K,
+        Tokenizer::Cl100k | Tokenizer::Estimate(_) => &bpe::CL100K,
     }
 }
 
@@ -206,8 +200,8 @@ pub fn estimate_prompt_tokens(req: &ChatRequest, upstream_model: &str) -> u64 {
 
 /// The request's prompt tokens under `tokenizer`.
 pub fn count_with(req: &ChatRequest, tokenizer: Tokenizer) -> u64 {
-    let bpe = bpe(tokenizer);
-    let total = parts_of(&req.body, &mut |s| bpe.encode_ordinary(s).len() as u64).total();
+    let vocab = vocab(tokenizer);
+    let total = parts_of(&req.body, &mut |s| vocab.count(s) as u64).total();
     match tokenizer {
         Tokenizer::Estimate(margin) => (total as f64 * margin).ceil() as u64,
         Tokenizer::O200k | Tokenizer::Cl100k => total,
