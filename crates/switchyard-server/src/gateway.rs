@@ -11,6 +11,7 @@ use pingora_core::apps::{HttpPersistentSettings, HttpServerApp, ReusedHttpStream
 use pingora_core::connectors::http::Connector;
 use pingora_core::protocols::http::ServerSession;
 use pingora_core::server::ShutdownWatch;
+use pingora_http::RequestHeader;
 use switchyard_filter::{Endpoint, ErrorKind, Flow, GatewayError, Outcome, RequestCtx};
 use switchyard_wire::ChatRequest;
 
@@ -101,6 +102,20 @@ async fn read_body_unbounded(
     Ok(first.unwrap_or_else(|| buf.freeze()))
 }
 
+/// The client's request headers, moved out of the session rather than copied. Only once the
+/// body has been read: pingora frames the request body by `content-length` and
+/// `transfer-encoding`, and it read keep-alive and the rest of what it needs with the head.
+/// (pingora's `RequestHeader` lends its map only immutably, so the header is taken apart and
+/// put back together without it; method, URI and version stay.)
+fn take_headers(session: &mut ServerSession) -> http::HeaderMap {
+    let slot = session.req_header_mut();
+    let empty = RequestHeader::from(http::Request::new(()).into_parts().0);
+    let mut parts = http::request::Parts::from(std::mem::replace(slot, empty));
+    let headers = std::mem::take(&mut parts.headers);
+    *slot = RequestHeader::from(parts);
+    headers
+}
+
 /// A request id: the client's `x-request-id` when it is sane, else a random one.
 fn request_id(session: &ServerSession) -> String {
     if let Some(v) = session
@@ -131,13 +146,13 @@ impl Gateway {
             ("POST", "/v1/messages") => Endpoint::Messages,
             ("POST", "/v1/embeddings" | "/embeddings") => Endpoint::Embeddings,
             ("GET", "/v1/models" | "/models") => {
+                let _ = session.drain_request_body().await;
                 let mut cx = RequestCtx::new(
                     request_id(session),
                     snapshot.config.clone(),
                     Endpoint::ChatCompletions,
-                    session.req_header().headers.clone(),
+                    take_headers(session),
                 );
-                let _ = session.drain_request_body().await;
                 return crate::models::list(session, &snapshot, &mut cx, &self.limits)
                     .await
                     .is_ok();
@@ -147,7 +162,7 @@ impl Gateway {
                     request_id(session),
                     snapshot.config.clone(),
                     Endpoint::ChatCompletions,
-                    session.req_header().headers.clone(),
+                    http::HeaderMap::new(),
                 );
                 let e = GatewayError::UnknownEndpoint {
                     method: method.to_string(),
@@ -163,7 +178,7 @@ impl Gateway {
             request_id(session),
             snapshot.config.clone(),
             endpoint,
-            session.req_header().headers.clone(),
+            http::HeaderMap::new(),
         );
         let chain = &snapshot.chain;
         let server = &snapshot.config.server;
@@ -175,11 +190,13 @@ impl Gateway {
                     tracing::info!(request_id = %cx.request_id, client = ?session.client_addr(), "request body not received in time; closing the connection");
                 }
                 // The rest of an oversized body is never read: close the connection after.
+                cx.headers = take_headers(session);
                 let _ = respond::error(session, &cx, &e).await;
                 chain.on_complete(&cx, &outcome_of(&e));
                 return false;
             }
         };
+        cx.headers = take_headers(session);
         let parsed = match endpoint {
             Endpoint::Embeddings => switchyard_wire::embeddings::parse_embeddings(&body),
             Endpoint::ChatCompletions | Endpoint::Messages => {
