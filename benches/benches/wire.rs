@@ -1,8 +1,10 @@
 //! switchyard-wire hot paths: request parse+encode (small and ~100 KB prompts, same-dialect
-//! and OpenAI→Anthropic), response decode, and stream translation per chunk.
+//! and OpenAI→Anthropic), response decode, stream translation per chunk, and same-dialect
+//! streams forwarded as framed.
 
 use std::hint::black_box;
 
+use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use serde_json::json;
 use switchyard_wire::{
@@ -145,5 +147,45 @@ fn streams(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, requests, responses, streams);
+/// Same-dialect streams as upstreams usually deliver them, an event or two per read: LF-framed
+/// events are forwarded as framed (a view of the read, no copy); the same stream with CRLF line
+/// ends is parsed and re-rendered event by event, which is what every same-dialect stream cost
+/// before.
+fn passthrough(c: &mut Criterion) {
+    let mut group = c.benchmark_group("stream_passthrough");
+    for (d, file) in [
+        (Dialect::OpenAi, "openai/stream_text.sse"),
+        (Dialect::Anthropic, "anthropic/stream_text.sse"),
+    ] {
+        let lf = fixture(file);
+        let crlf = String::from_utf8_lossy(&lf)
+            .replace('\n', "\r\n")
+            .into_bytes();
+        for (framing, body) in [("as_framed", lf), ("re_rendered", crlf)] {
+            let sep: &[u8] = if framing == "as_framed" { b"\n\n" } else { b"\r\n\r\n" };
+            let mut reads = Vec::new();
+            let mut start = 0;
+            for i in 0..body.len() {
+                if body[i..].starts_with(sep) {
+                    reads.push(Bytes::copy_from_slice(&body[start..i + sep.len()]));
+                    start = i + sep.len();
+                }
+            }
+            group.throughput(Throughput::Elements(reads.len() as u64));
+            group.bench_function(format!("{d}/{framing}"), |b| {
+                b.iter(|| {
+                    let mut t = StreamTranslator::new(d, d, true);
+                    let mut sent = 0;
+                    for read in &reads {
+                        sent += t.push_bytes(black_box(read)).expect("passes").len();
+                    }
+                    black_box((sent, t.usage()))
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, requests, responses, streams, passthrough);
 criterion_main!(benches);

@@ -471,14 +471,25 @@ impl Filter for TranslateFilter {
                 };
             }
             State::Stream(tr) => {
-                let mut out = Vec::with_capacity(chunk.len() + 64);
                 let first = tr.events_seen() == 0;
-                tr.push(chunk, &mut out)?;
+                // Same-dialect events come back as they arrived, usually `chunk` itself.
+                let pushed = tr.push_bytes(chunk)?;
                 if first && tr.events_seen() > 0 {
-                    check_first_event(&out)?;
+                    check_first_event(&pushed)?;
                 }
+                *chunk = pushed;
                 if end {
-                    if let Err(e) = tr.finish(&mut out) {
+                    let mut tail = Vec::new();
+                    let finished = tr.finish(&mut tail);
+                    // With nothing held back the chunk stays as it is.
+                    if finished.is_err() || !tail.is_empty() {
+                        let mut out = Vec::with_capacity(chunk.len() + tail.len() + 256);
+                        out.extend_from_slice(chunk);
+                        out.extend_from_slice(&tail);
+                        *chunk = Bytes::from(out);
+                    }
+                    if let Err(e) = finished {
+                        let mut out = Vec::from(std::mem::take(chunk));
                         let message = format!("upstream stream ended early: {e}");
                         out.extend_from_slice(&stream_error_event(
                             client,
@@ -505,7 +516,6 @@ impl Filter for TranslateFilter {
                 } else if let Some(u) = tr.usage() {
                     cx.usage = Some(u);
                 }
-                *chunk = Bytes::from(out);
             }
         }
         Ok(())

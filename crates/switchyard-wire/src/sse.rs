@@ -86,6 +86,12 @@ impl SseParser {
         result
     }
 
+    /// Declares that the stream did not start with a byte-order mark, for a caller that saw
+    /// its first bytes itself and feeds the parser only later parts of it.
+    pub(crate) fn no_bom(&mut self) {
+        self.bom_done = true;
+    }
+
     /// Bytes buffered for an event not yet complete; lets callers cap memory.
     pub fn pending_len(&self) -> usize {
         self.line.len() + self.data.len() + self.event.len()

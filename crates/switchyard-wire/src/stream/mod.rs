@@ -8,9 +8,13 @@
 
 pub(crate) mod canon;
 mod gemini;
+mod raw;
 
+use bytes::Bytes;
 use canon::Canon;
 use gemini::GeminiDecoder;
+use memchr::memmem;
+use raw::{Block, Events, RawFraming};
 
 use crate::anthropic::stream_decode::AnthropicDecoder;
 use crate::anthropic::stream_encode::AnthropicEncoder;
@@ -25,6 +29,8 @@ use crate::{Dialect, TranslateError, Usage};
 #[derive(Debug)]
 pub struct StreamTranslator {
     parser: SseParser,
+    /// Same-dialect streams: events split and forwarded as the upstream framed them.
+    raw: Option<Box<RawFraming>>,
     state: State,
 }
 
@@ -88,8 +94,14 @@ impl StreamTranslator {
             (_, _, Some(decoder), Some(encoder)) => Mode::Translate { decoder, encoder },
             _ => Mode::Unsupported,
         };
+        let raw = matches!(
+            mode,
+            Mode::OpenAiPassthrough(_) | Mode::AnthropicPassthrough(_)
+        )
+        .then(Box::default);
         StreamTranslator {
             parser: SseParser::new(),
+            raw,
             state: State {
                 upstream,
                 client,
@@ -140,7 +152,33 @@ impl StreamTranslator {
     pub fn push(&mut self, chunk: &[u8], out: &mut Vec<u8>) -> Result<(), TranslateError> {
         self.state.check_supported()?;
         let state = &mut self.state;
-        self.parser.push(chunk, |ev| state.on_event(ev, out))
+        match &mut self.raw {
+            Some(raw) => raw.push(chunk, &mut Writer::new(state, out, &[])),
+            None => self.parser.push(chunk, |ev| state.on_event(ev, out)),
+        }
+    }
+
+    /// [`Self::push`] for a shared chunk, returning the client's bytes: when a same-dialect
+    /// chunk holds only whole events forwarded unchanged (the usual case) the result is a view
+    /// of `chunk` itself, with no copy.
+    ///
+    /// # Errors
+    /// As [`Self::push`].
+    pub fn push_bytes(&mut self, chunk: &Bytes) -> Result<Bytes, TranslateError> {
+        self.state.check_supported()?;
+        let mut out = Vec::new();
+        let state = &mut self.state;
+        let Some(raw) = &mut self.raw else {
+            out.reserve(chunk.len() + 64);
+            self.parser.push(chunk, |ev| state.on_event(ev, &mut out))?;
+            return Ok(Bytes::from(out));
+        };
+        let mut writer = Writer::new(state, &mut out, chunk);
+        raw.push(chunk, &mut writer)?;
+        Ok(match writer.in_place {
+            Some(n) => chunk.slice(..n),
+            None => Bytes::from(out),
+        })
     }
 
     /// Upstream EOF: flushes a pending event.
@@ -152,7 +190,10 @@ impl StreamTranslator {
     pub fn finish(&mut self, out: &mut Vec<u8>) -> Result<(), TranslateError> {
         self.state.check_supported()?;
         let state = &mut self.state;
-        self.parser.finish(|ev| state.on_event(ev, out))?;
+        match &mut self.raw {
+            Some(raw) => raw.finish(&mut Writer::new(state, out, &[]))?,
+            None => self.parser.finish(|ev| state.on_event(ev, out))?,
+        }
         self.state.end_of_input(out)?;
         if self.state.done || self.state.error.is_some() {
             return Ok(());
@@ -190,6 +231,82 @@ impl Encoder {
             Encoder::OpenAi(enc) => enc.emit(step, out),
             Encoder::Anthropic(enc) => enc.emit(step, out),
         }
+    }
+}
+
+/// Writes a same-dialect stream's events: whole canonical blocks that need no look inside are
+/// copied as they are (or, while they are consecutive bytes of `src`, not even copied), the
+/// rest go through [`State::on_event`].
+struct Writer<'a> {
+    state: &'a mut State,
+    out: &'a mut Vec<u8>,
+    /// The chunk being pushed, when the caller can forward a prefix of it as it is.
+    src: &'a [u8],
+    /// How many leading bytes of `src` are the client's output so far, uncopied; `None` once
+    /// anything else was written (then `out` holds everything).
+    in_place: Option<usize>,
+}
+
+impl<'a> Writer<'a> {
+    fn new(state: &'a mut State, out: &'a mut Vec<u8>, src: &'a [u8]) -> Self {
+        let in_place = (!src.is_empty()).then_some(0);
+        Writer {
+            state,
+            out,
+            src,
+            in_place,
+        }
+    }
+
+    /// Copies the uncopied prefix into `out`, before anything else is written there.
+    fn materialize(&mut self) {
+        if let Some(n) = self.in_place.take() {
+            self.out.extend_from_slice(&self.src[..n]);
+        }
+    }
+
+    /// Whether a canonical block must be parsed: it may carry usage, an error or the end.
+    fn needs_look(&self, bytes: &[u8], name: &[u8]) -> bool {
+        match &self.state.mode {
+            Mode::OpenAiPassthrough(finders) => {
+                memmem::find(bytes, b"[DONE]").is_some()
+                    || has_key_then(bytes, &finders.error, b'{')
+                    || has_key_then(bytes, &finders.usage, b'{')
+            }
+            Mode::AnthropicPassthrough(_) => anthropic_meaningful(name),
+            Mode::Translate { .. } | Mode::Unsupported => true,
+        }
+    }
+}
+
+impl Events<TranslateError> for Writer<'_> {
+    fn block(&mut self, bytes: &[u8], kind: Block<'_>) -> Result<bool, TranslateError> {
+        let Block::Canonical { name } = kind else {
+            return Ok(false);
+        };
+        if self.needs_look(bytes, name) {
+            return Ok(false);
+        }
+        self.state.events += 1;
+        if self.state.done || self.state.error.is_some() {
+            return Ok(true);
+        }
+        let next = self.in_place.and_then(|n| self.src.get(n..));
+        match next {
+            Some(rest) if rest.as_ptr() == bytes.as_ptr() => {
+                self.in_place = Some(self.src.len() - rest.len() + bytes.len());
+            }
+            _ => {
+                self.materialize();
+                self.out.extend_from_slice(bytes);
+            }
+        }
+        Ok(true)
+    }
+
+    fn event(&mut self, ev: SseEvent<'_>) -> Result<(), TranslateError> {
+        self.materialize();
+        self.state.on_event(ev, self.out)
     }
 }
 
@@ -322,12 +439,8 @@ fn anthropic_passthrough(
     record: &mut Record<'_>,
     out: &mut Vec<u8>,
 ) {
-    let meaningful = matches!(
-        ev.event,
-        b"" | b"message_start" | b"message_delta" | b"message_stop" | b"error"
-    );
     let mut replaced = false;
-    if meaningful {
+    if anthropic_meaningful(ev.event) {
         let _ = decoder.decode(ev, &mut |step: Canon<'_>| {
             record.note(&step);
             if let Canon::Error(err) = step {
@@ -341,3 +454,15 @@ fn anthropic_passthrough(
         write_event(out, name, ev.data);
     }
 }
+
+/// Anthropic events that carry usage, the end or an error (an unnamed one may be anything).
+fn anthropic_meaningful(name: &[u8]) -> bool {
+    matches!(
+        name,
+        b"" | b"message_start" | b"message_delta" | b"message_stop" | b"error"
+    )
+}
+
+#[cfg(test)]
+#[path = "raw_tests.rs"]
+mod raw_tests;
