@@ -162,7 +162,11 @@ fn passthrough(c: &mut Criterion) {
             .replace('\n', "\r\n")
             .into_bytes();
         for (framing, body) in [("as_framed", lf), ("re_rendered", crlf)] {
-            let sep: &[u8] = if framing == "as_framed" { b"\n\n" } else { b"\r\n\r\n" };
+            let sep: &[u8] = if framing == "as_framed" {
+                b"\n\n"
+            } else {
+                b"\r\n\r\n"
+            };
             let mut reads = Vec::new();
             let mut start = 0;
             for i in 0..body.len() {
