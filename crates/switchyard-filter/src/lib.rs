@@ -4,6 +4,7 @@
 //! crates, so a filter can be tested by driving a chain with a hand-made context.
 #![warn(missing_docs)]
 
+mod attempt;
 mod build_error;
 mod chain;
 mod context;
@@ -12,6 +13,7 @@ mod filter;
 mod kind;
 mod registry;
 
+pub use attempt::{Action, AttemptHooks, Attempts, Deadlines, Event, Failure};
 pub use build_error::{BuildError, Location};
 pub use chain::{Chain, NamedFilter};
 pub use context::{
