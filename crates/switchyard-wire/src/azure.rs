@@ -9,6 +9,10 @@ use crate::TranslateError;
 /// provider.
 pub const DEFAULT_API_VERSION: &str = "2024-10-21";
 
+/// The Responses API on Azure's v1 data plane: no deployment in the path (the body's `model`
+/// names it) and no `api-version`.
+pub const RESPONSES_PATH: &str = "/openai/v1/responses";
+
 /// `/openai/deployments/{deployment}/chat/completions?api-version={api_version}`.
 ///
 /// # Errors

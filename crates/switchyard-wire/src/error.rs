@@ -79,6 +79,9 @@ pub fn render(client: Dialect, e: &ErrorBody) -> Vec<u8> {
 /// went out (the status can no longer change).
 pub fn stream_error_event(client: Dialect, e: &ErrorBody) -> Vec<u8> {
     let mut out = Vec::with_capacity(160 + e.message.len());
+    if client == Dialect::OpenAiResponses {
+        return crate::responses::error_event(e, 0);
+    }
     if client == Dialect::Anthropic {
         out.extend_from_slice(b"event: error\n");
     }
@@ -90,7 +93,7 @@ pub fn stream_error_event(client: Dialect, e: &ErrorBody) -> Vec<u8> {
 
 fn write_json(client: Dialect, e: &ErrorBody, out: &mut Vec<u8>) {
     match client {
-        Dialect::OpenAi => crate::json::write(
+        Dialect::OpenAi | Dialect::OpenAiResponses => crate::json::write(
             out,
             &OpenAiEnvelope {
                 error: OpenAiError {

@@ -18,6 +18,9 @@ pub enum Dialect {
     Anthropic,
     /// Google Gemini generateContent.
     Gemini,
+    /// OpenAI Responses (`/v1/responses`): inbound from Responses clients, and upstream at
+    /// OpenAI and Azure, which speak it natively.
+    OpenAiResponses,
 }
 
 impl Dialect {
@@ -27,6 +30,7 @@ impl Dialect {
             Dialect::OpenAi => "openai",
             Dialect::Anthropic => "anthropic",
             Dialect::Gemini => "gemini",
+            Dialect::OpenAiResponses => "openai_responses",
         }
     }
 }
@@ -96,7 +100,7 @@ pub use error::{
     anthropic_type, gemini_status, openai_type, parse_upstream_error, render, status_for_type,
     stream_error_event, translate_upstream_error, ErrorBody, UpstreamError,
 };
-pub use request::{encode_request, ChatRequest, EncodeTarget, EncodedRequest};
+pub use request::{encode_request, rename_model, ChatRequest, EncodeTarget, EncodedRequest};
 pub use response::{decode_response, decode_response_at, decode_response_named, DecodedResponse};
 pub use sse::{SseEvent, SseParser};
 pub use stream::StreamTranslator;
@@ -112,4 +116,5 @@ pub(crate) fn unsupported_pair(from: Dialect, to: Dialect) -> TranslateError {
 pub mod azure;
 pub mod embeddings;
 pub mod gemini;
+pub mod responses;
 pub mod vertex;

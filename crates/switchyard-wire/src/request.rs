@@ -42,7 +42,9 @@ impl ChatRequest {
                 message: "gemini is not an inbound dialect".to_owned(),
             });
         }
-        if !matches!(body.get("messages"), Some(Value::Array(_))) {
+        if dialect == Dialect::OpenAiResponses {
+            crate::responses::inbound::check_stateless(&body)?;
+        } else if !matches!(body.get("messages"), Some(Value::Array(_))) {
             return Err(invalid(
                 "messages",
                 "`messages` is required and must be an array",
@@ -63,6 +65,8 @@ impl ChatRequest {
                 })?;
                 (true, Some(max))
             }
+            // Usage always arrives in `response.completed`.
+            Dialect::OpenAiResponses => (true, opt_u64(&body, "max_output_tokens")?),
             _ => {
                 let include_usage = body
                     .get("stream_options")
@@ -84,6 +88,47 @@ impl ChatRequest {
             include_usage,
             max_output_tokens,
         })
+    }
+
+    /// Parses an Anthropic `count_tokens` body: a Messages request without `max_tokens`.
+    ///
+    /// # Errors
+    /// As [`ChatRequest::parse`].
+    pub fn parse_count_tokens(body: &[u8]) -> Result<ChatRequest, TranslateError> {
+        let (body, model) = object_with_model(body)?;
+        if !matches!(body.get("messages"), Some(Value::Array(_))) {
+            return Err(invalid(
+                "messages",
+                "`messages` is required and must be an array",
+            ));
+        }
+        Ok(ChatRequest {
+            dialect: Dialect::Anthropic,
+            body,
+            model,
+            stream: false,
+            include_usage: false,
+            max_output_tokens: None,
+        })
+    }
+
+    /// Lowers every output cap in the body (`max_tokens`, `max_completion_tokens`,
+    /// `max_output_tokens`) that is above `cap` to it, for a target that can't produce more;
+    /// returns the names lowered.
+    pub fn clamp_max_output_tokens(&mut self, cap: u64) -> Vec<&'static str> {
+        let mut lowered = Vec::new();
+        for key in ["max_tokens", "max_completion_tokens", "max_output_tokens"] {
+            if let Some(v) = self.body.get_mut(key) {
+                if v.as_u64().is_some_and(|n| n > cap) {
+                    *v = Value::from(cap);
+                    lowered.push(key);
+                }
+            }
+        }
+        if self.max_output_tokens.is_some_and(|n| n > cap) {
+            self.max_output_tokens = Some(cap);
+        }
+        lowered
     }
 
     /// `body.metadata[key]` when it is a string; routing and auth read hints from here.
@@ -212,7 +257,68 @@ pub fn encode_request(
             )?;
             encode_gemini(&canonical.body, target, canonical.dropped)
         }
+        (Dialect::OpenAiResponses, Dialect::OpenAiResponses) => {
+            Ok(encode_renamed(&req.body, target))
+        }
+        (Dialect::OpenAiResponses, to) => {
+            let canonical =
+                crate::responses::inbound::to_canonical(&req.body, target.strict_params, to)?;
+            let mut body = canonical.body;
+            let mut encoded = match to {
+                Dialect::Anthropic => crate::anthropic::request::encode(&body, req.stream, target)?,
+                Dialect::Gemini => encode_gemini(&body, target, Vec::new())?,
+                Dialect::OpenAi => {
+                    if target.legacy_max_tokens {
+                        if let Some(max) = body.remove("max_completion_tokens") {
+                            body.insert("max_tokens".to_owned(), max);
+                        }
+                    }
+                    encode_openai(&body, req.stream, target)
+                }
+                other => return Err(crate::unsupported_pair(req.dialect, other)),
+            };
+            let mut dropped = canonical.dropped;
+            for p in encoded.dropped_params {
+                if !dropped.contains(&p) {
+                    dropped.push(p);
+                }
+            }
+            encoded.dropped_params = dropped;
+            Ok(encoded)
+        }
         (from, to) => Err(crate::unsupported_pair(from, to)),
+    }
+}
+
+/// The client's body with only `model` rewritten, for an upstream that takes it as it is
+/// (Anthropic's `count_tokens`).
+pub fn rename_model(req: &ChatRequest, upstream_model: &str) -> Vec<u8> {
+    let target = EncodeTarget {
+        dialect: req.dialect,
+        upstream_model,
+        default_max_output_tokens: None,
+        strict_params: false,
+        legacy_max_tokens: false,
+        stream_usage: false,
+    };
+    encode_renamed(&req.body, &target).body
+}
+
+/// A body passed through to an upstream of its own dialect with only `model` rewritten.
+fn encode_renamed(body: &Map<String, Value>, target: &EncodeTarget) -> EncodedRequest {
+    let set = [("model", Value::String(target.upstream_model.to_owned()))];
+    let mut out = Vec::with_capacity(256);
+    json::write(
+        &mut out,
+        &Overlay {
+            base: body,
+            set: &set,
+            remove: &[],
+        },
+    );
+    EncodedRequest {
+        body: out,
+        dropped_params: Vec::new(),
     }
 }
 

@@ -71,6 +71,11 @@ pub fn decode_response_named(
         }
         (Dialect::OpenAi, Dialect::Anthropic) => crate::anthropic::response::from_openai(body)?,
         (Dialect::Gemini, Dialect::OpenAi) => gemini_to_openai(body, model)?,
+        (_, Dialect::OpenAiResponses) => {
+            let decoded =
+                crate::responses::decode(upstream, body, created, model, &Default::default())?;
+            (decoded.body, decoded.usage)
+        }
         (Dialect::Gemini, Dialect::Anthropic) => {
             let (openai, usage) = gemini_to_openai(body, model)?;
             let (anthropic, _) = crate::anthropic::response::from_openai(&openai)?;

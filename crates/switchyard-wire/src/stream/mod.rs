@@ -22,6 +22,7 @@ use crate::error::{parse_upstream_error, write_stream_error};
 use crate::openai::scan::{has_key_then, Finders};
 use crate::openai::stream::{OpenAiDecoder, OpenAiEncoder};
 use crate::openai::usage::UsageChunk;
+use crate::responses::stream_encode::ResponsesEncoder;
 use crate::sse::{write_event, SseEvent, SseParser};
 use crate::{Dialect, TranslateError, Usage};
 
@@ -52,6 +53,8 @@ enum Mode {
     OpenAiPassthrough(Box<Finders>),
     /// Anthropic to Anthropic: bytes forwarded, only message_start/delta/stop and error parsed.
     AnthropicPassthrough(AnthropicDecoder),
+    /// Responses to Responses: bytes forwarded, only the terminal and error events parsed.
+    ResponsesPassthrough,
     /// Different dialects: decode to canonical steps, encode for the client.
     Translate { decoder: Decoder, encoder: Encoder },
     /// A pair with no translation yet; every push fails.
@@ -69,6 +72,7 @@ enum Decoder {
 enum Encoder {
     OpenAi(OpenAiEncoder),
     Anthropic(AnthropicEncoder),
+    Responses(Box<ResponsesEncoder>),
 }
 
 impl StreamTranslator {
@@ -80,10 +84,12 @@ impl StreamTranslator {
             Dialect::OpenAi => Some(Decoder::OpenAi(OpenAiDecoder::default())),
             Dialect::Anthropic => Some(Decoder::Anthropic(AnthropicDecoder::default())),
             Dialect::Gemini => Some(Decoder::Gemini(Box::new(GeminiDecoder::new("")))),
+            Dialect::OpenAiResponses => None,
         };
         let encoder = match client {
             Dialect::OpenAi => Some(Encoder::OpenAi(OpenAiEncoder::new(0, client_wants_usage))),
             Dialect::Anthropic => Some(Encoder::Anthropic(AnthropicEncoder::default())),
+            Dialect::OpenAiResponses => Some(Encoder::Responses(Box::default())),
             Dialect::Gemini => None,
         };
         let mode = match (upstream, client, decoder, encoder) {
@@ -91,6 +97,7 @@ impl StreamTranslator {
             (Dialect::Anthropic, Dialect::Anthropic, ..) => {
                 Mode::AnthropicPassthrough(AnthropicDecoder::default())
             }
+            (Dialect::OpenAiResponses, Dialect::OpenAiResponses, ..) => Mode::ResponsesPassthrough,
             (_, _, Some(decoder), Some(encoder)) => Mode::Translate { decoder, encoder },
             _ => Mode::Unsupported,
         };
@@ -119,14 +126,52 @@ impl StreamTranslator {
     /// for OpenAI clients from another dialect's stream; this crate has no clock, and the
     /// default is 0.
     pub fn with_created(mut self, unix_secs: u64) -> Self {
+        match &mut self.state.mode {
+            Mode::Translate {
+                encoder: Encoder::OpenAi(enc),
+                ..
+            } => enc.set_created(unix_secs),
+            Mode::Translate {
+                encoder: Encoder::Responses(enc),
+                ..
+            } => enc.set_created(unix_secs),
+            _ => {}
+        }
+        self
+    }
+
+    /// Sets the request settings a Responses client's `response` objects repeat back.
+    pub fn with_echo(mut self, echo: crate::responses::Echo) -> Self {
         if let Mode::Translate {
-            encoder: Encoder::OpenAi(enc),
+            encoder: Encoder::Responses(enc),
             ..
         } = &mut self.state.mode
         {
-            enc.set_created(unix_secs);
+            enc.set_echo(echo);
         }
         self
+    }
+
+    /// The gateway's own error as one event in the client's stream format, for a failure
+    /// after the head went out (a Responses client's event continues the sequence numbers).
+    pub fn error_event(&mut self, e: &crate::ErrorBody<'_>) -> Vec<u8> {
+        match &mut self.state.mode {
+            Mode::Translate {
+                encoder: Encoder::Responses(enc),
+                ..
+            } => {
+                let mut out = Vec::new();
+                let err = crate::UpstreamError {
+                    message: e.message.to_owned(),
+                    kind: Some(e.kind.to_owned()),
+                    code: e.code.map(str::to_owned),
+                    param: e.param.map(str::to_owned),
+                };
+                enc.error(&mut out, &err);
+                out
+            }
+            _ => crate::stream_error_event(self.state.client, e),
+        }
     }
 
     /// Sets the model name written into chunks built from a Gemini stream when its first event
@@ -230,6 +275,7 @@ impl Encoder {
         match self {
             Encoder::OpenAi(enc) => enc.emit(step, out),
             Encoder::Anthropic(enc) => enc.emit(step, out),
+            Encoder::Responses(enc) => enc.emit(step, out),
         }
     }
 }
@@ -376,6 +422,10 @@ impl State {
             }
             Mode::AnthropicPassthrough(decoder) => {
                 anthropic_passthrough(ev, decoder, &mut record, out);
+                Ok(())
+            }
+            Mode::ResponsesPassthrough => {
+                crate::responses::passthrough::forward(ev, &mut |step| record.note(&step), out);
                 Ok(())
             }
             Mode::Translate { decoder, encoder } => {

@@ -1,0 +1,309 @@
+//! The OpenAI Responses API (`POST /v1/responses`), for clients that speak it (Codex CLI, the
+//! Agents SDK, the SDKs' `responses.*`). Requests go to OpenAI and Azure upstreams as they
+//! are (only `model` rewritten) and to every other upstream through the OpenAI-canonical chat
+//! form ([`inbound`]); replies come back from that form ([`response`], [`stream_encode`]).
+//! Stateless: what needs a response store is refused ([`inbound::check_stateless`]).
+
+pub(crate) mod inbound;
+pub(crate) mod passthrough;
+pub(crate) mod response;
+pub(crate) mod stream_encode;
+
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+
+use crate::error::ErrorBody;
+use crate::{Dialect, TranslateError, Usage};
+
+/// A Responses stream `error` event (`{"type":"error","code","message","param",
+/// "sequence_number"}`), for a failure after the response head went out.
+pub fn error_event(e: &ErrorBody, sequence_number: u64) -> Vec<u8> {
+    #[derive(Serialize)]
+    struct Event<'a> {
+        #[serde(rename = "type")]
+        kind: &'static str,
+        code: Option<&'a str>,
+        message: &'a str,
+        param: Option<&'a str>,
+        sequence_number: u64,
+    }
+    let mut out = Vec::with_capacity(160 + e.message.len());
+    out.extend_from_slice(b"event: error\ndata: ");
+    crate::json::write(
+        &mut out,
+        &Event {
+            kind: "error",
+            code: Some(e.code.unwrap_or(e.kind)),
+            message: e.message,
+            param: e.param,
+            sequence_number,
+        },
+    );
+    out.extend_from_slice(b"\n\n");
+    out
+}
+
+/// A successful upstream body (2xx) as a Responses reply, with its usage for metering:
+/// passed through from a Responses upstream, translated from any other. `created` (Unix
+/// seconds) and `model` fill what a reply may lack; `echo` repeats the request's settings.
+///
+/// # Errors
+/// `MalformedUpstream` when the body is not the upstream dialect's response shape.
+pub fn decode(
+    upstream: Dialect,
+    body: &[u8],
+    created: u64,
+    model: &str,
+    echo: &Echo,
+) -> Result<crate::DecodedResponse, TranslateError> {
+    let (body, usage) = match upstream {
+        Dialect::OpenAiResponses => {
+            if std::str::from_utf8(body).is_err() {
+                return Err(TranslateError::MalformedUpstream(
+                    "response body is not UTF-8".to_owned(),
+                ));
+            }
+            (body.to_vec(), passthrough::response_usage(body)?)
+        }
+        Dialect::OpenAi => response::from_openai(body, created, echo)?,
+        other => {
+            let chat = crate::decode_response_named(other, Dialect::OpenAi, body, created, model)?;
+            let (out, usage) = response::from_openai(&chat.body, created, echo)?;
+            (out, usage.or(chat.usage))
+        }
+    };
+    Ok(crate::DecodedResponse { body, usage })
+}
+
+/// The request fields a Responses reply repeats back (`instructions`, `tools`, `tool_choice`,
+/// `temperature`, …), taken from the client's body before translation; the Python SDK
+/// requires several of them in every `response` object.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Echo(Map<String, Value>);
+
+/// Echoed keys, in the order OpenAI writes them.
+const ECHOED: [&str; 15] = [
+    "instructions",
+    "max_output_tokens",
+    "max_tool_calls",
+    "parallel_tool_calls",
+    "prompt_cache_key",
+    "reasoning",
+    "safety_identifier",
+    "service_tier",
+    "temperature",
+    "text",
+    "tool_choice",
+    "tools",
+    "top_p",
+    "truncation",
+    "user",
+];
+
+impl Echo {
+    /// The echo of a Responses request body.
+    pub fn from_request(body: &Map<String, Value>) -> Echo {
+        let mut out = Map::new();
+        for key in ECHOED {
+            if let Some(v) = body.get(key).filter(|v| !v.is_null()) {
+                out.insert(key.to_owned(), v.clone());
+            }
+        }
+        if let Some(meta) = body.get("metadata").filter(|v| v.is_object()) {
+            out.insert("metadata".to_owned(), meta.clone());
+        }
+        Echo(out)
+    }
+}
+
+/// How a response ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Status {
+    InProgress,
+    Completed,
+    /// Stopped early: `max_output_tokens` or `content_filter`.
+    Incomplete(&'static str),
+    Failed,
+}
+
+impl Status {
+    fn as_str(self) -> &'static str {
+        match self {
+            Status::InProgress => "in_progress",
+            Status::Completed => "completed",
+            Status::Incomplete(_) => "incomplete",
+            Status::Failed => "failed",
+        }
+    }
+}
+
+/// Responses `usage`, as the Python SDK's `ResponseUsage` requires it (both input details).
+#[derive(Serialize)]
+pub(crate) struct WireUsage {
+    input_tokens: u64,
+    input_tokens_details: InputDetails,
+    output_tokens: u64,
+    output_tokens_details: OutputDetails,
+    total_tokens: u64,
+}
+
+#[derive(Serialize)]
+struct InputDetails {
+    cached_tokens: u64,
+    cache_write_tokens: u64,
+}
+
+#[derive(Serialize)]
+struct OutputDetails {
+    reasoning_tokens: u64,
+}
+
+impl From<Usage> for WireUsage {
+    fn from(u: Usage) -> WireUsage {
+        WireUsage {
+            input_tokens: u.prompt_tokens,
+            input_tokens_details: InputDetails {
+                cached_tokens: u.cached_tokens,
+                cache_write_tokens: 0,
+            },
+            output_tokens: u.completion_tokens,
+            output_tokens_details: OutputDetails {
+                reasoning_tokens: u.reasoning_tokens,
+            },
+            total_tokens: u.prompt_tokens + u.completion_tokens,
+        }
+    }
+}
+
+/// An id's distinctive part: a provider id without its own prefix, restricted to characters
+/// that are safe in any id.
+pub(crate) fn id_base(upstream_id: &str) -> String {
+    let trimmed = ["chatcmpl-", "msg_", "resp_", "gen-"]
+        .iter()
+        .find_map(|p| upstream_id.strip_prefix(p))
+        .unwrap_or(upstream_id);
+    let base: String = trimmed
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+        .take(64)
+        .collect();
+    if base.is_empty() {
+        "0".to_owned()
+    } else {
+        base
+    }
+}
+
+/// The `response` object: what every reply and the stream's lifecycle events carry.
+pub(crate) struct ResponseObject<'a> {
+    pub id: &'a str,
+    pub created_at: u64,
+    pub model: &'a str,
+    pub status: Status,
+    pub output: Vec<Value>,
+    pub usage: Option<Usage>,
+    pub error: Option<(&'static str, &'a str)>,
+    pub echo: &'a Echo,
+}
+
+impl ResponseObject<'_> {
+    pub(crate) fn to_value(&self) -> Value {
+        let mut o = Map::new();
+        let echo = &self.echo.0;
+        let get = |k: &str, default: Value| echo.get(k).cloned().unwrap_or(default);
+        o.insert("id".into(), json!(self.id));
+        o.insert("object".into(), json!("response"));
+        o.insert("created_at".into(), json!(self.created_at));
+        o.insert("status".into(), json!(self.status.as_str()));
+        o.insert("background".into(), json!(false));
+        o.insert(
+            "error".into(),
+            match self.error {
+                Some((code, message)) => json!({"code": code, "message": message}),
+                None => Value::Null,
+            },
+        );
+        o.insert(
+            "incomplete_details".into(),
+            match self.status {
+                Status::Incomplete(reason) => json!({ "reason": reason }),
+                _ => Value::Null,
+            },
+        );
+        o.insert("instructions".into(), get("instructions", Value::Null));
+        o.insert(
+            "max_output_tokens".into(),
+            get("max_output_tokens", Value::Null),
+        );
+        o.insert("max_tool_calls".into(), get("max_tool_calls", Value::Null));
+        o.insert("model".into(), json!(self.model));
+        o.insert("output".into(), Value::Array(self.output.clone()));
+        o.insert(
+            "parallel_tool_calls".into(),
+            get("parallel_tool_calls", json!(true)),
+        );
+        o.insert("previous_response_id".into(), Value::Null);
+        o.insert(
+            "prompt_cache_key".into(),
+            get("prompt_cache_key", Value::Null),
+        );
+        o.insert(
+            "reasoning".into(),
+            get("reasoning", json!({"effort": null, "summary": null})),
+        );
+        o.insert(
+            "safety_identifier".into(),
+            get("safety_identifier", Value::Null),
+        );
+        o.insert("service_tier".into(), get("service_tier", json!("default")));
+        o.insert("store".into(), json!(false));
+        o.insert("temperature".into(), get("temperature", json!(1.0)));
+        o.insert(
+            "text".into(),
+            get("text", json!({"format": {"type": "text"}})),
+        );
+        o.insert("tool_choice".into(), get("tool_choice", json!("auto")));
+        o.insert("tools".into(), get("tools", json!([])));
+        o.insert("top_p".into(), get("top_p", json!(1.0)));
+        o.insert("truncation".into(), get("truncation", json!("disabled")));
+        o.insert(
+            "usage".into(),
+            match self.usage {
+                Some(u) => serde_json::to_value(WireUsage::from(u)).unwrap_or(Value::Null),
+                None => Value::Null,
+            },
+        );
+        o.insert("user".into(), get("user", Value::Null));
+        o.insert("metadata".into(), get("metadata", json!({})));
+        Value::Object(o)
+    }
+}
+
+/// A message output item holding `text` (or a refusal).
+pub(crate) fn message_item(id: &str, text: &str, refusal: bool, status: &str) -> Value {
+    let part = if refusal {
+        json!({"type": "refusal", "refusal": text})
+    } else {
+        json!({"type": "output_text", "annotations": [], "logprobs": [], "text": text})
+    };
+    json!({"id": id, "type": "message", "status": status, "content": [part], "role": "assistant"})
+}
+
+/// A reasoning output item whose summary is `text` (none when empty).
+pub(crate) fn reasoning_item(id: &str, text: &str) -> Value {
+    let summary = if text.is_empty() {
+        json!([])
+    } else {
+        json!([{"type": "summary_text", "text": text}])
+    };
+    json!({"id": id, "type": "reasoning", "summary": summary})
+}
+
+/// A function call output item.
+pub(crate) fn call_item(id: &str, call_id: &str, name: &str, args: &str, status: &str) -> Value {
+    json!({"id": id, "type": "function_call", "status": status, "arguments": args, "call_id": call_id, "name": name})
+}
+
+#[cfg(test)]
+#[path = "tests.rs"]
+mod tests;
