@@ -18,6 +18,10 @@ pub enum Endpoint {
     Messages,
     /// `POST /v1/embeddings`
     Embeddings,
+    /// `POST /v1/responses` (OpenAI Responses API)
+    Responses,
+    /// `POST /v1/messages/count_tokens` (Anthropic)
+    CountTokens,
 }
 
 impl Endpoint {
@@ -27,6 +31,8 @@ impl Endpoint {
             Endpoint::ChatCompletions => "chat_completions",
             Endpoint::Messages => "messages",
             Endpoint::Embeddings => "embeddings",
+            Endpoint::Responses => "responses",
+            Endpoint::CountTokens => "count_tokens",
         }
     }
 }
@@ -148,8 +154,9 @@ impl RequestCtx {
         headers: HeaderMap,
     ) -> Self {
         let client_dialect = match endpoint {
-            Endpoint::Messages => Dialect::Anthropic,
+            Endpoint::Messages | Endpoint::CountTokens => Dialect::Anthropic,
             Endpoint::ChatCompletions | Endpoint::Embeddings => Dialect::OpenAi,
+            Endpoint::Responses => Dialect::OpenAiResponses,
         };
         Self {
             request_id,

@@ -11,7 +11,9 @@ use std::sync::Arc;
 use http::{HeaderName, HeaderValue};
 use serde::Deserialize;
 use switchyard_config::Config;
-use switchyard_filter::{BuildEnv, BuildError, Filter, FilterFactory, GatewayError, RequestCtx};
+use switchyard_filter::{
+    BuildEnv, BuildError, Endpoint, Filter, FilterFactory, GatewayError, RequestCtx,
+};
 use switchyard_wire::ChatRequest;
 
 use crate::tokens::{self, Tokenizer};
@@ -112,6 +114,10 @@ impl ContextWindowFilter {
 #[async_trait::async_trait]
 impl Filter for ContextWindowFilter {
     fn on_plan(&self, cx: &mut RequestCtx, req: &ChatRequest) -> Result<(), GatewayError> {
+        // Counting a prompt is how a client learns it is too long: never refuse it.
+        if cx.endpoint == Endpoint::CountTokens {
+            return Ok(());
+        }
         let Some(targets) = cx.route.as_ref().map(|r| r.targets.clone()) else {
             return Ok(());
         };

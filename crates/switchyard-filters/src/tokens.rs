@@ -171,6 +171,22 @@ fn parts_of(body: &Map<String, Value>, count: &mut impl FnMut(&str) -> u64) -> P
         parts.messages += 1;
         walk(system, count, &mut parts);
     }
+    // Responses requests: `instructions` and `input` (a string or items).
+    if let Some(instructions) = body.get("instructions") {
+        parts.messages += 1;
+        walk(instructions, count, &mut parts);
+    }
+    match body.get("input") {
+        Some(Value::Array(items)) => {
+            parts.messages += items.len() as u64;
+            items.iter().for_each(|i| walk(i, count, &mut parts));
+        }
+        Some(input) => {
+            parts.messages += 1;
+            walk(input, count, &mut parts);
+        }
+        None => {}
+    }
     if let Some(Value::Array(messages)) = body.get("messages") {
         parts.messages += messages.len() as u64;
         for m in messages {
@@ -228,7 +244,8 @@ pub fn quick_estimate(req: &ChatRequest) -> u64 {
 /// will send a target that requires a cap (Anthropic), else [`DEFAULT_OUTPUT_TOKENS`].
 pub fn output_tokens(req: &ChatRequest, model: &Model, kind: ProviderKind) -> u64 {
     match (req.max_output_tokens, kind) {
-        (Some(n), _) => n,
+        // A cap above the model's maximum is lowered to it before sending (`translate`).
+        (Some(n), _) => model.max_output_tokens.map_or(n, |max| n.min(max)),
         (None, ProviderKind::Anthropic) => model
             .max_output_tokens
             .unwrap_or(ANTHROPIC_DEFAULT_MAX_TOKENS),

@@ -11,10 +11,11 @@ use switchyard_filter::{
     AttemptFlow, BuildEnv, BuildError, Endpoint, Filter, FilterFactory, Flow, GatewayError,
     RequestCtx, ResponseHead, UpstreamRequest,
 };
+use switchyard_wire::responses::Echo;
 use switchyard_wire::vertex::Publisher;
 use switchyard_wire::{
-    decode_response_named, encode_request, stream_error_event, translate_upstream_error,
-    ChatRequest, Dialect, EncodeTarget, ErrorBody, StreamTranslator, TranslateError,
+    decode_response_named, encode_request, translate_upstream_error, ChatRequest, Dialect,
+    EncodeTarget, ErrorBody, StreamTranslator, TranslateError,
 };
 
 use crate::vertex_auth::{Prefetched, VertexTokens};
@@ -71,12 +72,31 @@ pub fn dialect_of(provider: &Provider, upstream_model: &str) -> Dialect {
     }
 }
 
+/// The wire format a request from a `client` speaks to a provider of `kind`: OpenAI and
+/// Azure take the Responses API natively (so built-in tools and encrypted reasoning keep
+/// working); every other pairing is the provider's own dialect.
+pub fn upstream_dialect(provider: &Provider, upstream_model: &str, client: Dialect) -> Dialect {
+    match (provider.kind, client) {
+        (ProviderKind::OpenAi | ProviderKind::AzureOpenAi, Dialect::OpenAiResponses) => {
+            Dialect::OpenAiResponses
+        }
+        _ => dialect_of(provider, upstream_model),
+    }
+}
+
 /// The path (and query) appended to the provider's base URL for a chat request.
 fn chat_path(
     provider: &Provider,
     upstream_model: &str,
     stream: bool,
+    dialect: Dialect,
 ) -> Result<String, TranslateError> {
+    if dialect == Dialect::OpenAiResponses {
+        return Ok(match provider.kind {
+            ProviderKind::AzureOpenAi => switchyard_wire::azure::RESPONSES_PATH.into(),
+            _ => "/responses".into(),
+        });
+    }
     match provider.kind {
         ProviderKind::OpenAi | ProviderKind::OpenAiCompatible => Ok("/chat/completions".into()),
         ProviderKind::Anthropic => Ok("/v1/messages".into()),
@@ -195,6 +215,8 @@ fn forward_anthropic_beta(
 
 /// Per-attempt translation state.
 enum State {
+    /// Passed through unchanged (Anthropic's `count_tokens` answer).
+    Raw,
     /// A whole JSON body, translated at the end.
     Json { upstream: Dialect, buf: BytesMut },
     /// An event stream, translated event by event.
@@ -223,6 +245,10 @@ struct Attempt {
     wants_usage: bool,
     /// For embeddings: the upstream model name (Gemini replies don't carry it).
     embeddings: Option<String>,
+    /// For a Responses client: the request settings its `response` objects repeat.
+    echo: Option<Echo>,
+    /// A `count_tokens` answer, passed through.
+    raw: bool,
     state: Option<State>,
 }
 
@@ -231,11 +257,48 @@ impl TranslateFilter {
         cx: &mut RequestCtx,
         upstream: Dialect,
         model: &str,
+        echo: Option<&Echo>,
         buf: &[u8],
     ) -> Result<Bytes, GatewayError> {
-        let decoded = decode_response_named(upstream, cx.client_dialect, buf, unix_now(), model)?;
+        let decoded = match echo {
+            Some(echo) => {
+                switchyard_wire::responses::decode(upstream, buf, unix_now(), model, echo)?
+            }
+            None => decode_response_named(upstream, cx.client_dialect, buf, unix_now(), model)?,
+        };
         cx.usage = decoded.usage.or(cx.usage);
         Ok(Bytes::from(decoded.body))
+    }
+}
+
+impl TranslateFilter {
+    /// `count_tokens` for a route whose first target is not Anthropic: counted here with the
+    /// context-window counter for that model, answered in Anthropic's shape. An Anthropic
+    /// first target counts it itself (the request goes on).
+    fn count_tokens_locally(&self, cx: &mut RequestCtx, req: &ChatRequest) -> Flow {
+        let first = cx
+            .route
+            .as_ref()
+            .and_then(|r| r.targets.first())
+            .and_then(|&m| self.config.models.get(m).map(|model| (m, model)));
+        let Some((index, model)) = first else {
+            return Flow::Continue;
+        };
+        if self.config.providers[model.provider].kind == ProviderKind::Anthropic {
+            return Flow::Continue;
+        }
+        let tokenizer = crate::tokens::tokenizer_for(&model.upstream_model);
+        let count = crate::tokens::count_cached(cx, req, tokenizer);
+        cx.answer.model = Some(index);
+        let body = format!("{{\"input_tokens\":{count}}}");
+        Flow::Respond(switchyard_filter::LocalReply {
+            status: 200,
+            headers: vec![(
+                http::header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            body: Bytes::from(body),
+        })
     }
 }
 
@@ -253,6 +316,9 @@ impl Filter for TranslateFilter {
                 cx.slots.insert(tokens);
             }
         }
+        if cx.endpoint == Endpoint::CountTokens {
+            return Ok(self.count_tokens_locally(cx, req));
+        }
         Ok(Flow::Continue)
     }
 
@@ -268,7 +334,7 @@ impl Filter for TranslateFilter {
             .get(up.model)
             .ok_or_else(|| GatewayError::Internal("target model index out of range".into()))?;
         let provider = &self.config.providers[model.provider];
-        let dialect = dialect_of(provider, &model.upstream_model);
+        let dialect = upstream_dialect(provider, &model.upstream_model, cx.client_dialect);
         let token = match provider.kind {
             ProviderKind::Vertex => match cx
                 .slots
@@ -285,6 +351,29 @@ impl Filter for TranslateFilter {
             _ => None,
         };
         let secret = token.clone().or_else(|| provider.api_key.clone());
+        if cx.endpoint == Endpoint::CountTokens {
+            if provider.kind != ProviderKind::Anthropic {
+                return Ok(AttemptFlow::Skip(
+                    "count_tokens is answered by the first target",
+                ));
+            }
+            up.path = "/v1/messages/count_tokens".to_owned();
+            up.body = Bytes::from(switchyard_wire::rename_model(req, &model.upstream_model));
+            provider_headers(provider, token.as_ref(), &mut up.headers)?;
+            forward_anthropic_beta(cx, &mut up.headers)?;
+            cx.slots.insert(Attempt {
+                key: secret.clone(),
+                upstream: dialect,
+                model: model.upstream_model.clone(),
+                stream: false,
+                wants_usage: false,
+                embeddings: None,
+                echo: None,
+                raw: true,
+                state: None,
+            });
+            return Ok(AttemptFlow::Send);
+        }
         if cx.endpoint == Endpoint::Embeddings {
             let (path, body) = embeddings_request(provider, &model.upstream_model, req)?;
             up.path = path;
@@ -297,11 +386,34 @@ impl Filter for TranslateFilter {
                 stream: false,
                 wants_usage: false,
                 embeddings: Some(model.upstream_model.clone()),
+                echo: None,
+                raw: false,
                 state: None,
             });
             return Ok(AttemptFlow::Send);
         }
         let strict = model.strict_params || cx.route.as_ref().is_some_and(|r| r.strict_params);
+        let clamped;
+        let mut lowered: Vec<&'static str> = Vec::new();
+        let req = match (req.max_output_tokens, model.max_output_tokens) {
+            (Some(asked), Some(cap)) if asked > cap => {
+                let mut copy = req.clone();
+                lowered = copy.clamp_max_output_tokens(cap);
+                if strict {
+                    let param = lowered.first().copied().unwrap_or("max_tokens");
+                    return Err(GatewayError::InvalidRequest {
+                        message: format!(
+                            "`{param}` is {asked}, above the {cap}-token output limit of model `{}`",
+                            model.id
+                        ),
+                        param: Some(param.to_owned()),
+                    });
+                }
+                clamped = copy;
+                &clamped
+            }
+            _ => req,
+        };
         let encoded = encode_request(
             req,
             &EncodeTarget {
@@ -317,7 +429,7 @@ impl Filter for TranslateFilter {
         if dialect == Dialect::OpenAi && !provider.unsupported_params.is_empty() {
             drop_unsupported(provider, strict, &mut encoded)?;
         }
-        up.path = chat_path(provider, &model.upstream_model, req.stream)?;
+        up.path = chat_path(provider, &model.upstream_model, req.stream, dialect)?;
         up.body = if provider.kind == ProviderKind::Vertex && dialect == Dialect::Anthropic {
             Bytes::from(switchyard_wire::vertex::anthropic_body(&encoded.body)?)
         } else {
@@ -337,6 +449,11 @@ impl Filter for TranslateFilter {
             );
         }
         cx.dropped_params = encoded.dropped_params;
+        for name in lowered {
+            if !cx.dropped_params.iter().any(|p| p == name) {
+                cx.dropped_params.push(name.to_owned());
+            }
+        }
         cx.slots.insert(Attempt {
             key: secret,
             upstream: dialect,
@@ -344,6 +461,9 @@ impl Filter for TranslateFilter {
             stream: req.stream,
             wants_usage: req.include_usage,
             embeddings: None,
+            echo: (cx.client_dialect == Dialect::OpenAiResponses)
+                .then(|| Echo::from_request(&req.body)),
+            raw: false,
             state: None,
         });
         Ok(AttemptFlow::Send)
@@ -367,6 +487,8 @@ impl Filter for TranslateFilter {
                 },
                 "application/json",
             )
+        } else if attempt.raw {
+            (State::Raw, "application/json")
         } else if let Some(model) = &attempt.embeddings {
             (
                 State::Embeddings {
@@ -381,7 +503,8 @@ impl Filter for TranslateFilter {
                 State::Stream(Box::new(
                     StreamTranslator::new(attempt.upstream, client, attempt.wants_usage)
                         .with_model(&attempt.model)
-                        .with_created(unix_now()),
+                        .with_created(unix_now())
+                        .with_echo(attempt.echo.clone().unwrap_or_default()),
                 )),
                 "text/event-stream",
             )
@@ -421,6 +544,7 @@ impl Filter for TranslateFilter {
             return Ok(());
         };
         let key = attempt.key.clone();
+        let echo = if end { attempt.echo.take() } else { None };
         // Only a whole body's last chunk needs the name (for Gemini replies without one).
         let model = if end {
             attempt.model.clone()
@@ -431,11 +555,12 @@ impl Filter for TranslateFilter {
             return Ok(());
         };
         match state {
+            State::Raw => {}
             State::Json { upstream, buf } => {
                 buf.extend_from_slice(chunk);
                 if end {
                     let (upstream, body) = (*upstream, std::mem::take(buf));
-                    *chunk = Self::finish_json(cx, upstream, &model, &body)?;
+                    *chunk = Self::finish_json(cx, upstream, &model, echo.as_ref(), &body)?;
                 } else {
                     *chunk = Bytes::new();
                 }
@@ -491,16 +616,13 @@ impl Filter for TranslateFilter {
                     if let Err(e) = finished {
                         let mut out = Vec::from(std::mem::take(chunk));
                         let message = format!("upstream stream ended early: {e}");
-                        out.extend_from_slice(&stream_error_event(
-                            client,
-                            &ErrorBody {
-                                status: 502,
-                                kind: "server_error",
-                                code: Some("upstream_stream_truncated"),
-                                param: None,
-                                message: &message,
-                            },
-                        ));
+                        out.extend_from_slice(&tr.error_event(&ErrorBody {
+                            status: 502,
+                            kind: "server_error",
+                            code: Some("upstream_stream_truncated"),
+                            param: None,
+                            message: &message,
+                        }));
                         let usage = tr.usage();
                         cx.stream_error = Some(message);
                         cx.usage = usage.or(cx.usage);

@@ -144,6 +144,13 @@ impl Gateway {
         let endpoint = match (method.as_str(), path.as_str()) {
             ("POST", "/v1/chat/completions" | "/chat/completions") => Endpoint::ChatCompletions,
             ("POST", "/v1/messages") => Endpoint::Messages,
+            ("POST", "/v1/responses" | "/responses") => Endpoint::Responses,
+            ("POST", "/v1/messages/count_tokens") => Endpoint::CountTokens,
+            ("HEAD" | "GET", "/") => {
+                // Clients probe the root before their first request (Claude Code sends HEAD).
+                let _ = session.drain_request_body().await;
+                return root(session).await.is_ok();
+            }
             ("POST", "/v1/embeddings" | "/embeddings") => Endpoint::Embeddings,
             ("GET", "/v1/models" | "/models") => {
                 let _ = session.drain_request_body().await;
@@ -199,7 +206,8 @@ impl Gateway {
         cx.headers = take_headers(session);
         let parsed = match endpoint {
             Endpoint::Embeddings => switchyard_wire::embeddings::parse_embeddings(&body),
-            Endpoint::ChatCompletions | Endpoint::Messages => {
+            Endpoint::CountTokens => ChatRequest::parse_count_tokens(&body),
+            Endpoint::ChatCompletions | Endpoint::Messages | Endpoint::Responses => {
                 ChatRequest::parse(cx.client_dialect, &body)
             }
         };
@@ -238,6 +246,15 @@ impl Gateway {
             }
         }
     }
+}
+
+/// `HEAD /` and `GET /`: 200 with a short JSON body naming the gateway.
+async fn root(session: &mut ServerSession) -> Result<(), ClientGone> {
+    let mut h =
+        pingora_http::ResponseHeader::build_no_case(200, Some(3)).map_err(|_| ClientGone)?;
+    let _ = h.insert_header("content-type", "application/json");
+    let body = Bytes::from_static(b"{\"service\":\"switchyard\",\"status\":\"ok\"}");
+    respond::whole(session, h, body).await
 }
 
 /// The outcome of a request that ended with `e`.

@@ -58,7 +58,7 @@ fn max_cost_at(model: &Model, req: &ChatRequest, prompt: u64, outputs: bool) -> 
 /// The request's maximum cost across every target it may reach: the chosen route's when
 /// `route` already ran, else every route variant and model of that name.
 pub fn max_cost_usd(config: &Config, cx: &RequestCtx, req: &ChatRequest, prompt: u64) -> f64 {
-    let outputs = cx.endpoint != Endpoint::Embeddings;
+    let outputs = !matches!(cx.endpoint, Endpoint::Embeddings | Endpoint::CountTokens);
     let at = |m: usize| {
         config
             .models
