@@ -200,7 +200,7 @@ impl Rig {
             String::new()
         };
         let yaml = format!(
-            "version: 1\nauth:\n  keys:\n    - id: app\n      key_env: CLIENT_KEY\nproviders:\n  - id: up\n    type: {ty}\n    base_url: {base}{suffix}\n    api_key_env: PROVIDER_KEY\n{version}  - id: spare\n    type: openai\n    base_url: {spare}/v1\n    api_key_env: SPARE_KEY\nmodels:\n  - id: m\n    provider: up\n    model: {model}\n    max_output_tokens: 1000\n    pricing: {{ input_per_mtok: 1.0, output_per_mtok: 2.0 }}\n  - id: spare\n    provider: spare\n    model: spare-model\n{extra_models}routes:\n  - name: ha\n    targets: [{{ model: m }}, {{ model: spare }}]\n{extra_routes}filters:\n  - auth\n  - route\n  - retry: {{ attempts: 2, backoff: 10ms }}\n  - translate\n  - metrics\n",
+            "version: 1\nauth:\n  keys:\n    - id: app\n      key_env: CLIENT_KEY\nproviders:\n  - id: up\n    type: {ty}\n    base_url: {base}{suffix}\n    api_key_env: PROVIDER_KEY\n{version}  - id: spare\n    type: openai\n    base_url: {spare}/v1\n    api_key_env: SPARE_KEY\nmodels:\n  - id: m\n    provider: up\n    model: {model}\n    max_output_tokens: 16000\n    pricing: {{ input_per_mtok: 1.0, output_per_mtok: 2.0 }}\n  - id: spare\n    provider: spare\n    model: spare-model\n{extra_models}routes:\n  - name: ha\n    targets: [{{ model: m }}, {{ model: spare }}]\n{extra_routes}filters:\n  - auth\n  - route\n  - retry: {{ attempts: 2, backoff: 10ms }}\n  - translate\n  - metrics\n",
             ty = kind.yaml_type(),
             base = mock.base(),
             suffix = kind.base_url_suffix(),

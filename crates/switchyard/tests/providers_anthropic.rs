@@ -28,7 +28,7 @@ async fn anthropic_text_both_dialects() {
             // Translated: system prompt as a text block, max_tokens from max_output_tokens.
             Client::OpenAi => assert_eq!(
                 b,
-                json!({"model": "claude-sonnet-4-5", "max_tokens": 1000,
+                json!({"model": "claude-sonnet-4-5", "max_tokens": 16000,
                        "system": [{"type": "text", "text": "You are terse."}],
                        "messages": [{"role": "user", "content": [{"type": "text", "text": "Say hello."}]}]})
             ),
