@@ -191,5 +191,79 @@ fn passthrough(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, requests, responses, streams, passthrough);
+
+/// The same conversation as a Responses request (`instructions` + `input` items).
+fn responses_request(bytes: usize) -> Vec<u8> {
+    let chat: serde_json::Value = serde_json::from_slice(&openai_request(bytes)).expect("json");
+    let mut input = Vec::new();
+    for m in chat["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .skip(1)
+    {
+        let part = if m["role"] == "assistant" {
+            "output_text"
+        } else {
+            "input_text"
+        };
+        input.push(json!({"type": "message", "role": m["role"], "content": [{"type": part, "text": m["content"]}]}));
+    }
+    serde_json::to_vec(&json!({
+        "model": "chat", "instructions": "You are a concise assistant.", "input": input,
+        "temperature": 0.2, "max_output_tokens": 512, "stream": true, "store": false
+    }))
+    .expect("serializable")
+}
+
+/// A Responses request translated to Anthropic beside the same chat request, and a Responses
+/// stream built from an Anthropic stream beside the chat stream from it.
+fn responses_api(c: &mut Criterion) {
+    let target = EncodeTarget {
+        dialect: Dialect::Anthropic,
+        upstream_model: "claude-sonnet-4-5",
+        default_max_output_tokens: None,
+        strict_params: false,
+        legacy_max_tokens: false,
+        stream_usage: true,
+    };
+    let mut group = c.benchmark_group("responses_vs_chat_to_anthropic");
+    for (label, size) in [("1KB", 1_000), ("100KB", 100_000)] {
+        for (client, body) in [
+            (Dialect::OpenAi, openai_request(size)),
+            (Dialect::OpenAiResponses, responses_request(size)),
+        ] {
+            group.throughput(Throughput::Bytes(body.len() as u64));
+            group.bench_with_input(
+                BenchmarkId::new(format!("{client}->anthropic"), label),
+                &body,
+                |b, body| {
+                    b.iter(|| {
+                        let req = ChatRequest::parse(client, black_box(body)).expect("parses");
+                        encode_request(&req, &target).expect("encodes")
+                    })
+                },
+            );
+        }
+    }
+    let stream = fixture("anthropic/stream_text.sse");
+    for client in [Dialect::OpenAi, Dialect::OpenAiResponses] {
+        group.bench_with_input(
+            BenchmarkId::new(format!("anthropic-stream->{client}"), "whole"),
+            &stream,
+            |b, stream| {
+                b.iter(|| {
+                    let mut tr = StreamTranslator::new(Dialect::Anthropic, client, true);
+                    let mut out = Vec::with_capacity(stream.len() * 2);
+                    tr.push(black_box(stream), &mut out).expect("translates");
+                    tr.finish(&mut out).expect("ends");
+                    out
+                })
+            },
+        );
+    }
+    group.finish();
+}
+
+criterion_group!(benches, requests, responses, streams, passthrough, responses_api);
 criterion_main!(benches);
