@@ -13,10 +13,10 @@
 //! [`REPLY_PRIMING_TOKENS`], and each image, audio or file part at the fixed
 //! [`MEDIA_PART_TOKENS`] (its real cost depends on pixels or pages the gateway does not decode).
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 use switchyard_config::{Model, ProviderKind};
 use switchyard_filter::RequestCtx;
-use switchyard_wire::ChatRequest;
+use switchyard_wire::{ChatRequest, Dialect};
 
 use crate::bpe::{self, Vocab};
 
@@ -165,18 +165,21 @@ fn json_text(v: &Value, count: &mut impl FnMut(&str) -> u64, parts: &mut Parts) 
     parts.text += count(&v.to_string());
 }
 
-fn parts_of(body: &Map<String, Value>, count: &mut impl FnMut(&str) -> u64) -> Parts {
+fn parts_of(req: &ChatRequest, count: &mut impl FnMut(&str) -> u64) -> Parts {
+    let body = &req.body;
     let mut parts = Parts::default();
     if let Some(system) = body.get("system") {
         parts.messages += 1;
         walk(system, count, &mut parts);
     }
-    // Responses requests: `instructions` and `input` (a string or items).
-    if let Some(instructions) = body.get("instructions") {
+    // Responses requests: `instructions` and `input` (a string or items). Embeddings have an
+    // `input` too, counted elsewhere.
+    let responses = req.dialect == Dialect::OpenAiResponses;
+    if let Some(instructions) = body.get("instructions").filter(|_| responses) {
         parts.messages += 1;
         walk(instructions, count, &mut parts);
     }
-    match body.get("input") {
+    match body.get("input").filter(|_| responses) {
         Some(Value::Array(items)) => {
             parts.messages += items.len() as u64;
             items.iter().for_each(|i| walk(i, count, &mut parts));
@@ -217,7 +220,7 @@ pub fn estimate_prompt_tokens(req: &ChatRequest, upstream_model: &str) -> u64 {
 /// The request's prompt tokens under `tokenizer`.
 pub fn count_with(req: &ChatRequest, tokenizer: Tokenizer) -> u64 {
     let vocab = vocab(tokenizer);
-    let total = parts_of(&req.body, &mut |s| vocab.count(s) as u64).total();
+    let total = parts_of(req, &mut |s| vocab.count(s) as u64).total();
     match tokenizer {
         Tokenizer::Estimate(margin) => (total as f64 * margin).ceil() as u64,
         Tokenizer::O200k | Tokenizer::Cl100k => total,
@@ -228,7 +231,7 @@ pub fn count_with(req: &ChatRequest, tokenizer: Tokenizer) -> u64 {
 /// byte, so counting bytes as tokens (times the margin, for an estimate) overestimates. Costs
 /// one pass over the JSON and no BPE, so a prompt well below every window needs no real count.
 pub fn upper_bound(req: &ChatRequest, tokenizer: Tokenizer) -> u64 {
-    let total = parts_of(&req.body, &mut |s| s.len() as u64).total();
+    let total = parts_of(req, &mut |s| s.len() as u64).total();
     match tokenizer {
         Tokenizer::Estimate(margin) => (total as f64 * margin).ceil() as u64,
         Tokenizer::O200k | Tokenizer::Cl100k => total,
@@ -237,7 +240,7 @@ pub fn upper_bound(req: &ChatRequest, tokenizer: Tokenizer) -> u64 {
 
 /// A quick estimate without BPE (about 4 bytes per token), for ranking targets by cost.
 pub fn quick_estimate(req: &ChatRequest) -> u64 {
-    parts_of(&req.body, &mut |s| (s.len() as u64).div_ceil(4)).total()
+    parts_of(req, &mut |s| (s.len() as u64).div_ceil(4)).total()
 }
 
 /// The output tokens a request may use at `model`: the client's cap, else what the encoder

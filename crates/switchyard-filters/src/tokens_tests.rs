@@ -1,5 +1,5 @@
 use serde_json::json;
-use switchyard_wire::{ChatRequest, Dialect};
+use switchyard_wire::ChatRequest;
 
 use super::*;
 
@@ -152,4 +152,26 @@ fn output_tokens_follow_the_request_then_the_target() {
     assert_eq!(output_tokens(&req, &model, ProviderKind::Anthropic), 8_000);
     model.max_output_tokens = None;
     assert_eq!(output_tokens(&req, &model, ProviderKind::Anthropic), 4_096);
+}
+
+#[test]
+fn a_responses_request_counts_like_the_same_chat_request() {
+    let text = "The gateway counts every prompt the same way, whatever the client spoke.";
+    let chat = openai(json!({"model": "m", "messages": [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": text}
+    ]}));
+    let responses = ChatRequest::parse(
+        Dialect::OpenAiResponses,
+        json!({"model": "m", "instructions": "Be brief.", "input": [
+            {"role": "user", "content": [{"type": "input_text", "text": text}]}
+        ]})
+        .to_string()
+        .as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(
+        count_with(&responses, Tokenizer::O200k),
+        count_with(&chat, Tokenizer::O200k)
+    );
 }

@@ -320,7 +320,7 @@ impl<'a> Writer<'a> {
                     || has_key_then(bytes, &finders.usage, b'{')
             }
             Mode::AnthropicPassthrough(_) => anthropic_meaningful(name),
-            Mode::Translate { .. } | Mode::Unsupported => true,
+            Mode::Translate { .. } | Mode::ResponsesPassthrough | Mode::Unsupported => true,
         }
     }
 }
