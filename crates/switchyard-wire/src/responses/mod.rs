@@ -65,11 +65,11 @@ pub fn decode(
             }
             (body.to_vec(), passthrough::response_usage(body)?)
         }
-        Dialect::OpenAi => response::from_openai(body, created, echo)?,
+        Dialect::OpenAi => response::from_openai(body, created, echo, None)?,
         other => {
+            // The chat form has no cache writes: the usage read from the provider's reply wins.
             let chat = crate::decode_response_named(other, Dialect::OpenAi, body, created, model)?;
-            let (out, usage) = response::from_openai(&chat.body, created, echo)?;
-            (out, usage.or(chat.usage))
+            response::from_openai(&chat.body, created, echo, chat.usage)?
         }
     };
     Ok(crate::DecodedResponse { body, usage })
@@ -164,7 +164,7 @@ impl From<Usage> for WireUsage {
             input_tokens: u.prompt_tokens,
             input_tokens_details: InputDetails {
                 cached_tokens: u.cached_tokens,
-                cache_write_tokens: 0,
+                cache_write_tokens: u.cache_write_tokens,
             },
             output_tokens: u.completion_tokens,
             output_tokens_details: OutputDetails {

@@ -25,6 +25,8 @@ struct WireUsage {
 struct InputDetails {
     #[serde(default)]
     cached_tokens: Option<u64>,
+    #[serde(default)]
+    cache_write_tokens: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -40,12 +42,19 @@ impl From<WireUsage> for Usage {
             completion_tokens: u.output_tokens,
             cached_tokens: u
                 .input_tokens_details
+                .as_ref()
                 .and_then(|d| d.cached_tokens)
+                .unwrap_or(0),
+            cache_write_tokens: u
+                .input_tokens_details
+                .as_ref()
+                .and_then(|d| d.cache_write_tokens)
                 .unwrap_or(0),
             reasoning_tokens: u
                 .output_tokens_details
                 .and_then(|d| d.reasoning_tokens)
                 .unwrap_or(0),
+            ..Usage::default()
         }
     }
 }

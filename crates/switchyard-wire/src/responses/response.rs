@@ -78,6 +78,7 @@ pub(crate) fn from_openai(
     body: &[u8],
     created: u64,
     echo: &Echo,
+    usage: Option<Usage>,
 ) -> Result<(Vec<u8>, Option<Usage>), TranslateError> {
     let c: Completion = serde_json::from_slice(body)
         .map_err(|e| TranslateError::MalformedUpstream(format!("chat completion: {e}")))?;
@@ -123,7 +124,7 @@ pub(crate) fn from_openai(
             "completed",
         ));
     }
-    let usage = c.usage.map(Usage::from);
+    let usage = usage.or(c.usage.map(Usage::from));
     let id = format!("resp_{base}");
     let obj = ResponseObject {
         id: &id,

@@ -263,6 +263,7 @@ def check_text_per_provider(c):
         if model == "claude":
             assert body["system"][0]["text"] == "Be brief." and body["max_tokens"] == 500, body
             assert r.usage.input_tokens == 25 and r.usage.input_tokens_details.cached_tokens == 4, r.usage
+            assert r.usage.input_tokens_details.cache_write_tokens == 0
         if model == "gem":
             assert body["systemInstruction"]["parts"][0]["text"] == "Be brief.", body
         if model == "gpt":
