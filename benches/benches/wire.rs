@@ -191,7 +191,6 @@ fn passthrough(c: &mut Criterion) {
     group.finish();
 }
 
-
 /// The same conversation as a Responses request (`instructions` + `input` items).
 fn responses_request(bytes: usize) -> Vec<u8> {
     let chat: serde_json::Value = serde_json::from_slice(&openai_request(bytes)).expect("json");
@@ -265,5 +264,12 @@ fn responses_api(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, requests, responses, streams, passthrough, responses_api);
+criterion_group!(
+    benches,
+    requests,
+    responses,
+    streams,
+    passthrough,
+    responses_api
+);
 criterion_main!(benches);
