@@ -6,6 +6,7 @@
 
 pub mod answer;
 pub mod anthropic;
+pub mod bedrock;
 pub mod cases;
 pub mod gateway;
 pub mod gemini;
@@ -15,6 +16,7 @@ pub mod mock;
 pub mod openai;
 pub mod providers;
 pub mod redis;
+pub mod sigv4;
 
 pub use gateway::{configmap_write, free_port, Gateway, GatewayBuilder};
 pub use mock::{MockProvider, Received, Reply};

@@ -159,7 +159,7 @@ impl MockProvider {
 }
 
 /// Reads one request head and its content-length body; `None` on EOF.
-async fn read_request(sock: &mut TcpStream, buf: &mut Vec<u8>) -> Option<Received> {
+pub(crate) async fn read_request(sock: &mut TcpStream, buf: &mut Vec<u8>) -> Option<Received> {
     let mut tmp = vec![0u8; 65536];
     let head_end = loop {
         if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {

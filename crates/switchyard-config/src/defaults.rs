@@ -77,6 +77,7 @@ pub fn embedded_default(env: &dyn Env) -> Config {
                 .map(|s| (*s).to_owned())
                 .collect(),
             vertex: None,
+            aws: None,
         });
         for entry in catalog.models.iter().filter(|c| c.vendor == preset.name) {
             let id = if models.iter().any(|m| m.id == entry.model) {

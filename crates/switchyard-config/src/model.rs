@@ -208,6 +208,8 @@ pub enum ProviderKind {
     /// Google Vertex AI: Gemini models (generateContent) and Anthropic `claude-*` models
     /// (rawPredict), with an OAuth token from a service-account key.
     Vertex,
+    /// AWS Bedrock Runtime Converse / ConverseStream, SigV4-signed.
+    Bedrock,
 }
 
 impl ProviderKind {
@@ -220,6 +222,7 @@ impl ProviderKind {
             ProviderKind::Anthropic => "anthropic",
             ProviderKind::Gemini => "gemini",
             ProviderKind::Vertex => "vertex",
+            ProviderKind::Bedrock => "bedrock",
         }
     }
 }
@@ -255,6 +258,8 @@ pub struct Provider {
     pub unsupported_params: Vec<String>,
     /// `type: vertex`: project, location and service account.
     pub vertex: Option<VertexSettings>,
+    /// `type: bedrock`: region and credentials for SigV4; `None` for every other type.
+    pub aws: Option<AwsAuth>,
 }
 
 /// How an OpenAI-type provider spells the output cap.
@@ -313,6 +318,31 @@ impl fmt::Debug for ServiceAccount {
     }
 }
 
+/// AWS credentials and region of a bedrock provider, resolved at load (and on every reload).
+/// `Debug` shows only where each secret came from.
+#[derive(Clone)]
+pub struct AwsAuth {
+    /// Signing region, e.g. `us-east-1`.
+    pub region: String,
+    /// The access key id.
+    pub access_key_id: Secret,
+    /// The secret access key.
+    pub secret_access_key: Secret,
+    /// Temporary credentials' session token, sent as `x-amz-security-token` when set.
+    pub session_token: Option<Secret>,
+    /// The variables the three came from, in that order (the token's only when set).
+    pub sources: Vec<String>,
+}
+
+impl fmt::Debug for AwsAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AwsAuth")
+            .field("region", &self.region)
+            .field("sources", &self.sources)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Like a derived `Debug`, but header values are redacted: they often carry credentials.
 impl fmt::Debug for Provider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -335,6 +365,7 @@ impl fmt::Debug for Provider {
             .field("max_tokens_field", &self.max_tokens_field)
             .field("unsupported_params", &self.unsupported_params)
             .field("vertex", &self.vertex)
+            .field("aws", &self.aws)
             .finish()
     }
 }

@@ -153,6 +153,7 @@ pub(crate) fn vendor_of_kind(kind: ProviderKind) -> Option<&'static str> {
         ProviderKind::Anthropic => Some("anthropic"),
         ProviderKind::Gemini => Some("gemini"),
         ProviderKind::Vertex => Some("vertex"),
+        ProviderKind::Bedrock => Some("bedrock"),
         ProviderKind::OpenAiCompatible => None,
     }
 }

@@ -147,7 +147,7 @@ pub struct RawProvider {
     pub id: String,
     /// A named preset (`groq`, `vertex`…) filling type, base_url, key variable and quirks.
     pub preset: Option<String>,
-    /// `openai | openai_compatible | azure_openai | anthropic | gemini | vertex`; checked in
+    /// `openai | openai_compatible | azure_openai | anthropic | gemini | vertex | bedrock`; checked in
     /// validation so the error can list the valid ones. Required unless `preset` gives it.
     #[serde(rename = "type")]
     pub kind: Option<String>,
@@ -177,6 +177,22 @@ pub struct RawProvider {
     pub credentials_file: Option<String>,
     /// Deadlines.
     pub timeouts: Option<RawTimeouts>,
+    /// `type: bedrock`: the AWS region (signing scope and default base URL).
+    pub region: Option<String>,
+    /// `type: bedrock`: which variables hold the AWS credentials.
+    pub aws: Option<RawAws>,
+}
+
+/// `aws:` on a bedrock provider: variable names; each defaults to the standard `AWS_*` one.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAws {
+    /// Default `AWS_ACCESS_KEY_ID`.
+    pub access_key_id_env: Option<String>,
+    /// Default `AWS_SECRET_ACCESS_KEY`.
+    pub secret_access_key_env: Option<String>,
+    /// Default `AWS_SESSION_TOKEN` (optional unless named).
+    pub session_token_env: Option<String>,
 }
 
 /// `timeouts:` humantime durations.

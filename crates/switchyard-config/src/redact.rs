@@ -139,6 +139,7 @@ fn provider_json(p: &Provider) -> Value {
         "headers": p.headers.iter().map(|(k, _)| (k.clone(), json!("<redacted>"))).collect::<serde_json::Map<_, _>>(),
         "timeouts": timeouts_json(&p.timeouts),
         "stream_usage": p.stream_usage,
+        "aws": p.aws.as_ref().map(|a| json!({ "region": a.region, "credentials_env": a.sources })),
     })
 }
 

@@ -11,6 +11,7 @@ pub mod rate_limit;
 pub mod retry;
 pub mod route;
 mod settings;
+pub mod sigv4;
 pub mod state;
 pub mod tokens;
 pub mod translate;

@@ -32,6 +32,8 @@ pub struct TranslateFilter {
     config: Arc<Config>,
     /// Access tokens of the config's Vertex providers (rebuilt, key files re-read, per load).
     vertex: VertexTokens,
+    /// SigV4 identities of the bedrock providers.
+    aws: crate::sigv4::Signers,
 }
 
 impl FilterFactory for TranslateFactory {
@@ -48,6 +50,7 @@ impl FilterFactory for TranslateFactory {
         Ok(Arc::new(TranslateFilter {
             config: env.config.clone(),
             vertex: VertexTokens::for_config(env.config)?,
+            aws: crate::sigv4::Signers::new(env.config),
         }))
     }
 
@@ -69,6 +72,7 @@ pub fn dialect_of(provider: &Provider, upstream_model: &str) -> Dialect {
         ProviderKind::Anthropic => Dialect::Anthropic,
         ProviderKind::Gemini => Dialect::Gemini,
         ProviderKind::Vertex => Publisher::of(upstream_model).dialect(),
+        ProviderKind::Bedrock => Dialect::Bedrock,
     }
 }
 
@@ -101,6 +105,7 @@ fn chat_path(
         ProviderKind::OpenAi | ProviderKind::OpenAiCompatible => Ok("/chat/completions".into()),
         ProviderKind::Anthropic => Ok("/v1/messages".into()),
         ProviderKind::Gemini => switchyard_wire::gemini::model_path(upstream_model, stream),
+        ProviderKind::Bedrock => switchyard_wire::bedrock::model_path(upstream_model, stream),
         ProviderKind::AzureOpenAi => switchyard_wire::azure::chat_path(
             upstream_model,
             provider
@@ -153,6 +158,8 @@ fn provider_headers(
                     "vertex providers authenticate with access tokens, not keys".into(),
                 ))
             }
+            // Bedrock API keys are bearer tokens (config signs with SigV4 instead).
+            ProviderKind::Bedrock => header("authorization", &format!("Bearer {key}"))?,
         };
         h.1.set_sensitive(true);
         out.push(h);
@@ -232,6 +239,8 @@ enum State {
         upstream: Dialect,
         status: u16,
         buf: BytesMut,
+        /// Bedrock's `x-amzn-ErrorType` header.
+        aws_type: Option<String>,
     },
 }
 
@@ -440,6 +449,14 @@ impl Filter for TranslateFilter {
         if cx.client_dialect == Dialect::Anthropic && dialect == Dialect::Anthropic {
             forward_anthropic_beta(cx, &mut up.headers)?;
         }
+        if provider.kind == ProviderKind::Bedrock && provider.api_key.is_none() {
+            if req.stream {
+                up.headers
+                    .push(header("accept", "application/vnd.amazon.eventstream")?);
+            }
+            self.aws
+                .sign(model.provider, provider, up, std::time::SystemTime::now())?;
+        }
         if !encoded.dropped_params.is_empty() {
             tracing::info!(
                 request_id = %cx.request_id,
@@ -484,6 +501,9 @@ impl Filter for TranslateFilter {
                     upstream: attempt.upstream,
                     status: head.status,
                     buf: BytesMut::new(),
+                    aws_type: (attempt.upstream == Dialect::Bedrock)
+                        .then(|| aws_error_type(head))
+                        .flatten(),
                 },
                 "application/json",
             )
@@ -519,7 +539,7 @@ impl Filter for TranslateFilter {
         };
         attempt.state = Some(state);
         head.headers
-            .retain(|(n, _)| n != http::header::CONTENT_TYPE);
+            .retain(|(n, _)| n != http::header::CONTENT_TYPE && n != "x-amzn-errortype");
         head.headers.push((
             http::header::CONTENT_TYPE,
             HeaderValue::from_static(content_type),
@@ -583,10 +603,20 @@ impl Filter for TranslateFilter {
                 upstream,
                 status,
                 buf,
+                aws_type,
             } => {
                 buf.extend_from_slice(chunk);
                 *chunk = if end {
-                    let mut body = translate_upstream_error(*upstream, client, *status, buf);
+                    let mut body = if *upstream == Dialect::Bedrock {
+                        switchyard_wire::bedrock::error_to_client(
+                            client,
+                            *status,
+                            aws_type.as_deref(),
+                            buf,
+                        )
+                    } else {
+                        translate_upstream_error(*upstream, client, *status, buf)
+                    };
                     if let Some(key) = &key {
                         redact(&mut body, key.expose().as_bytes());
                     }
@@ -663,6 +693,15 @@ fn check_first_event(out: &[u8]) -> Result<(), GatewayError> {
     ))
 }
 
+/// Bedrock's error type header (`x-amzn-ErrorType`), if the reply has one.
+fn aws_error_type(head: &ResponseHead) -> Option<String> {
+    head.headers
+        .iter()
+        .find(|(n, _)| n.as_str().eq_ignore_ascii_case("x-amzn-errortype"))
+        .and_then(|(_, v)| v.to_str().ok())
+        .map(str::to_owned)
+}
+
 /// Seconds since the epoch, for the `created` field of replies built by translation.
 fn unix_now() -> u64 {
     std::time::SystemTime::now()
@@ -697,7 +736,7 @@ fn embeddings_request(
                 switchyard_wire::gemini::embeddings_request_from_openai(&req.body, upstream_model)?;
             (path, serde_json::to_vec(&body).map_err(|e| GatewayError::Internal(e.to_string()))?)
         }
-        ProviderKind::Anthropic | ProviderKind::Vertex => {
+        ProviderKind::Anthropic | ProviderKind::Vertex | ProviderKind::Bedrock => {
             return Err(GatewayError::InvalidRequest {
                 message: format!(
                     "provider `{}` ({}) has no embeddings API here; route embeddings to an openai, azure_openai, openai_compatible or gemini model",

@@ -265,6 +265,10 @@ fn passed_headers(head: &ResponseHeader) -> Vec<(HeaderName, HeaderValue)> {
     if let Some(v) = head.headers.get("retry-after") {
         out.push((HeaderName::from_static("retry-after"), v.clone()));
     }
+    // Bedrock's error type, for the translate filter (which keeps it from the client).
+    if let Some(v) = head.headers.get("x-amzn-errortype") {
+        out.push((HeaderName::from_static("x-amzn-errortype"), v.clone()));
+    }
     out
 }
 

@@ -46,7 +46,7 @@ fn body(snapshot: &Snapshot, allowed: &[&str], dialect: Dialect) -> Value {
                 "last_id": allowed.last(),
             })
         }
-        Dialect::OpenAi | Dialect::Gemini | Dialect::OpenAiResponses => {
+        Dialect::OpenAi | Dialect::Gemini | Dialect::OpenAiResponses | Dialect::Bedrock => {
             let data: Vec<Value> = allowed
                 .iter()
                 .map(|n| json!({"id": n, "object": "model", "created": 0, "owned_by": owner(snapshot, n)}))

@@ -93,7 +93,8 @@ pub fn stream_error_event(client: Dialect, e: &ErrorBody) -> Vec<u8> {
 
 fn write_json(client: Dialect, e: &ErrorBody, out: &mut Vec<u8>) {
     match client {
-        Dialect::OpenAi | Dialect::OpenAiResponses => crate::json::write(
+        // Bedrock is never a client dialect; its callers get OpenAI's shape.
+        Dialect::OpenAi | Dialect::OpenAiResponses | Dialect::Bedrock => crate::json::write(
             out,
             &OpenAiEnvelope {
                 error: OpenAiError {
@@ -254,7 +255,7 @@ pub fn parse_upstream_error(body: &[u8]) -> Option<UpstreamError> {
     Some(out)
 }
 
-fn capped(s: &str) -> String {
+pub(crate) fn capped(s: &str) -> String {
     if s.len() <= MAX_MESSAGE_BYTES {
         return s.to_owned();
     }

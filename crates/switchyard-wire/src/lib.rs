@@ -21,6 +21,8 @@ pub enum Dialect {
     /// OpenAI Responses (`/v1/responses`): inbound from Responses clients, and upstream at
     /// OpenAI and Azure, which speak it natively.
     OpenAiResponses,
+    /// AWS Bedrock Runtime Converse / ConverseStream (binary event-stream frames).
+    Bedrock,
 }
 
 impl Dialect {
@@ -31,6 +33,7 @@ impl Dialect {
             Dialect::Anthropic => "anthropic",
             Dialect::Gemini => "gemini",
             Dialect::OpenAiResponses => "openai_responses",
+            Dialect::Bedrock => "bedrock",
         }
     }
 }
@@ -88,6 +91,7 @@ pub enum TranslateError {
 }
 
 mod anthropic;
+pub mod bedrock;
 mod error;
 mod json;
 mod openai;

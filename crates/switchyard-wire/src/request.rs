@@ -36,10 +36,10 @@ impl ChatRequest {
     /// `model`, `messages`, `stream` or a token cap is missing or ill-typed.
     pub fn parse(dialect: Dialect, body: &[u8]) -> Result<ChatRequest, TranslateError> {
         let (body, model) = object_with_model(body)?;
-        if dialect == Dialect::Gemini {
+        if matches!(dialect, Dialect::Gemini | Dialect::Bedrock) {
             return Err(TranslateError::InvalidRequest {
                 param: None,
-                message: "gemini is not an inbound dialect".to_owned(),
+                message: format!("{dialect} is not an inbound dialect"),
             });
         }
         if dialect == Dialect::OpenAiResponses {
@@ -275,6 +275,7 @@ pub fn encode_request(
                     }
                     encode_openai(&body, req.stream, target)
                 }
+                Dialect::Bedrock => encode_bedrock(&body, target, Vec::new())?,
                 other => return Err(crate::unsupported_pair(req.dialect, other)),
             };
             let mut dropped = canonical.dropped;
@@ -285,6 +286,15 @@ pub fn encode_request(
             }
             encoded.dropped_params = dropped;
             Ok(encoded)
+        }
+        (Dialect::OpenAi, Dialect::Bedrock) => encode_bedrock(&req.body, target, Vec::new()),
+        (Dialect::Anthropic, Dialect::Bedrock) => {
+            let canonical = crate::anthropic::inbound::to_canonical(
+                &req.body,
+                target.strict_params,
+                target.dialect,
+            )?;
+            encode_bedrock(&canonical.body, target, canonical.dropped)
         }
         (from, to) => Err(crate::unsupported_pair(from, to)),
     }
@@ -320,6 +330,24 @@ fn encode_renamed(body: &Map<String, Value>, target: &EncodeTarget) -> EncodedRe
         body: out,
         dropped_params: Vec::new(),
     }
+}
+
+/// An OpenAI-canonical body as a Converse request; the model and streaming go in the URL
+/// ([`crate::bedrock::model_path`]).
+fn encode_bedrock(
+    body: &Map<String, Value>,
+    target: &EncodeTarget,
+    mut dropped: Vec<String>,
+) -> Result<EncodedRequest, TranslateError> {
+    let (out, more) =
+        crate::bedrock::request_from_openai(body, target.upstream_model, target.strict_params)?;
+    dropped.extend(more);
+    let mut bytes = Vec::with_capacity(256);
+    json::write(&mut bytes, &out);
+    Ok(EncodedRequest {
+        body: bytes,
+        dropped_params: dropped,
+    })
 }
 
 /// An OpenAI-canonical body for Gemini; the model and streaming go in the URL

@@ -81,9 +81,27 @@ pub fn decode_response_named(
             let (anthropic, _) = crate::anthropic::response::from_openai(&openai)?;
             (anthropic, usage)
         }
+        (Dialect::Bedrock, Dialect::OpenAi) => bedrock_to_openai(body, model, created)?,
+        (Dialect::Bedrock, Dialect::Anthropic) => {
+            let (openai, usage) = bedrock_to_openai(body, model, created)?;
+            let (anthropic, _) = crate::anthropic::response::from_openai(&openai)?;
+            (anthropic, usage)
+        }
         (from, to) => return Err(crate::unsupported_pair(from, to)),
     };
     Ok(DecodedResponse { body, usage })
+}
+
+/// A Converse reply as an OpenAI completion named `model` (Converse replies name none).
+fn bedrock_to_openai(
+    body: &[u8],
+    model: &str,
+    created: u64,
+) -> Result<(Vec<u8>, Option<Usage>), TranslateError> {
+    let (value, usage) = crate::bedrock::response_to_openai(body, model, created)?;
+    let mut out = Vec::with_capacity(body.len());
+    crate::json::write(&mut out, &value);
+    Ok((out, Some(usage)))
 }
 
 #[derive(serde::Deserialize)]

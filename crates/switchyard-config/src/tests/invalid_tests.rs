@@ -50,7 +50,7 @@ const CASES: &[(&str, &str, Option<usize>, &str)] = &[
     ("version: 1\nproviders:\n  - id: p\n    type: openai\n    base_url: ftp://example.com\n    api_key_env: OPENAI_API_KEY\n", "providers[0].base_url", Some(5), "http:// or https://"),
     ("version: 1\nproviders:\n  - id: p\n    type: openai\n    base_url: not a url\n    api_key_env: OPENAI_API_KEY\n", "providers[0].base_url", Some(5), "not a URL"),
     // provider types and keys
-    ("version: 1\nproviders:\n  - id: p\n    type: bedrock\n    api_key_env: OPENAI_API_KEY\n", "providers[0].type", Some(4), "openai, openai_compatible, azure_openai, anthropic, gemini"),
+    ("version: 1\nproviders:\n  - id: p\n    type: watsonx\n    api_key_env: OPENAI_API_KEY\n", "providers[0].type", Some(4), "openai, openai_compatible, azure_openai, anthropic, gemini, vertex, bedrock"),
     ("version: 1\nproviders:\n  - id: p\n    type: anthropic\n", "providers[0]", Some(3), "needs a key"),
     ("version: 1\nproviders:\n  - id: p\n    type: azure_openai\n    api_key_env: OPENAI_API_KEY\n", "providers[0]", Some(3), "needs a base_url"),
     ("version: 1\nproviders:\n  - id: p\n    type: openai\n    api_key_env: NOT_SET_ANYWHERE\n", "providers[0].api_key_env", Some(5), "`NOT_SET_ANYWHERE` is not set"),

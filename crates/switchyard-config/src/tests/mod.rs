@@ -1,6 +1,7 @@
 //! Crate tests: the CONFIG.md example, a table of invalid configs, secrets, catalog fills
 //! and the embedded default. Helpers live here.
 
+mod bedrock_tests;
 mod catalog_fill_tests;
 mod default_tests;
 mod example_tests;

@@ -2,6 +2,7 @@
 //! problem with its path and line instead of stopping at the first.
 
 mod auth;
+mod aws;
 mod budget;
 mod providers;
 mod routes;

@@ -14,13 +14,14 @@ use crate::{
 };
 
 /// Every provider type, as spelled in YAML.
-const KINDS: [ProviderKind; 6] = [
+const KINDS: [ProviderKind; 7] = [
     ProviderKind::OpenAi,
     ProviderKind::OpenAiCompatible,
     ProviderKind::AzureOpenAi,
     ProviderKind::Anthropic,
     ProviderKind::Gemini,
     ProviderKind::Vertex,
+    ProviderKind::Bedrock,
 ];
 
 /// Default deadlines (see `Timeouts`).
@@ -51,7 +52,10 @@ fn default_base_url(kind: ProviderKind) -> Option<&'static str> {
         ProviderKind::OpenAi => Some("https://api.openai.com/v1"),
         ProviderKind::Anthropic => Some("https://api.anthropic.com"),
         ProviderKind::Gemini => Some("https://generativelanguage.googleapis.com"),
-        ProviderKind::OpenAiCompatible | ProviderKind::AzureOpenAi | ProviderKind::Vertex => None,
+        ProviderKind::OpenAiCompatible
+        | ProviderKind::AzureOpenAi
+        | ProviderKind::Vertex
+        | ProviderKind::Bedrock => None,
     }
 }
 
@@ -148,6 +152,11 @@ fn check_provider(ctx: &mut Ctx<'_>, path: &str, raw: &RawProvider) -> Option<Pr
         vertex::refuse_vertex_keys(ctx, path, raw);
         None
     };
+    let aws = super::aws::check(ctx, path, kind, raw);
+    let region_url = aws
+        .as_ref()
+        .and_then(|a| a.as_ref())
+        .map(super::aws::default_base_url);
     let default_url = raw
         .base_url
         .clone()
@@ -157,7 +166,8 @@ fn check_provider(ctx: &mut Ctx<'_>, path: &str, raw: &RawProvider) -> Option<Pr
                 .and_then(|p| p.base_url.map(str::to_owned))
         })
         .or_else(|| default_base_url(kind).map(str::to_owned))
-        .or_else(|| vertex.as_ref().map(vertex::default_base_url));
+        .or_else(|| vertex.as_ref().map(vertex::default_base_url))
+        .or(region_url);
     let base_url = match default_url {
         Some(text) => parse_base_url(&text)
             .map_err(|m| ctx.error(&format!("{path}.base_url"), m))
@@ -222,6 +232,7 @@ fn check_provider(ctx: &mut Ctx<'_>, path: &str, raw: &RawProvider) -> Option<Pr
         max_tokens_field,
         unsupported_params,
         vertex,
+        aws: aws?,
     })
 }
 
@@ -244,7 +255,13 @@ fn check_key(
         None => kind == ProviderKind::OpenAiCompatible,
     };
     match secrets::pick(ctx, path, &sources) {
-        Picked::Missing if kind == ProviderKind::Vertex => Some((None, SecretSource::None)),
+        Picked::Missing if matches!(kind, ProviderKind::Vertex | ProviderKind::Bedrock) => {
+            Some((None, SecretSource::None))
+        }
+        Picked::One(k, _) if kind == ProviderKind::Bedrock => {
+            ctx.error(&format!("{path}.{k}"), "a bedrock provider signs with AWS credentials: use `aws: { access_key_id_env, secret_access_key_env, session_token_env }` (default AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN)");
+            None
+        }
         Picked::Missing => match preset.and_then(|p| p.key_env) {
             Some(var) if !(keyless && ctx.env.var(var).is_none()) => {
                 let p = format!("{path}.preset");

@@ -61,7 +61,8 @@ pub(crate) fn to_canonical(
     target: Dialect,
 ) -> Result<Canonical, TranslateError> {
     // Gemini takes what OpenAI lacks: top_k, and an exact thinking budget.
-    let gemini = target == Dialect::Gemini;
+    // Bedrock passes both on to Claude models in `additionalModelRequestFields`.
+    let gemini = matches!(target, Dialect::Gemini | Dialect::Bedrock);
     let mut dropped = Vec::new();
     let mut drop = |param: &str| -> Result<(), TranslateError> {
         if strict {

@@ -4,7 +4,8 @@
 //! errors or the end. Cross-dialect streams go upstream → [`canon::Canon`] steps → client, so a
 //! new provider needs only a decoder. Usage is always recorded (the gateway meters every
 //! stream) but shown to an OpenAI client only when it asked. An upstream error event ends the
-//! stream: it is re-rendered in the client's format and later events are ignored.
+//! stream: it is re-rendered in the client's format and later events are ignored. Bedrock's
+//! stream is binary event-stream frames rather than SSE; its frames feed the same machinery.
 
 pub(crate) mod canon;
 mod gemini;
@@ -18,6 +19,8 @@ use raw::{Block, Events, RawFraming};
 
 use crate::anthropic::stream_decode::AnthropicDecoder;
 use crate::anthropic::stream_encode::AnthropicEncoder;
+use crate::bedrock::frames::{Frame, FrameDecoder, FrameError};
+use crate::bedrock::stream::BedrockDecoder;
 use crate::error::{parse_upstream_error, write_stream_error};
 use crate::openai::scan::{has_key_then, Finders};
 use crate::openai::stream::{OpenAiDecoder, OpenAiEncoder};
@@ -29,10 +32,24 @@ use crate::{Dialect, TranslateError, Usage};
 /// Translates one upstream stream for one client; create one per response.
 #[derive(Debug)]
 pub struct StreamTranslator {
-    parser: SseParser,
     /// Same-dialect streams: events split and forwarded as the upstream framed them.
     raw: Option<Box<RawFraming>>,
+    /// How upstream bytes are cut (SSE lines or event-stream frames) when not forwarded raw.
+    input: Input,
     state: State,
+}
+
+/// How the upstream's bytes are cut into events.
+#[derive(Debug)]
+enum Input {
+    Sse(SseParser),
+    Frames(Box<FrameDecoder>),
+}
+
+impl From<FrameError> for TranslateError {
+    fn from(e: FrameError) -> Self {
+        TranslateError::MalformedUpstream(format!("bedrock: {e}"))
+    }
 }
 
 #[derive(Debug)]
@@ -66,6 +83,7 @@ enum Decoder {
     OpenAi(OpenAiDecoder),
     Anthropic(AnthropicDecoder),
     Gemini(Box<GeminiDecoder>),
+    Bedrock(Box<BedrockDecoder>),
 }
 
 #[derive(Debug)]
@@ -85,12 +103,13 @@ impl StreamTranslator {
             Dialect::Anthropic => Some(Decoder::Anthropic(AnthropicDecoder::default())),
             Dialect::Gemini => Some(Decoder::Gemini(Box::new(GeminiDecoder::new("")))),
             Dialect::OpenAiResponses => None,
+            Dialect::Bedrock => Some(Decoder::Bedrock(Box::default())),
         };
         let encoder = match client {
             Dialect::OpenAi => Some(Encoder::OpenAi(OpenAiEncoder::new(0, client_wants_usage))),
             Dialect::Anthropic => Some(Encoder::Anthropic(AnthropicEncoder::default())),
             Dialect::OpenAiResponses => Some(Encoder::Responses(Box::default())),
-            Dialect::Gemini => None,
+            Dialect::Gemini | Dialect::Bedrock => None,
         };
         let mode = match (upstream, client, decoder, encoder) {
             (Dialect::OpenAi, Dialect::OpenAi, ..) => Mode::OpenAiPassthrough(Box::default()),
@@ -106,8 +125,12 @@ impl StreamTranslator {
             Mode::OpenAiPassthrough(_) | Mode::AnthropicPassthrough(_)
         )
         .then(Box::default);
+        let input = match upstream {
+            Dialect::Bedrock => Input::Frames(Box::default()),
+            _ => Input::Sse(SseParser::new()),
+        };
         StreamTranslator {
-            parser: SseParser::new(),
+            input,
             raw,
             state: State {
                 upstream,
@@ -175,15 +198,19 @@ impl StreamTranslator {
     }
 
     /// Sets the model name written into chunks built from a Gemini stream when its first event
-    /// names none (`modelVersion` is optional, and some proxies leave it out). Call before the
-    /// first push.
+    /// names none (`modelVersion` is optional, and some proxies leave it out), or from a
+    /// Bedrock stream (whose events never name it). Call before the first push.
     pub fn with_model(mut self, model: &str) -> Self {
-        if let Mode::Translate {
-            decoder: Decoder::Gemini(dec),
-            ..
-        } = &mut self.state.mode
-        {
-            **dec = GeminiDecoder::new(model);
+        match &mut self.state.mode {
+            Mode::Translate {
+                decoder: Decoder::Gemini(dec),
+                ..
+            } => **dec = GeminiDecoder::new(model),
+            Mode::Translate {
+                decoder: Decoder::Bedrock(dec),
+                ..
+            } => **dec = BedrockDecoder::new(model),
+            _ => {}
         }
         self
     }
@@ -197,9 +224,10 @@ impl StreamTranslator {
     pub fn push(&mut self, chunk: &[u8], out: &mut Vec<u8>) -> Result<(), TranslateError> {
         self.state.check_supported()?;
         let state = &mut self.state;
-        match &mut self.raw {
-            Some(raw) => raw.push(chunk, &mut Writer::new(state, out, &[])),
-            None => self.parser.push(chunk, |ev| state.on_event(ev, out)),
+        match (&mut self.raw, &mut self.input) {
+            (Some(raw), _) => raw.push(chunk, &mut Writer::new(state, out, &[])),
+            (None, Input::Sse(parser)) => parser.push(chunk, |ev| state.on_event(ev, out)),
+            (None, Input::Frames(frames)) => frames.push(chunk, |f| state.on_frame(f, out)),
         }
     }
 
@@ -215,7 +243,10 @@ impl StreamTranslator {
         let state = &mut self.state;
         let Some(raw) = &mut self.raw else {
             out.reserve(chunk.len() + 64);
-            self.parser.push(chunk, |ev| state.on_event(ev, &mut out))?;
+            match &mut self.input {
+                Input::Sse(parser) => parser.push(chunk, |ev| state.on_event(ev, &mut out))?,
+                Input::Frames(frames) => frames.push(chunk, |f| state.on_frame(f, &mut out))?,
+            }
             return Ok(Bytes::from(out));
         };
         let mut writer = Writer::new(state, &mut out, chunk);
@@ -235,9 +266,16 @@ impl StreamTranslator {
     pub fn finish(&mut self, out: &mut Vec<u8>) -> Result<(), TranslateError> {
         self.state.check_supported()?;
         let state = &mut self.state;
-        match &mut self.raw {
-            Some(raw) => raw.finish(&mut Writer::new(state, out, &[]))?,
-            None => self.parser.finish(|ev| state.on_event(ev, out))?,
+        match (&mut self.raw, &mut self.input) {
+            (Some(raw), _) => raw.finish(&mut Writer::new(state, out, &[]))?,
+            (None, Input::Sse(parser)) => parser.finish(|ev| state.on_event(ev, out))?,
+            (None, Input::Frames(frames)) => {
+                if let Err(e) = frames.finish() {
+                    if !(state.done || state.error.is_some()) {
+                        return Err(e.into());
+                    }
+                }
+            }
         }
         self.state.end_of_input(out)?;
         if self.state.done || self.state.error.is_some() {
@@ -387,11 +425,7 @@ impl State {
         if self.done || self.error.is_some() {
             return Ok(());
         }
-        let Mode::Translate {
-            decoder: Decoder::Gemini(dec),
-            encoder,
-        } = &mut self.mode
-        else {
+        let Mode::Translate { decoder, encoder } = &mut self.mode else {
             return Ok(());
         };
         let mut record = Record {
@@ -399,7 +433,39 @@ impl State {
             done: &mut self.done,
             error: &mut self.error,
         };
-        dec.finish(&mut |step: Canon<'_>| {
+        let mut sink = |step: Canon<'_>| {
+            record.note(&step);
+            encoder.emit(step, out);
+        };
+        match decoder {
+            Decoder::Gemini(dec) => dec.finish(&mut sink),
+            Decoder::Bedrock(dec) => {
+                dec.finish(&mut sink);
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// One Bedrock event-stream message.
+    fn on_frame(&mut self, frame: Frame<'_>, out: &mut Vec<u8>) -> Result<(), TranslateError> {
+        self.events += 1;
+        if self.done || self.error.is_some() {
+            return Ok(());
+        }
+        let Mode::Translate {
+            decoder: Decoder::Bedrock(dec),
+            encoder,
+        } = &mut self.mode
+        else {
+            return Err(crate::unsupported_pair(self.upstream, self.client));
+        };
+        let mut record = Record {
+            usage: &mut self.usage,
+            done: &mut self.done,
+            error: &mut self.error,
+        };
+        dec.decode(frame, &mut |step: Canon<'_>| {
             record.note(&step);
             encoder.emit(step, out);
         })
@@ -437,6 +503,8 @@ impl State {
                     Decoder::OpenAi(dec) => dec.decode(ev, &mut sink),
                     Decoder::Anthropic(dec) => dec.decode(ev, &mut sink),
                     Decoder::Gemini(dec) => dec.decode(ev, &mut sink),
+                    // Bedrock streams are frames, never SSE (see `on_frame`).
+                    Decoder::Bedrock(_) => Err(crate::unsupported_pair(self.upstream, self.client)),
                 }
             }
             Mode::Unsupported => Err(crate::unsupported_pair(self.upstream, self.client)),
