@@ -187,7 +187,18 @@ pub async fn forward(
             Ok((usession, peer, head)) => {
                 let status = head.status.as_u16();
                 let result = AttemptResult::Status(status);
-                if result.is_retryable() {
+                if (300..400).contains(&status) {
+                    // A provider API never redirects; relaying it would send the client away
+                    // from the gateway, so it counts as an unusable reply (failover, else 502).
+                    tracing::warn!(request_id = %cx.request_id, model = %model.id, attempt = cx.answer.attempts, status, "upstream answered with a redirect");
+                    tally
+                        .failures
+                        .push(format!("{}: redirect (HTTP {status})", model.id));
+                    FailedAttempt {
+                        result: AttemptResult::Malformed,
+                        retry_after: None,
+                    }
+                } else if result.is_retryable() {
                     tracing::warn!(request_id = %cx.request_id, model = %model.id, attempt = cx.answer.attempts, status, "upstream answered with a retryable status");
                     tally.failures.push(format!("{}: HTTP {status}", model.id));
                     let after = retry_after(&head);
@@ -303,6 +314,13 @@ async fn relay(
     // Until the first body byte arrives the `first_byte` deadline (time to first token)
     // bounds the wait; after it, `idle` bounds each silence. `total` bounds both.
     let mut got_body = false;
+    // A whole (non-streaming) answer is held until it is complete: cap what that may cost.
+    let cap = if cx.streaming {
+        u64::MAX
+    } else {
+        cx.config.server.max_response_bytes
+    };
+    let mut received: u64 = 0;
     loop {
         let now = Instant::now();
         let gap = if got_body {
@@ -336,6 +354,14 @@ async fn relay(
             }
             _ => (Bytes::new(), true),
         };
+        received = received.saturating_add(chunk.len() as u64);
+        if received > cap {
+            let why = format!("the answer is larger than server.max_response_bytes ({cap} bytes)");
+            if pending.is_some() {
+                return Relay::Failover(AttemptResult::Malformed, why);
+            }
+            return stream_failed(session, cx, outcome, &why).await;
+        }
         if let Err(e) = chain.on_response_chunk(cx, &mut chunk, end) {
             if pending.is_some() {
                 return Relay::Failover(AttemptResult::Malformed, e.to_string());

@@ -367,3 +367,55 @@ async fn connections_past_the_cap_are_refused_counted_and_the_gauge_follows() {
         "switchyard_open_connections"
     ) == Some(0.0)));
 }
+
+/// A gateway with a small `max_response_bytes` in front of `base`.
+fn capped(base: &str) -> Gateway {
+    let yaml = format!(
+        "version: 1\nserver:\n  listen: 127.0.0.1:{{port}}\n  admin_listen: 127.0.0.1:{{admin_port}}\n  max_response_bytes: 64KiB\nauth:\n  keys:\n    - id: app\n      key_env: CLIENT_KEY\n{}",
+        one_provider(base)
+    );
+    switchyard_e2e::GatewayBuilder::new(bin(), yaml)
+        .env("CLIENT_KEY", CLIENT_KEY)
+        .env("PROVIDER_KEY", PROVIDER_KEY)
+        .start()
+}
+
+#[tokio::test]
+async fn an_oversized_whole_answer_and_a_redirect_are_failed_attempts_not_relayed() {
+    let big = "x".repeat(256 * 1024);
+    let ok = serde_json::json!({
+        "id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "gpt-4o-mini-up",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "small"}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}
+    });
+    let mut huge = ok.clone();
+    huge["choices"][0]["message"]["content"] = serde_json::Value::String(big);
+    let mock = MockProvider::start(Reply::json(&ok)).await;
+    let gw = capped(&mock.base());
+    let body = serde_json::json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]});
+
+    // Within the cap: answered as usual.
+    let r = post(&gw.base, "/v1/chat/completions", &body).await;
+    assert_eq!(r.status(), 200);
+
+    // Past the cap: never relayed, a 502 that names the setting.
+    // (Every attempt the retry filter makes gets the same answer.)
+    for _ in 0..3 {
+        mock.push(Reply::json(&huge));
+    }
+    let r = post(&gw.base, "/v1/chat/completions", &body).await;
+    assert_eq!(r.status(), 502);
+    let text = r.text().await.unwrap();
+    assert!(text.contains("max_response_bytes"), "{text}");
+    assert!(!text.contains("xxxxxxxx"), "the oversized answer leaked");
+
+    // A 3xx is an unusable reply: 502, with no Location passed on.
+    for _ in 0..3 {
+        mock.push(Reply::status_json(301, &serde_json::json!({"moved": true})));
+    }
+    let r = post(&gw.base, "/v1/chat/completions", &body).await;
+    assert_eq!(r.status(), 502);
+    assert!(r.headers().get("location").is_none());
+    let text = r.text().await.unwrap();
+    assert!(text.contains("redirect"), "{text}");
+}
