@@ -106,6 +106,8 @@ pub static PRESETS: &[Preset] = &[
     p("gemini", "Google Gemini API", Gemini, Some("https://generativelanguage.googleapis.com"), Some("GEMINI_API_KEY"), true, Mt, &[], ""),
     p("vertex", "Google Vertex AI", Vertex, None, Some("GOOGLE_APPLICATION_CREDENTIALS"), true, Mt, &[],
       "needs project and location; credentials_file defaults to $GOOGLE_APPLICATION_CREDENTIALS; gemini-* and claude-* models"),
+    p("bedrock", "AWS Bedrock", ProviderKind::Bedrock, None, None, true, Mt, &[],
+      "needs region (base_url https://bedrock-runtime.REGION.amazonaws.com); SigV4 with AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN or aws: {...}"),
     p("mistral", "Mistral AI", Compat, Some("https://api.mistral.ai/v1"), Some("MISTRAL_API_KEY"), false, Mt, &[],
       "refuses stream_options (422) and reports stream usage unasked"),
     p("deepseek", "DeepSeek", Compat, Some("https://api.deepseek.com/v1"), Some("DEEPSEEK_API_KEY"), true, Mt, &[],

@@ -23,6 +23,9 @@ fn all_keys() -> MapEnv {
         "/keys/sa.json",
         &key_file("https://oauth2.googleapis.com/token"),
     );
+    for var in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] {
+        env = env.with_var(var, "AKIDEXAMPLE-k-123456");
+    }
     for p in PRESETS {
         if let Some(var) = p.key_env {
             let value = if p.kind == ProviderKind::Vertex {
@@ -44,6 +47,7 @@ fn every_preset_renders_a_valid_provider() {
         let extra = match p.name {
             "azure" => "\n    base_url: https://res.openai.azure.com",
             "vertex" => "\n    project: p\n    location: us-east5",
+            "bedrock" => "\n    region: us-east-1",
             _ => "",
         };
         let yaml = format!(
