@@ -234,16 +234,25 @@ async fn requests_the_gateway_refuses_are_counted_with_their_outcome() {
     }
 }
 
-/// A gateway with tight connection limits.
-fn tight(base: &str) -> Gateway {
+/// A gateway in front of `base` whose `server:` block adds `settings` (YAML lines, indented
+/// two spaces) to the loopback listeners.
+fn with_server(base: &str, settings: &str) -> Gateway {
     let yaml = format!(
-        "version: 1\nserver:\n  listen: 127.0.0.1:{{port}}\n  admin_listen: 127.0.0.1:{{admin_port}}\n  shutdown_grace: 1s\n  header_read_timeout: 1s\n  body_read_timeout: 1s\n  max_connections: 4\n  max_header_bytes: 4KiB\nauth:\n  keys:\n    - id: app\n      key_env: CLIENT_KEY\n{}",
+        "version: 1\nserver:\n  listen: 127.0.0.1:{{port}}\n  admin_listen: 127.0.0.1:{{admin_port}}\n{settings}auth:\n  keys:\n    - id: app\n      key_env: CLIENT_KEY\n{}",
         one_provider(base)
     );
     switchyard_e2e::GatewayBuilder::new(bin(), yaml)
         .env("CLIENT_KEY", CLIENT_KEY)
         .env("PROVIDER_KEY", PROVIDER_KEY)
         .start()
+}
+
+/// A gateway with tight connection limits.
+fn tight(base: &str) -> Gateway {
+    with_server(
+        base,
+        "  shutdown_grace: 1s\n  header_read_timeout: 1s\n  body_read_timeout: 1s\n  max_connections: 4\n  max_header_bytes: 4KiB\n",
+    )
 }
 
 fn connect(gw: &Gateway) -> std::net::TcpStream {
@@ -368,18 +377,6 @@ async fn connections_past_the_cap_are_refused_counted_and_the_gauge_follows() {
     ) == Some(0.0)));
 }
 
-/// A gateway with a small `max_response_bytes` in front of `base`.
-fn capped(base: &str) -> Gateway {
-    let yaml = format!(
-        "version: 1\nserver:\n  listen: 127.0.0.1:{{port}}\n  admin_listen: 127.0.0.1:{{admin_port}}\n  max_response_bytes: 64KiB\nauth:\n  keys:\n    - id: app\n      key_env: CLIENT_KEY\n{}",
-        one_provider(base)
-    );
-    switchyard_e2e::GatewayBuilder::new(bin(), yaml)
-        .env("CLIENT_KEY", CLIENT_KEY)
-        .env("PROVIDER_KEY", PROVIDER_KEY)
-        .start()
-}
-
 #[tokio::test]
 async fn an_oversized_whole_answer_and_a_redirect_are_failed_attempts_not_relayed() {
     let big = "x".repeat(256 * 1024);
@@ -391,7 +388,7 @@ async fn an_oversized_whole_answer_and_a_redirect_are_failed_attempts_not_relaye
     let mut huge = ok.clone();
     huge["choices"][0]["message"]["content"] = serde_json::Value::String(big);
     let mock = MockProvider::start(Reply::json(&ok)).await;
-    let gw = capped(&mock.base());
+    let gw = with_server(&mock.base(), "  max_response_bytes: 64KiB\n");
     let body = serde_json::json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]});
 
     // Within the cap: answered as usual.
