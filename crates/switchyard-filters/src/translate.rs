@@ -5,20 +5,24 @@
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
-use http::{HeaderName, HeaderValue};
+use http::HeaderValue;
 use switchyard_config::{Config, MaxTokensField, Provider, ProviderKind, Secret};
 use switchyard_filter::{
     AttemptFlow, BuildEnv, BuildError, Endpoint, Filter, FilterFactory, Flow, GatewayError,
     RequestCtx, ResponseHead, UpstreamRequest,
 };
 use switchyard_wire::responses::Echo;
-use switchyard_wire::vertex::Publisher;
 use switchyard_wire::{
     decode_response_named, encode_request, translate_upstream_error, ChatRequest, Dialect,
     EncodeTarget, ErrorBody, StreamTranslator, TranslateError,
 };
 
 use crate::vertex_auth::{Prefetched, VertexTokens};
+
+mod upstream;
+
+use upstream::{chat_path, forward_anthropic_beta, header, provider_headers};
+pub use upstream::{dialect_of, upstream_dialect};
 
 /// Anthropic's API version header value when the provider sets none.
 pub const ANTHROPIC_VERSION: &str = "2023-06-01";
@@ -61,163 +65,6 @@ impl FilterFactory for TranslateFactory {
     fn required(&self) -> bool {
         true
     }
-}
-
-/// The wire format `provider` speaks for `upstream_model` (Vertex: by publisher).
-pub fn dialect_of(provider: &Provider, upstream_model: &str) -> Dialect {
-    match provider.kind {
-        ProviderKind::OpenAi | ProviderKind::OpenAiCompatible | ProviderKind::AzureOpenAi => {
-            Dialect::OpenAi
-        }
-        ProviderKind::Anthropic => Dialect::Anthropic,
-        ProviderKind::Gemini => Dialect::Gemini,
-        ProviderKind::Vertex => Publisher::of(upstream_model).dialect(),
-        ProviderKind::Bedrock => Dialect::Bedrock,
-    }
-}
-
-/// The wire format a request from a `client` speaks to a provider of `kind`: OpenAI and
-/// Azure take the Responses API natively (so built-in tools and encrypted reasoning keep
-/// working); every other pairing is the provider's own dialect.
-pub fn upstream_dialect(provider: &Provider, upstream_model: &str, client: Dialect) -> Dialect {
-    match (provider.kind, client) {
-        (ProviderKind::OpenAi | ProviderKind::AzureOpenAi, Dialect::OpenAiResponses) => {
-            Dialect::OpenAiResponses
-        }
-        _ => dialect_of(provider, upstream_model),
-    }
-}
-
-/// The path (and query) appended to the provider's base URL for a chat request.
-fn chat_path(
-    provider: &Provider,
-    upstream_model: &str,
-    stream: bool,
-    dialect: Dialect,
-) -> Result<String, TranslateError> {
-    if dialect == Dialect::OpenAiResponses {
-        return Ok(match provider.kind {
-            ProviderKind::AzureOpenAi => switchyard_wire::azure::RESPONSES_PATH.into(),
-            _ => "/responses".into(),
-        });
-    }
-    match provider.kind {
-        ProviderKind::OpenAi | ProviderKind::OpenAiCompatible => Ok("/chat/completions".into()),
-        ProviderKind::Anthropic => Ok("/v1/messages".into()),
-        ProviderKind::Gemini => switchyard_wire::gemini::model_path(upstream_model, stream),
-        ProviderKind::Bedrock => switchyard_wire::bedrock::model_path(upstream_model, stream),
-        ProviderKind::AzureOpenAi => switchyard_wire::azure::chat_path(
-            upstream_model,
-            provider
-                .api_version
-                .as_deref()
-                .unwrap_or(switchyard_wire::azure::DEFAULT_API_VERSION),
-        ),
-        ProviderKind::Vertex => {
-            let v = provider
-                .vertex
-                .as_ref()
-                .ok_or_else(|| TranslateError::InvalidRequest {
-                    param: None,
-                    message: format!("provider `{}` has no vertex settings", provider.id),
-                })?;
-            switchyard_wire::vertex::chat_path(&v.project, &v.location, upstream_model, stream)
-        }
-    }
-}
-
-fn header(name: &'static str, value: &str) -> Result<(HeaderName, HeaderValue), GatewayError> {
-    let value = HeaderValue::from_str(value)
-        .map_err(|_| GatewayError::Internal(format!("header `{name}` has an invalid value")))?;
-    Ok((HeaderName::from_static(name), value))
-}
-
-/// Provider authentication and version headers. A Vertex provider's bearer is the access
-/// token prefetched for this request (`token`).
-fn provider_headers(
-    provider: &Provider,
-    token: Option<&Secret>,
-    out: &mut Vec<(HeaderName, HeaderValue)>,
-) -> Result<(), GatewayError> {
-    if let Some(token) = token {
-        let mut h = header("authorization", &format!("Bearer {}", token.expose()))?;
-        h.1.set_sensitive(true);
-        out.push(h);
-    }
-    if let Some(key) = &provider.api_key {
-        let key = key.expose();
-        let mut h = match provider.kind {
-            ProviderKind::OpenAi | ProviderKind::OpenAiCompatible => {
-                header("authorization", &format!("Bearer {key}"))?
-            }
-            ProviderKind::AzureOpenAi => header("api-key", key)?,
-            ProviderKind::Anthropic => header("x-api-key", key)?,
-            ProviderKind::Gemini => header("x-goog-api-key", key)?,
-            ProviderKind::Vertex => {
-                return Err(GatewayError::Internal(
-                    "vertex providers authenticate with access tokens, not keys".into(),
-                ))
-            }
-            // Bedrock API keys are bearer tokens (config signs with SigV4 instead).
-            ProviderKind::Bedrock => header("authorization", &format!("Bearer {key}"))?,
-        };
-        h.1.set_sensitive(true);
-        out.push(h);
-    }
-    if provider.kind == ProviderKind::Anthropic {
-        out.push(header(
-            "anthropic-version",
-            provider.api_version.as_deref().unwrap_or(ANTHROPIC_VERSION),
-        )?);
-    }
-    for (name, value) in &provider.headers {
-        let name = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| GatewayError::Internal(format!("bad header name `{name}`")))?;
-        let value = HeaderValue::from_str(value)
-            .map_err(|_| GatewayError::Internal(format!("bad value for header `{name}`")))?;
-        out.push((name, value));
-    }
-    Ok(())
-}
-
-/// An Anthropic client's `anthropic-beta` feature flags, for an Anthropic upstream: without
-/// them a beta feature the body uses would be refused or silently ignored. They are flags, not
-/// credentials, so they pass; merged (comma-separated, as Anthropic accepts them) with any the
-/// provider's `headers:` set.
-fn forward_anthropic_beta(
-    cx: &RequestCtx,
-    out: &mut Vec<(HeaderName, HeaderValue)>,
-) -> Result<(), GatewayError> {
-    const NAME: &str = "anthropic-beta";
-    let mut betas: Vec<&str> = cx
-        .headers
-        .get_all(NAME)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .filter(|b| !b.is_empty())
-        .collect();
-    if betas.is_empty() {
-        return Ok(());
-    }
-    let configured = out.iter().position(|(n, _)| n == NAME);
-    let mut merged: Vec<String> = configured
-        .and_then(|i| out[i].1.to_str().ok())
-        .map(|v| v.split(',').map(|b| b.trim().to_owned()).collect())
-        .unwrap_or_default();
-    betas.retain(|b| !merged.iter().any(|m| m == b));
-    merged.extend(betas.into_iter().map(str::to_owned));
-    let value =
-        HeaderValue::from_str(&merged.join(",")).map_err(|_| GatewayError::InvalidRequest {
-            message: "the anthropic-beta header has an invalid value".to_owned(),
-            param: None,
-        })?;
-    match configured {
-        Some(i) => out[i].1 = value,
-        None => out.push((HeaderName::from_static(NAME), value)),
-    }
-    Ok(())
 }
 
 /// Per-attempt translation state.
