@@ -84,7 +84,7 @@ pub fn decode_response_named(
         (Dialect::Bedrock, Dialect::OpenAi) => bedrock_to_openai(body, model, created)?,
         (Dialect::Bedrock, Dialect::Anthropic) => {
             let (openai, usage) = bedrock_to_openai(body, model, created)?;
-            let (anthropic, _) = crate::anthropic::response::from_openai(&openai)?;
+            let (anthropic, _) = crate::anthropic::response::from_openai_with(&openai, usage)?;
             (anthropic, usage)
         }
         (from, to) => return Err(crate::unsupported_pair(from, to)),

@@ -213,6 +213,164 @@ fn anthropic_thinking_and_top_k_reach_claude_in_additional_fields() {
     assert_eq!(dropped, ["top_k", "thinking"]);
 }
 
+const LLAMA: &str = "meta.llama3-70b-instruct-v1:0";
+
+/// An Anthropic client's cache breakpoints: on a system block (1-hour), a tool, a user text
+/// block and a tool result.
+fn cached_anthropic_request() -> Value {
+    json!({
+        "model": "m",
+        "max_tokens": 512,
+        "system": [
+            {"type": "text", "text": "You are a careful assistant."},
+            {"type": "text", "text": "Long shared context.", "cache_control": {"type": "ephemeral", "ttl": "1h"}}
+        ],
+        "tools": [{"name": "weather", "input_schema": {"type": "object"},
+                   "cache_control": {"type": "ephemeral"}}],
+        "messages": [
+            {"role": "user", "content": [
+                {"type": "text", "text": "A long document.", "cache_control": {"type": "ephemeral"}},
+                {"type": "text", "text": "Weather in Paris?"}
+            ]},
+            {"role": "assistant", "content": [
+                {"type": "tool_use", "id": "tu_1", "name": "weather", "input": {"city": "Paris"}}
+            ]},
+            {"role": "user", "content": [
+                {"type": "tool_result", "tool_use_id": "tu_1", "content": "18C",
+                 "cache_control": {"type": "ephemeral"}}
+            ]}
+        ]
+    })
+}
+
+#[test]
+fn cache_control_becomes_cache_points_after_the_marked_content() {
+    let point = json!({"cachePoint": {"type": "default"}});
+    for model in [CLAUDE, NOVA] {
+        let (v, dropped) = encode(Dialect::Anthropic, model, cached_anthropic_request());
+        assert!(dropped.is_empty(), "{model}: {dropped:?}");
+        assert_eq!(
+            v["system"],
+            json!([
+                {"text": "You are a careful assistant."},
+                {"text": "Long shared context."},
+                {"cachePoint": {"type": "default", "ttl": "1h"}}
+            ]),
+            "{model}"
+        );
+        assert_eq!(
+            v["toolConfig"]["tools"][1], point,
+            "{model}: the tool list is cached up to the marked tool"
+        );
+        let turns = v["messages"].as_array().unwrap();
+        assert_eq!(
+            turns[0]["content"],
+            json!([{"text": "A long document."}, point, {"text": "Weather in Paris?"}])
+        );
+        let last = turns[2]["content"].as_array().unwrap();
+        assert_eq!(last[0]["toolResult"]["toolUseId"], "tu_1");
+        assert_eq!(
+            last[1], point,
+            "{model}: the tool result ends the cached prefix"
+        );
+    }
+    // A model that can't take cache points gets none, and the loss is listed.
+    let (v, dropped) = encode(Dialect::Anthropic, LLAMA, cached_anthropic_request());
+    assert!(!v.to_string().contains("cachePoint"), "{v}");
+    assert_eq!(dropped, ["cache_control"]);
+}
+
+#[test]
+fn openai_clients_cache_control_on_parts_reaches_bedrock_too() {
+    let (v, dropped) = encode(
+        Dialect::OpenAi,
+        CLAUDE,
+        json!({"model": "m", "messages": [
+            {"role": "system", "content": [
+                {"type": "text", "text": "Shared rules.", "cache_control": {"type": "ephemeral"}}
+            ]},
+            {"role": "user", "content": "Hi"}
+        ]}),
+    );
+    assert!(dropped.is_empty(), "{dropped:?}");
+    assert_eq!(
+        v["system"],
+        json!([{"text": "Shared rules."}, {"cachePoint": {"type": "default"}}])
+    );
+    // Without a mark, no cache point is invented.
+    let (v, _) = encode(
+        Dialect::Anthropic,
+        CLAUDE,
+        json!({"model": "m", "max_tokens": 8, "messages": [{"role": "user", "content": "Hi"}]}),
+    );
+    assert!(!v.to_string().contains("cachePoint"), "{v}");
+}
+
+#[test]
+fn cache_writes_are_counted_apart_with_their_lifetime() {
+    let reply = json!({
+        "output": {"message": {"role": "assistant", "content": [{"text": "ok"}]}},
+        "stopReason": "end_turn",
+        "usage": {"inputTokens": 10, "outputTokens": 3, "totalTokens": 3063,
+                  "cacheReadInputTokens": 50, "cacheWriteInputTokens": 3000,
+                  "cacheDetails": [{"ttl": "1h", "inputTokens": 2000}, {"ttl": "5m", "inputTokens": 1000}]},
+        "metrics": {"latencyMs": 100}
+    });
+    botocore::Model::load().check("ConverseResponse", &reply);
+    let bytes = serde_json::to_vec(&reply).unwrap();
+    let r = decode_response_at(Dialect::Bedrock, Dialect::Anthropic, &bytes, 0).unwrap();
+    let v: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v["usage"]["input_tokens"], 10);
+    assert_eq!(v["usage"]["cache_read_input_tokens"], 50);
+    assert_eq!(v["usage"]["cache_creation_input_tokens"], 3000);
+    assert_eq!(
+        v["usage"]["cache_creation"],
+        json!({"ephemeral_5m_input_tokens": 1000, "ephemeral_1h_input_tokens": 2000})
+    );
+    let u = r.usage.unwrap();
+    assert_eq!(
+        (
+            u.prompt_tokens,
+            u.cached_tokens,
+            u.cache_write_tokens,
+            u.cache_write_1h_tokens
+        ),
+        (3060, 50, 3000, 2000)
+    );
+    let r = decode_response_at(Dialect::Bedrock, Dialect::OpenAi, &bytes, 0).unwrap();
+    let v: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v["usage"]["prompt_tokens"], 3060);
+
+    // The same usage at the end of a stream reaches an Anthropic client's last usage.
+    let events = [
+        ("messageStart", json!({"role": "assistant"})),
+        (
+            "contentBlockDelta",
+            json!({"contentBlockIndex": 0, "delta": {"text": "ok"}}),
+        ),
+        ("contentBlockStop", json!({"contentBlockIndex": 0})),
+        ("messageStop", json!({"stopReason": "end_turn"})),
+        (
+            "metadata",
+            json!({"usage": reply["usage"], "metrics": {"latencyMs": 100}}),
+        ),
+    ];
+    let bytes: Vec<u8> = events
+        .iter()
+        .flat_map(|(kind, payload)| {
+            encode_frame("event", kind, &serde_json::to_vec(payload).unwrap())
+        })
+        .collect();
+    let (out, fin, t) = run_split(Dialect::Anthropic, &bytes, 9);
+    fin.unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        text.contains(r#""cache_creation_input_tokens":3000"#),
+        "{text}"
+    );
+    assert_eq!(t.usage().unwrap().cache_write_1h_tokens, 2000);
+}
+
 #[test]
 fn http_image_links_are_refused_clearly() {
     let body = json!({"model": "m", "messages": [{"role": "user", "content": [

@@ -145,6 +145,9 @@ async fn text_both_dialects_signed_with_the_session_token() {
         assert_eq!(r["provider"], "aws", "{r}");
         assert_eq!(r["prompt_tokens"], 150, "{r}");
         assert_eq!(r["completion_tokens"], 7, "{r}");
+        // Cache reads and writes are counted apart, each at its own price.
+        assert_eq!(r["cached_tokens"], 100, "{r}");
+        assert_eq!(r["cache_write_tokens"], 30, "{r}");
         assert!(r["cost_usd"].as_f64().unwrap() > 0.0, "{r}");
     }
 }

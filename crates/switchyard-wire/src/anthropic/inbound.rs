@@ -15,9 +15,12 @@
 //! - `output_config.format` json_schema → `response_format` json_schema.
 //! - `top_k` is kept (as `top_k`) only for Gemini targets, which take it as `topK`; OpenAI has
 //!   no counterpart.
+//! - `cache_control` on blocks and tools is carried for Bedrock targets only (as
+//!   `cache_control` on the canonical part, tool message, assistant message or tool, which the
+//!   Bedrock encoder turns into `cachePoint` blocks); OpenAI and Gemini have no counterpart.
 //! - `top_k` for OpenAI targets, `service_tier` (different values), server tools, `container`,
-//!   `mcp_servers`, `cache_control` … have no counterpart: dropped and listed, or refused
-//!   under strict.
+//!   `mcp_servers`, top-level `cache_control` … have no counterpart: dropped and listed, or
+//!   refused under strict.
 
 use serde_json::{json, Map, Value};
 
@@ -63,6 +66,7 @@ pub(crate) fn to_canonical(
     // Gemini takes what OpenAI lacks: top_k, and an exact thinking budget.
     // Bedrock passes both on to Claude models in `additionalModelRequestFields`.
     let gemini = matches!(target, Dialect::Gemini | Dialect::Bedrock);
+    let cache = target == Dialect::Bedrock;
     let mut dropped = Vec::new();
     let mut drop = |param: &str| -> Result<(), TranslateError> {
         if strict {
@@ -90,6 +94,10 @@ pub(crate) fn to_canonical(
     match body.get("system") {
         None | Some(Value::Null) => {}
         Some(Value::String(s)) => messages.push(json!({"role": "system", "content": s})),
+        Some(Value::Array(blocks)) if cache && blocks.iter().any(has_cache_control) => {
+            let parts = text_parts(blocks, "system")?;
+            messages.push(json!({"role": "system", "content": parts}));
+        }
         Some(Value::Array(blocks)) => {
             let text = join_text(blocks, "system")?;
             messages.push(json!({"role": "system", "content": text}));
@@ -107,7 +115,7 @@ pub(crate) fn to_canonical(
         .and_then(Value::as_array)
         .unwrap_or(&empty);
     for (i, turn) in turns.iter().enumerate() {
-        convert_turn(turn, &format!("messages[{i}]"), &mut messages)?;
+        convert_turn(turn, &format!("messages[{i}]"), cache, &mut messages)?;
     }
     out.insert("messages".to_owned(), Value::Array(messages));
     if let Some(max) = body.get("max_tokens") {
@@ -152,7 +160,7 @@ pub(crate) fn to_canonical(
             );
         }
     }
-    let tools = convert_tools(body.get("tools"), &mut drop)?;
+    let tools = convert_tools(body.get("tools"), cache, &mut drop)?;
     let has_tools = !tools.is_empty();
     if has_tools {
         out.insert("tools".to_owned(), Value::Array(tools));
@@ -177,6 +185,7 @@ pub(crate) fn to_canonical(
 
 fn convert_tools(
     tools: Option<&Value>,
+    cache: bool,
     drop: &mut impl FnMut(&str) -> Result<(), TranslateError>,
 ) -> Result<Vec<Value>, TranslateError> {
     let mut out = Vec::new();
@@ -208,13 +217,22 @@ fn convert_tools(
             .cloned()
             .unwrap_or_else(|| json!({"type": "object"}));
         function.insert("parameters".to_owned(), schema);
-        out.push(json!({"type": "function", "function": function}));
+        let mut converted = json!({"type": "function", "function": function});
+        if cache {
+            keep_cache_control(tool, &mut converted);
+        }
+        out.push(converted);
     }
     Ok(out)
 }
 
 /// One Anthropic turn → one or more OpenAI messages.
-fn convert_turn(turn: &Value, path: &str, out: &mut Vec<Value>) -> Result<(), TranslateError> {
+fn convert_turn(
+    turn: &Value,
+    path: &str,
+    cache: bool,
+    out: &mut Vec<Value>,
+) -> Result<(), TranslateError> {
     let role = turn
         .get("role")
         .and_then(Value::as_str)
@@ -234,8 +252,8 @@ fn convert_turn(turn: &Value, path: &str, out: &mut Vec<Value>) -> Result<(), Tr
         }
     };
     match role {
-        "user" => user_turn(blocks, path, out),
-        "assistant" => assistant_turn(blocks, path, out),
+        "user" => user_turn(blocks, path, cache, out),
+        "assistant" => assistant_turn(blocks, path, cache, out),
         other => Err(invalid(
             format!("{path}.role"),
             format!("role `{other}` is not an Anthropic role"),
@@ -243,16 +261,19 @@ fn convert_turn(turn: &Value, path: &str, out: &mut Vec<Value>) -> Result<(), Tr
     }
 }
 
-fn user_turn(blocks: &[Value], path: &str, out: &mut Vec<Value>) -> Result<(), TranslateError> {
+fn user_turn(
+    blocks: &[Value],
+    path: &str,
+    cache: bool,
+    out: &mut Vec<Value>,
+) -> Result<(), TranslateError> {
     let mut parts = Vec::new();
     for (j, block) in blocks.iter().enumerate() {
         let bpath = format!("{path}.content[{j}]");
-        match block.get("type").and_then(Value::as_str) {
-            Some("text") => {
-                parts.push(json!({"type": "text", "text": str_field(block, "text", &bpath)?}))
-            }
-            Some("image") => parts.push(image_part(block, &bpath)?),
-            Some("document") => parts.push(document_part(block, &bpath)?),
+        let part = match block.get("type").and_then(Value::as_str) {
+            Some("text") => json!({"type": "text", "text": str_field(block, "text", &bpath)?}),
+            Some("image") => image_part(block, &bpath)?,
+            Some("document") => document_part(block, &bpath)?,
             Some("tool_result") => {
                 let id = str_field(block, "tool_use_id", &bpath)?;
                 let content = match block.get("content") {
@@ -266,7 +287,12 @@ fn user_turn(blocks: &[Value], path: &str, out: &mut Vec<Value>) -> Result<(), T
                         ))
                     }
                 };
-                out.push(json!({"role": "tool", "tool_call_id": id, "content": content}));
+                let mut msg = json!({"role": "tool", "tool_call_id": id, "content": content});
+                if cache {
+                    keep_cache_control(block, &mut msg);
+                }
+                out.push(msg);
+                continue;
             }
             other => {
                 return Err(invalid(
@@ -277,7 +303,12 @@ fn user_turn(blocks: &[Value], path: &str, out: &mut Vec<Value>) -> Result<(), T
                     ),
                 ))
             }
+        };
+        let mut part = part;
+        if cache {
+            keep_cache_control(block, &mut part);
         }
+        parts.push(part);
     }
     if !parts.is_empty() {
         out.push(json!({"role": "user", "content": parts}));
@@ -288,10 +319,16 @@ fn user_turn(blocks: &[Value], path: &str, out: &mut Vec<Value>) -> Result<(), T
 fn assistant_turn(
     blocks: &[Value],
     path: &str,
+    cache: bool,
     out: &mut Vec<Value>,
 ) -> Result<(), TranslateError> {
     let mut text = String::new();
     let mut calls = Vec::new();
+    // The turn is one canonical message: a mark on any of its blocks marks the whole turn.
+    let cache_control = blocks
+        .iter()
+        .rev()
+        .find_map(|b| b.get("cache_control").filter(|c| cache && !c.is_null()));
     for (j, block) in blocks.iter().enumerate() {
         let bpath = format!("{path}.content[{j}]");
         match block.get("type").and_then(Value::as_str) {
@@ -318,6 +355,9 @@ fn assistant_turn(
     msg.insert("content".to_owned(), content);
     if !calls.is_empty() {
         msg.insert("tool_calls".to_owned(), Value::Array(calls));
+    }
+    if let Some(cc) = cache_control {
+        msg.insert("cache_control".to_owned(), cc.clone());
     }
     out.push(Value::Object(msg));
     Ok(())
@@ -388,6 +428,35 @@ fn join_text(blocks: &[Value], path: &str) -> Result<String, TranslateError> {
         text.push_str(str_field(block, "text", &bpath)?);
     }
     Ok(text)
+}
+
+/// System text blocks as canonical text parts, each keeping its `cache_control`.
+fn text_parts(blocks: &[Value], path: &str) -> Result<Vec<Value>, TranslateError> {
+    let mut parts = Vec::with_capacity(blocks.len());
+    for (j, block) in blocks.iter().enumerate() {
+        let bpath = format!("{path}[{j}]");
+        if block.get("type").and_then(Value::as_str) != Some("text") {
+            return Err(invalid(bpath, "only text blocks can be sent here"));
+        }
+        let mut part = json!({"type": "text", "text": str_field(block, "text", &bpath)?});
+        keep_cache_control(block, &mut part);
+        parts.push(part);
+    }
+    Ok(parts)
+}
+
+fn has_cache_control(block: &Value) -> bool {
+    block.get("cache_control").is_some_and(|c| !c.is_null())
+}
+
+/// Copies an Anthropic block's `cache_control` onto the canonical value made from it.
+fn keep_cache_control(block: &Value, into: &mut Value) {
+    if let (Some(cc), Some(obj)) = (
+        block.get("cache_control").filter(|c| !c.is_null()),
+        into.as_object_mut(),
+    ) {
+        obj.insert("cache_control".to_owned(), cc.clone());
+    }
 }
 
 fn str_field<'a>(v: &'a Value, key: &str, path: &str) -> Result<&'a str, TranslateError> {

@@ -230,6 +230,15 @@ enum BlockOut<'a> {
 
 /// OpenAI chat.completion → Anthropic Message (choice 0; Anthropic has no `n`).
 pub(crate) fn from_openai(body: &[u8]) -> Result<(Vec<u8>, Option<Usage>), TranslateError> {
+    from_openai_with(body, None)
+}
+
+/// [`from_openai`] for a completion made by translating another provider's reply, whose
+/// `usage` was read from that reply: it knows what OpenAI's usage can't say (cache writes).
+pub(crate) fn from_openai_with(
+    body: &[u8],
+    known: Option<Usage>,
+) -> Result<(Vec<u8>, Option<Usage>), TranslateError> {
     let completion: OpenAiCompletion = serde_json::from_slice(body)
         .map_err(|e| TranslateError::MalformedUpstream(format!("openai completion: {e}")))?;
     let choice = completion
@@ -272,7 +281,7 @@ pub(crate) fn from_openai(body: &[u8]) -> Result<(Vec<u8>, Option<Usage>), Trans
     if msg.refusal.as_deref().is_some_and(|r| !r.is_empty()) {
         finish = Finish::ContentFilter;
     }
-    let usage = completion.usage.map(Usage::from);
+    let usage = known.or_else(|| completion.usage.map(Usage::from));
     let message = AnthropicMessage {
         id: &completion.id,
         kind: "message",

@@ -9,6 +9,8 @@
 
 pub(crate) mod error;
 pub(crate) mod frames;
+mod media;
+mod params;
 mod request;
 mod response;
 pub(crate) mod stream;
@@ -77,6 +79,12 @@ pub(crate) fn is_claude(model: &str) -> bool {
     model.contains("anthropic.") || model.contains("anthropic/") || model.contains("claude")
 }
 
+/// Whether `model` takes `cachePoint` blocks: Claude and Amazon Nova models do (AWS's prompt
+/// caching docs); others refuse them, so a client's `cache_control` is dropped for them.
+pub(crate) fn supports_cache_points(model: &str) -> bool {
+    is_claude(model) || model.contains("amazon.nova") || model.contains("amazon/nova")
+}
+
 /// OpenAI `finish_reason` for a Converse `stopReason` (see [`crate::stream::canon::Finish`]).
 fn finish(reason: &str) -> crate::stream::canon::Finish {
     use crate::stream::canon::Finish;
@@ -92,14 +100,26 @@ fn finish(reason: &str) -> crate::stream::canon::Finish {
 
 /// Reads a `TokenUsage`. Like Anthropic's, Converse's `inputTokens` leaves out cache reads
 /// and writes, so both are added back to make OpenAI's `prompt_tokens` (which includes them).
+/// Cache writes are kept apart (they are priced at their own rate, and Anthropic clients see
+/// them as `cache_creation_input_tokens`); `cacheDetails` tells which were written for an hour.
 fn usage(u: &Value) -> Usage {
     let count = |key: &str| u.get(key).and_then(Value::as_u64).unwrap_or(0);
     let cache_read = count("cacheReadInputTokens");
     let cache_write = count("cacheWriteInputTokens");
+    let hour: u64 = u
+        .get("cacheDetails")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|d| d.get("ttl").and_then(Value::as_str) == Some("1h"))
+        .filter_map(|d| d.get("inputTokens").and_then(Value::as_u64))
+        .sum();
     Usage {
         prompt_tokens: count("inputTokens") + cache_read + cache_write,
         completion_tokens: count("outputTokens"),
         cached_tokens: cache_read,
+        cache_write_tokens: cache_write,
+        cache_write_1h_tokens: hour.min(cache_write),
         ..Usage::default()
     }
 }
