@@ -5,12 +5,17 @@
 //! the time, and does what it says. The filter chain is consulted through [`AttemptHooks`],
 //! so filters keep their hooks (`on_upstream_request`, `on_attempt_end`, …) unchanged.
 
-use std::fmt;
 use std::time::{Duration, Instant};
 
 use switchyard_config::Timeouts;
 
-use crate::{AttemptFlow, AttemptResult, ErrorKind, FailedAttempt, GatewayError, RetryDecision};
+use crate::{AttemptFlow, AttemptResult, FailedAttempt, GatewayError, RetryDecision};
+
+#[path = "attempt_failure.rs"]
+mod failure;
+
+pub use failure::Failure;
+use failure::Tally;
 
 /// What the machine asks of the filter chain (and the config) while it runs.
 pub trait AttemptHooks {
@@ -30,67 +35,6 @@ pub trait AttemptHooks {
     /// The attempt at `target` failed before anything reached the client: whether and when
     /// to go on (`on_attempt_failed`); `why` is for the log.
     fn failed(&mut self, target: usize, failed: &FailedAttempt, why: &Failure) -> RetryDecision;
-}
-
-/// Why one target did not answer, or why a committed stream was cut.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Failure {
-    /// Passed over without a request (an open breaker, a cooldown, the context window).
-    Skipped(&'static str),
-    /// Connecting failed (refused, DNS, TLS); the message names the address and cause.
-    Connect(String),
-    /// Connecting took longer than `connect`.
-    ConnectTimeout,
-    /// The connection closed or failed before a response head arrived.
-    Closed(String),
-    /// The response head carried a status worth failing over on (429, 5xx).
-    Status(u16),
-    /// Nothing arrived within `first_byte` of the attempt's start.
-    FirstByteTimeout,
-    /// The body went quiet for longer than `idle`.
-    IdleTimeout,
-    /// The request's `total` deadline passed.
-    TotalDeadline,
-    /// The connection reset while the body was being read.
-    Reset,
-    /// The answer could not be used (a response hook refused its body).
-    Malformed(String),
-}
-
-impl Failure {
-    /// The attempt's result as the attempt hooks see it.
-    pub fn result(&self) -> AttemptResult {
-        match self {
-            Failure::Status(s) => AttemptResult::Status(*s),
-            Failure::Connect(_) => AttemptResult::ConnectError,
-            Failure::ConnectTimeout
-            | Failure::FirstByteTimeout
-            | Failure::IdleTimeout
-            | Failure::TotalDeadline => AttemptResult::Timeout,
-            Failure::Skipped(_) | Failure::Closed(_) | Failure::Reset | Failure::Malformed(_) => {
-                AttemptResult::Malformed
-            }
-        }
-    }
-
-    fn is_timeout(&self) -> bool {
-        self.result() == AttemptResult::Timeout
-    }
-}
-
-impl fmt::Display for Failure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Failure::Skipped(r) => write!(f, "skipped ({r})"),
-            Failure::Connect(m) | Failure::Closed(m) | Failure::Malformed(m) => f.write_str(m),
-            Failure::ConnectTimeout => f.write_str("connect timed out"),
-            Failure::Status(s) => write!(f, "HTTP {s}"),
-            Failure::FirstByteTimeout => f.write_str("no data within first_byte"),
-            Failure::IdleTimeout => f.write_str("no data within the idle timeout"),
-            Failure::TotalDeadline => f.write_str("total deadline passed"),
-            Failure::Reset => f.write_str("connection reset mid-body"),
-        }
-    }
 }
 
 /// The instants one attempt must meet, each already capped by `total`.
@@ -193,53 +137,6 @@ enum Phase {
     Done,
 }
 
-/// The failures so far, for the error the client gets.
-#[derive(Debug, Default)]
-struct Tally {
-    failures: Vec<(Option<usize>, Failure)>,
-    stops: Vec<&'static str>,
-    sent: u32,
-    timeouts: u32,
-    limited: u32,
-    retry_after: Option<Duration>,
-}
-
-impl Tally {
-    fn summary(&self, hooks: &dyn AttemptHooks) -> String {
-        let mut parts: Vec<String> = self
-            .failures
-            .iter()
-            .map(|(t, f)| match t {
-                Some(t) => format!("{}: {f}", hooks.label(*t)),
-                None => f.to_string(),
-            })
-            .collect();
-        parts.extend(
-            self.stops
-                .iter()
-                .map(|w| format!("no further attempts: {w}")),
-        );
-        parts.join("; ")
-    }
-
-    fn error(&self, hooks: &dyn AttemptHooks) -> GatewayError {
-        let summary = self.summary(hooks);
-        if self.sent == 0 && self.timeouts == 0 {
-            GatewayError::NoTargetAvailable(summary)
-        } else if self.sent > 0 && self.limited == self.sent {
-            GatewayError::RateLimited {
-                message: format!("every target is rate limited: {summary}"),
-                code: ErrorKind::RateLimitExceeded,
-                retry_after: self.retry_after.unwrap_or(Duration::from_secs(1)),
-            }
-        } else if self.timeouts > 0 && self.timeouts >= self.sent {
-            GatewayError::UpstreamTimeout(summary)
-        } else {
-            GatewayError::UpstreamFailed(summary)
-        }
-    }
-}
-
 /// One request's attempt loop.
 #[derive(Debug)]
 pub struct Attempts {
@@ -249,6 +146,8 @@ pub struct Attempts {
     phase: Phase,
     pruned: Vec<(usize, &'static str)>,
     tally: Tally,
+    /// The accepted head's status, until its attempt fails.
+    answered: Option<u16>,
 }
 
 impl Attempts {
@@ -262,6 +161,7 @@ impl Attempts {
             phase: Phase::Idle,
             pruned,
             tally: Tally::default(),
+            answered: None,
         }
     }
 
@@ -270,12 +170,10 @@ impl Attempts {
         self.tally.sent
     }
 
-    /// The status of the answer being relayed, once a head was accepted.
+    /// The status of the answer being read or relayed, once a head was accepted; it stays
+    /// after `Finish`, for the request's outcome.
     pub fn status(&self) -> Option<u16> {
-        match self.phase {
-            Phase::Reading { status, .. } | Phase::Streaming { status, .. } => Some(status),
-            _ => None,
-        }
+        self.answered
     }
 
     /// Whether the answer reached the point of no return (its head went to the client).
@@ -308,6 +206,9 @@ impl Attempts {
                     retry_after,
                 },
             ) => {
+                if (300..400).contains(&status) {
+                    return self.fail_attempt(now, target, Failure::Redirect(status), None, hooks);
+                }
                 let result = AttemptResult::Status(status);
                 if result.is_retryable() {
                     if status == 429 {
@@ -326,6 +227,7 @@ impl Attempts {
                     );
                 }
                 let idle = hooks.timeouts(target).idle;
+                self.answered = Some(status);
                 self.phase = Phase::Reading {
                     target,
                     status,
@@ -393,12 +295,17 @@ impl Attempts {
             }
             (
                 Phase::Reading {
-                    target, deadlines, ..
+                    target,
+                    deadlines,
+                    received,
+                    ..
                 },
                 Event::Timer,
             ) => {
                 let why = if now >= deadlines.total {
                     Failure::TotalDeadline
+                } else if received {
+                    Failure::IdleTimeout
                 } else {
                     Failure::FirstByteTimeout
                 };
@@ -558,6 +465,7 @@ impl Attempts {
         retry_after: Option<Duration>,
         hooks: &mut dyn AttemptHooks,
     ) -> Action {
+        self.answered = None;
         if why.is_timeout() {
             self.tally.timeouts += 1;
         }
@@ -591,3 +499,7 @@ impl Attempts {
 #[cfg(test)]
 #[path = "attempt_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "attempt_relay_tests.rs"]
+mod relay_tests;

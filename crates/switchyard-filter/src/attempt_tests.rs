@@ -1,13 +1,15 @@
-//! The attempt machine on synthetic time: every fault kind, the deadlines, backoff,
-//! `retry-after`, budget stops, skips and the final error.
+//! The attempt machine on synthetic time, up to the response head: every fault kind, the
+//! deadlines, backoff, `retry-after`, budget stops, skips and the final error. The scripted
+//! hooks here are shared with `attempt_relay_tests.rs` (reading, the commit, cuts).
 
 use std::collections::{HashMap, VecDeque};
 
 use super::*;
+use crate::ErrorKind;
 
-const MS: fn(u64) -> Duration = Duration::from_millis;
+pub(super) const MS: fn(u64) -> Duration = Duration::from_millis;
 
-fn timeouts() -> Timeouts {
+pub(super) fn timeouts() -> Timeouts {
     Timeouts {
         connect: MS(100),
         first_byte: MS(1_000),
@@ -18,19 +20,19 @@ fn timeouts() -> Timeouts {
 
 /// Scripted hooks that record what the machine told them.
 #[derive(Default)]
-struct Fake {
-    plan: Vec<usize>,
-    skip: HashMap<usize, &'static str>,
-    refuse: Option<usize>,
-    decisions: VecDeque<RetryDecision>,
+pub(super) struct Fake {
+    pub(super) plan: Vec<usize>,
+    pub(super) skip: HashMap<usize, &'static str>,
+    pub(super) refuse: Option<usize>,
+    pub(super) decisions: VecDeque<RetryDecision>,
     /// A target a failure appends to the plan (as `retry` does to try one again).
-    append: Option<usize>,
-    log: Vec<String>,
-    seen: Vec<FailedAttempt>,
+    pub(super) append: Option<usize>,
+    pub(super) log: Vec<String>,
+    pub(super) seen: Vec<FailedAttempt>,
 }
 
 impl Fake {
-    fn plan(targets: &[usize]) -> Self {
+    pub(super) fn plan(targets: &[usize]) -> Self {
         Self {
             plan: targets.to_vec(),
             ..Self::default()
@@ -74,28 +76,28 @@ impl AttemptHooks for Fake {
     }
 }
 
-fn sent_to(a: &Action) -> usize {
+pub(super) fn sent_to(a: &Action) -> usize {
     match a {
         Action::Send { target, .. } => *target,
         other => panic!("expected a Send, got {other:?}"),
     }
 }
 
-fn failed_with(a: Action) -> GatewayError {
+pub(super) fn failed_with(a: Action) -> GatewayError {
     match a {
         Action::Fail(e) => e,
         other => panic!("expected a Fail, got {other:?}"),
     }
 }
 
-fn head(status: u16) -> Event {
+pub(super) fn head(status: u16) -> Event {
     Event::Head {
         status,
         retry_after: None,
     }
 }
 
-fn body(output: bool, end: bool) -> Event {
+pub(super) fn body(output: bool, end: bool) -> Event {
     Event::Body {
         received: true,
         output,
@@ -461,112 +463,6 @@ fn the_total_deadline_stops_the_plan_before_the_next_target() {
         "the upstream did not answer in time: m0: HTTP 500; m1: total deadline passed"
     );
     assert_eq!(m.sent(), 1);
-}
-
-#[test]
-fn once_bytes_arrive_the_idle_deadline_replaces_first_byte() {
-    let t0 = Instant::now();
-    let mut h = Fake::plan(&[0, 1]);
-    let mut m = Attempts::new(t0, vec![]);
-    m.next(t0, Event::Start, &mut h);
-    assert_eq!(m.next(t0, head(200), &mut h), Action::Read(t0 + MS(1_000)));
-    // Bytes but no whole event yet (a translating hook buffers it).
-    assert_eq!(
-        m.next(t0 + MS(900), body(false, false), &mut h),
-        Action::Read(t0 + MS(1_400))
-    );
-    let nothing = Event::Body {
-        received: false,
-        output: false,
-        end: false,
-    };
-    assert_eq!(
-        m.next(t0 + MS(1_000), nothing, &mut h),
-        Action::Read(t0 + MS(1_500))
-    );
-}
-
-#[test]
-fn after_the_commit_failures_cut_the_stream_instead_of_failing_over() {
-    let t0 = Instant::now();
-    let cases = [
-        (Event::Timer, MS(600), Failure::IdleTimeout),
-        (Event::Timer, MS(5_000), Failure::TotalDeadline),
-        (Event::Failed(Failure::Reset), MS(50), Failure::Reset),
-        (
-            Event::Failed(Failure::Malformed("bad event".into())),
-            MS(50),
-            Failure::Malformed("bad event".into()),
-        ),
-    ];
-    for (event, at, why) in cases {
-        let mut h = Fake::plan(&[0, 1]);
-        let mut m = Attempts::new(t0, vec![]);
-        m.next(t0, Event::Start, &mut h);
-        m.next(t0, head(200), &mut h);
-        assert_eq!(m.next(t0, body(true, false), &mut h), Action::Commit);
-        assert_eq!(
-            m.next(t0, Event::Written, &mut h),
-            Action::Read(t0 + MS(500))
-        );
-        assert_eq!(
-            m.next(t0 + at, event, &mut h),
-            Action::Cut(why.clone()),
-            "{why}"
-        );
-        // The attempt ends once the error event is written, so the hooks see the cut.
-        assert_eq!(h.log, ["prepare 1 0"], "{why}");
-        assert_eq!(m.next(t0 + at, Event::Written, &mut h), Action::Finish);
-        assert_eq!(h.log, ["prepare 1 0", "end 0 Status(200)"], "{why}");
-        assert_eq!(m.sent(), 1);
-    }
-}
-
-#[test]
-fn empty_pieces_after_the_commit_keep_reading() {
-    let t0 = Instant::now();
-    let mut h = Fake::plan(&[0]);
-    let mut m = Attempts::new(t0, vec![]);
-    m.next(t0, Event::Start, &mut h);
-    m.next(t0, head(200), &mut h);
-    m.next(t0, body(true, false), &mut h);
-    m.next(t0, Event::Written, &mut h);
-    assert_eq!(
-        m.next(t0 + MS(100), body(false, false), &mut h),
-        Action::Read(t0 + MS(600))
-    );
-    assert_eq!(
-        m.next(t0 + MS(200), body(false, true), &mut h),
-        Action::Forward
-    );
-    assert_eq!(m.next(t0 + MS(200), Event::Written, &mut h), Action::Finish);
-}
-
-#[test]
-fn a_refused_head_ends_the_attempt_and_the_request_with_that_error() {
-    let t0 = Instant::now();
-    let mut h = Fake::plan(&[0, 1]);
-    let mut m = Attempts::new(t0, vec![]);
-    m.next(t0, Event::Start, &mut h);
-    m.next(t0, head(200), &mut h);
-    let e = GatewayError::Internal("refused".into());
-    assert_eq!(
-        m.next(t0, Event::Refused(e.clone()), &mut h),
-        Action::Fail(e)
-    );
-    assert_eq!(h.log, ["prepare 1 0", "end 0 Status(200)"]);
-}
-
-#[test]
-fn a_client_that_leaves_ends_the_attempt() {
-    let t0 = Instant::now();
-    let mut h = Fake::plan(&[0]);
-    let mut m = Attempts::new(t0, vec![]);
-    m.next(t0, Event::Start, &mut h);
-    m.next(t0, head(200), &mut h);
-    m.next(t0, body(true, false), &mut h);
-    assert_eq!(m.next(t0, Event::ClientGone, &mut h), Action::Finish);
-    assert_eq!(h.log, ["prepare 1 0", "end 0 Status(200)"]);
 }
 
 #[test]

@@ -1,10 +1,11 @@
-//! The forwarding loop: try the route's targets in order, re-translating the request for each,
-//! until one answers. Nothing reaches the client before the answer is known to be good — a
-//! whole JSON body, or a stream's first translated event — so any failure before that moves
-//! on to the next target. After the first byte, an upstream failure ends the stream with an
-//! error event in the client's format, never a silent truncation.
+//! The attempt driver: the I/O around the attempt machine ([`Attempts`]). It tells the machine
+//! what happened, with the time, and does what the machine says — send to a target, sleep out
+//! a backoff, read the answer, commit it to the client, forward the rest, cut a failed stream
+//! with an error event in the client's format, or answer with the final error. Every decision
+//! (failover order, deadlines, backoff, the first-byte commit, the final error) is the
+//! machine's, and is unit-tested there.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue};
@@ -14,28 +15,19 @@ use pingora_core::protocols::http::ServerSession;
 use pingora_core::upstreams::peer::HttpPeer;
 use pingora_http::ResponseHeader;
 use switchyard_filter::{
-    AttemptFlow, AttemptResult, Chain, ErrorKind, FailedAttempt, GatewayError, Outcome, RequestCtx,
-    ResponseHead, RetryDecision, UpstreamRequest,
+    Action, Attempts, Deadlines, ErrorKind, Event, Failure, GatewayError, Outcome, RequestCtx,
+    ResponseHead,
 };
 use switchyard_wire::{stream_error_event, ChatRequest, ErrorBody};
 
+use crate::chain_hooks::ChainHooks;
 use crate::gateway::outcome_of;
 use crate::respond::{self, ClientGone};
 use crate::snapshot::Snapshot;
-use crate::upstream::{AttemptError, Upstream};
+use crate::upstream::retry_after;
 
 /// How a request ended, or that the client went away.
 pub type Finished = Result<Outcome, (ClientGone, Outcome)>;
-
-/// What relaying one upstream answer came to.
-enum Relay {
-    /// The answer (good or a client-fault error) reached the client.
-    Done(Outcome),
-    /// It failed before anything reached the client: try the next target.
-    Failover(AttemptResult, String),
-    /// The client went away.
-    Gone(Outcome),
-}
 
 /// Writes `e` and returns the request's outcome.
 async fn fail(session: &mut ServerSession, cx: &RequestCtx, e: GatewayError) -> Finished {
@@ -46,56 +38,6 @@ async fn fail(session: &mut ServerSession, cx: &RequestCtx, e: GatewayError) -> 
     }
 }
 
-/// What the failed attempts of one request came to, for the error the client gets.
-#[derive(Default)]
-struct Tally {
-    failures: Vec<String>,
-    sent: u32,
-    timeouts: u32,
-    limited: u32,
-    /// The shortest `retry-after` a rate-limited target asked for.
-    retry_after: Option<Duration>,
-}
-
-impl Tally {
-    fn into_error(self) -> GatewayError {
-        let summary = self.failures.join("; ");
-        if self.sent == 0 && self.timeouts == 0 {
-            GatewayError::NoTargetAvailable(summary)
-        } else if self.sent > 0 && self.limited == self.sent {
-            GatewayError::RateLimited {
-                message: format!("every target is rate limited: {summary}"),
-                code: ErrorKind::RateLimitExceeded,
-                retry_after: self.retry_after.unwrap_or(Duration::from_secs(1)),
-            }
-        } else if self.timeouts > 0 && self.timeouts >= self.sent {
-            GatewayError::UpstreamTimeout(summary)
-        } else {
-            GatewayError::UpstreamFailed(summary)
-        }
-    }
-}
-
-/// `retry-after-ms` (OpenAI) or `retry-after` in seconds; an HTTP-date is not honoured.
-fn retry_after(head: &ResponseHeader) -> Option<Duration> {
-    let get = |name: &str| {
-        head.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<f64>().ok())
-            .filter(|v| v.is_finite() && *v >= 0.0)
-    };
-    get("retry-after-ms")
-        .map(|ms| ms / 1000.0)
-        .or_else(|| get("retry-after"))
-        .map(|s| Duration::from_secs_f64(s.min(86_400.0)))
-}
-
-/// The next target of the plan at `position`, read afresh: retry hooks may append to it.
-fn target_at(cx: &RequestCtx, position: usize) -> Option<usize> {
-    cx.route.as_ref()?.targets.get(position).copied()
-}
-
 /// Runs the attempt loop for a request whose chain said `Continue`.
 pub async fn forward(
     connector: &Connector,
@@ -104,170 +46,115 @@ pub async fn forward(
     cx: &mut RequestCtx,
     req: &ChatRequest,
 ) -> Finished {
-    let chain = &snapshot.chain;
     if cx.route.is_none() {
-        return fail(
-            session,
-            cx,
-            GatewayError::Internal("no route was chosen".into()),
-        )
-        .await;
-    }
-    if let Err(e) = chain.on_plan(cx, req) {
+        let e = GatewayError::Internal("no route was chosen".into());
         return fail(session, cx, e).await;
     }
-    let config = snapshot.config.clone();
-    let mut tally = Tally::default();
+    if let Err(e) = snapshot.chain.on_plan(cx, req) {
+        return fail(session, cx, e).await;
+    }
     let pruned = cx
         .route
         .as_mut()
         .map(|r| std::mem::take(&mut r.pruned))
         .unwrap_or_default();
-    for (target, reason) in pruned {
-        tracing::info!(request_id = %cx.request_id, model = %config.models[target].id, reason, "target skipped");
-        chain.on_attempt_skipped(cx, &UpstreamRequest::new(target), reason);
-        tally
-            .failures
-            .push(format!("{}: skipped ({reason})", config.models[target].id));
-    }
-    let total = target_at(cx, 0)
-        .map(|m| {
-            snapshot.upstreams[config.models[m].provider]
-                .timeouts()
-                .total
-        })
-        .unwrap_or_default();
-    let deadline = cx.started + total;
-    let mut position = 0;
-    while let Some(target) = target_at(cx, position) {
-        position += 1;
-        if let Some(r) = cx.route.as_mut() {
-            r.tried = position;
-        }
-        let model = &config.models[target];
-        if Instant::now() >= deadline {
-            tally
-                .failures
-                .push(format!("{}: total deadline passed", model.id));
-            tally.timeouts += 1;
-            break;
-        }
-        let mut up = UpstreamRequest::new(target);
-        match chain.on_upstream_request(cx, req, &mut up) {
-            Err(e) => return fail(session, cx, e).await,
-            Ok(AttemptFlow::Skip(reason)) => {
-                tracing::info!(request_id = %cx.request_id, model = %model.id, reason, "target skipped");
-                chain.on_attempt_skipped(cx, &up, reason);
-                tally
-                    .failures
-                    .push(format!("{}: skipped ({reason})", model.id));
-                continue;
+    let mut machine = Attempts::new(cx.started, pruned);
+    let mut hooks = ChainHooks::new(snapshot, cx, req);
+    let mut answer: Option<Answer> = None;
+    let mut cut = false;
+    let mut gone = false;
+    let mut event = Event::Start;
+    loop {
+        let action = machine.next(Instant::now(), event, &mut hooks);
+        let cx = &mut *hooks.cx;
+        event = match (action, answer.as_mut()) {
+            (Action::Send { target, deadlines }, _) => {
+                // The last attempt's connection is closed before the next one is opened.
+                drop(answer.take());
+                cx.answer.attempts += 1;
+                cx.answer.model = Some(target);
+                let (sent, event) = send(connector, snapshot, &mut hooks, target, &deadlines).await;
+                answer = sent;
+                event
             }
-            Ok(AttemptFlow::Send) => {}
-        }
-        cx.answer.attempts += 1;
-        cx.answer.model = Some(target);
-        tally.sent += 1;
-        let upstream = &snapshot.upstreams[model.provider];
-        let started = Instant::now();
-        let answer = upstream.send(connector, &up, deadline).await;
-        cx.answer.upstream_time += started.elapsed();
-        let failed = match answer {
-            Err(e) => {
-                tracing::warn!(request_id = %cx.request_id, model = %model.id, attempt = cx.answer.attempts, error = %e, "upstream attempt failed");
-                if matches!(e, AttemptError::Timeout(_)) {
-                    tally.timeouts += 1;
-                }
-                tally.failures.push(format!("{}: {e}", model.id));
-                FailedAttempt {
-                    result: e.result(),
-                    retry_after: None,
-                }
+            (Action::Wait(until), _) => {
+                tokio::time::sleep_until(until.into()).await;
+                Event::Timer
             }
-            Ok((usession, peer, head)) => {
-                let status = head.status.as_u16();
-                let result = AttemptResult::Status(status);
-                if (300..400).contains(&status) {
-                    // A provider API never redirects; relaying it would send the client away
-                    // from the gateway, so it counts as an unusable reply (failover, else 502).
-                    tracing::warn!(request_id = %cx.request_id, model = %model.id, attempt = cx.answer.attempts, status, "upstream answered with a redirect");
-                    tally
-                        .failures
-                        .push(format!("{}: redirect (HTTP {status})", model.id));
-                    FailedAttempt {
-                        result: AttemptResult::Malformed,
-                        retry_after: None,
-                    }
-                } else if result.is_retryable() {
-                    tracing::warn!(request_id = %cx.request_id, model = %model.id, attempt = cx.answer.attempts, status, "upstream answered with a retryable status");
-                    tally.failures.push(format!("{}: HTTP {status}", model.id));
-                    let after = retry_after(&head);
-                    if status == 429 {
-                        tally.limited += 1;
-                        tally.retry_after = match (tally.retry_after, after) {
-                            (Some(a), Some(b)) => Some(a.min(b)),
-                            (a, b) => a.or(b),
-                        };
-                    }
-                    FailedAttempt {
-                        result,
-                        retry_after: after,
-                    }
-                } else {
-                    let first_byte_by = started + upstream.timeouts().first_byte;
-                    let relayed = relay(
-                        connector,
-                        upstream,
-                        session,
-                        cx,
-                        chain,
-                        usession,
-                        peer,
-                        &head,
-                        (first_byte_by, deadline),
-                    )
-                    .await;
-                    match relayed {
-                        Relay::Done(outcome) => {
-                            chain.on_attempt_end(cx, &up, &result);
-                            return Ok(outcome);
-                        }
-                        Relay::Gone(outcome) => {
-                            chain.on_attempt_end(cx, &up, &result);
-                            return Err((ClientGone, outcome));
-                        }
-                        Relay::Failover(res, why) => {
-                            tracing::warn!(request_id = %cx.request_id, model = %model.id, attempt = cx.answer.attempts, error = %why, "upstream reply unusable");
-                            if res == AttemptResult::Timeout {
-                                tally.timeouts += 1;
-                            }
-                            tally.failures.push(format!("{}: {why}", model.id));
-                            FailedAttempt {
-                                result: res,
-                                retry_after: None,
-                            }
-                        }
-                    }
-                }
+            (Action::Read(by), Some(a)) => a.read(snapshot, cx, by).await,
+            (Action::Commit, Some(a)) => a.commit(session, cx).await,
+            (Action::Forward, Some(a)) => a.forward(session).await,
+            (Action::Cut(why), _) => {
+                cut = true;
+                cut_stream(session, cx, &why).await
+            }
+            (Action::Finish, _) => {
+                let status = machine.status().unwrap_or(500);
+                return finish(connector, snapshot, cx, answer.take(), status, cut, gone).await;
+            }
+            (Action::Fail(e), _) => return fail(session, cx, e).await,
+            (action, None) => {
+                let e =
+                    GatewayError::Internal(format!("attempt driver: {action:?} with no answer"));
+                return fail(session, cx, e).await;
             }
         };
-        chain.on_attempt_end(cx, &up, &failed.result);
-        match chain.on_attempt_failed(cx, &up, &failed) {
-            RetryDecision::Next => {}
-            RetryDecision::Backoff(wait) => {
-                if target_at(cx, position).is_some() {
-                    let left = deadline.saturating_duration_since(Instant::now());
-                    tokio::time::sleep(wait.min(left)).await;
-                }
-            }
-            RetryDecision::Stop(why) => {
-                tracing::info!(request_id = %cx.request_id, reason = why, "no further attempts");
-                tally.failures.push(format!("no further attempts: {why}"));
-                break;
-            }
-        }
+        gone |= matches!(event, Event::ClientGone);
     }
-    fail(session, cx, tally.into_error()).await
+}
+
+/// The answer of the attempt in flight.
+struct Answer {
+    session: HttpSession,
+    peer: HttpPeer,
+    provider: usize,
+    /// The upstream's head, until the response hooks have seen it.
+    upstream_head: Option<Box<ResponseHeader>>,
+    /// The head for the client once the hooks passed it; the commit writes it.
+    reply: Option<ResponseHead>,
+    /// What the hooks made of the last piece read, not yet written.
+    chunk: Bytes,
+    /// The last piece read was the end.
+    end: bool,
+    /// Body bytes read so far.
+    received: u64,
+}
+
+/// Sends the prepared attempt at `target`: the answer to read, if a head came, and what
+/// happened.
+async fn send(
+    connector: &Connector,
+    snapshot: &Snapshot,
+    hooks: &mut ChainHooks<'_>,
+    target: usize,
+    deadlines: &Deadlines,
+) -> (Option<Answer>, Event) {
+    let provider = snapshot.config.models[target].provider;
+    let started = Instant::now();
+    let sent = snapshot.upstreams[provider]
+        .send(connector, &hooks.up, deadlines)
+        .await;
+    hooks.cx.answer.upstream_time += started.elapsed();
+    match sent {
+        Ok((session, peer, head)) => {
+            let event = Event::Head {
+                status: head.status.as_u16(),
+                retry_after: retry_after(&head),
+            };
+            let answer = Answer {
+                session,
+                peer,
+                provider,
+                upstream_head: Some(head),
+                reply: None,
+                chunk: Bytes::new(),
+                end: false,
+                received: 0,
+            };
+            (Some(answer), event)
+        }
+        Err(e) => (None, e.into_event()),
+    }
 }
 
 /// Upstream response headers worth passing on.
@@ -283,138 +170,104 @@ fn passed_headers(head: &ResponseHeader) -> Vec<(HeaderName, HeaderValue)> {
     out
 }
 
-/// Relays one upstream answer through the response hooks to the client.
-#[allow(clippy::too_many_arguments)]
-async fn relay(
-    connector: &Connector,
-    upstream: &Upstream,
-    session: &mut ServerSession,
-    cx: &mut RequestCtx,
-    chain: &Chain,
-    mut usession: HttpSession,
-    peer: HttpPeer,
-    upstream_head: &ResponseHeader,
-    (first_byte_by, deadline): (Instant, Instant),
-) -> Relay {
-    let status = upstream_head.status.as_u16();
-    let mut head = ResponseHead {
-        status,
-        headers: passed_headers(upstream_head),
-    };
-    if let Err(e) = chain.on_response_head(cx, &mut head) {
-        return done_with_error(session, cx, e).await;
-    }
-    let idle = upstream.timeouts().idle;
-    let mut pending = Some(head);
-    let mut outcome = Outcome {
-        status,
-        error_kind: None,
-        truncated: false,
-    };
-    // Until the first body byte arrives the `first_byte` deadline (time to first token)
-    // bounds the wait; after it, `idle` bounds each silence. `total` bounds both.
-    let mut got_body = false;
-    // A whole (non-streaming) answer is held until it is complete: cap what that may cost.
-    let cap = if cx.streaming {
-        u64::MAX
-    } else {
-        cx.config.server.max_response_bytes
-    };
-    let mut received: u64 = 0;
-    loop {
-        let now = Instant::now();
-        let gap = if got_body {
-            idle
-        } else {
-            first_byte_by.saturating_duration_since(now)
-        };
-        let wait = gap.min(deadline.saturating_duration_since(now));
-        let read = tokio::time::timeout(wait, usession.read_response_body()).await;
-        cx.answer.upstream_time += now.elapsed();
-        let failure = match read {
-            Err(_) if Instant::now() >= deadline => {
-                Some((AttemptResult::Timeout, "total deadline passed"))
+impl Answer {
+    /// Reads the next piece of the body by `by` and runs it through the response hooks (the
+    /// head first, on the first read).
+    async fn read(&mut self, snapshot: &Snapshot, cx: &mut RequestCtx, by: Instant) -> Event {
+        let chain = &snapshot.chain;
+        if let Some(upstream_head) = self.upstream_head.take() {
+            let mut head = ResponseHead {
+                status: upstream_head.status.as_u16(),
+                headers: passed_headers(&upstream_head),
+            };
+            if let Err(e) = chain.on_response_head(cx, &mut head) {
+                return Event::Refused(e);
             }
-            Err(_) if !got_body => Some((AttemptResult::Timeout, "no data within first_byte")),
-            Err(_) => Some((AttemptResult::Timeout, "no data within the idle timeout")),
-            Ok(Err(_)) => Some((AttemptResult::Malformed, "connection reset mid-body")),
-            Ok(Ok(_)) => None,
-        };
-        if let Some((res, why)) = failure {
-            if pending.is_some() {
-                return Relay::Failover(res, why.to_string());
-            }
-            return stream_failed(session, cx, outcome, why).await;
+            self.reply = Some(head);
         }
+        let started = Instant::now();
+        let read = tokio::time::timeout_at(by.into(), self.session.read_response_body()).await;
+        cx.answer.upstream_time += started.elapsed();
         let (mut chunk, end) = match read {
-            Ok(Ok(Some(b))) => {
-                got_body |= !b.is_empty();
-                let end = usession.response_done();
-                (b, end)
-            }
-            _ => (Bytes::new(), true),
+            Err(_) => return Event::Timer,
+            Ok(Err(_)) => return Event::Failed(Failure::Reset),
+            Ok(Ok(Some(b))) => (b, self.session.response_done()),
+            Ok(Ok(None)) => (Bytes::new(), true),
         };
-        received = received.saturating_add(chunk.len() as u64);
-        if received > cap {
+        let received = !chunk.is_empty();
+        self.received = self.received.saturating_add(chunk.len() as u64);
+        // A whole (non-streaming) answer is held until it is complete: cap what that costs.
+        let cap = if cx.streaming {
+            u64::MAX
+        } else {
+            cx.config.server.max_response_bytes
+        };
+        if self.received > cap {
             let why = format!("the answer is larger than server.max_response_bytes ({cap} bytes)");
-            if pending.is_some() {
-                return Relay::Failover(AttemptResult::Malformed, why);
-            }
-            return stream_failed(session, cx, outcome, &why).await;
+            return Event::Failed(Failure::Malformed(why));
         }
         if let Err(e) = chain.on_response_chunk(cx, &mut chunk, end) {
-            if pending.is_some() {
-                return Relay::Failover(AttemptResult::Malformed, e.to_string());
-            }
-            return stream_failed(session, cx, outcome, &e.to_string()).await;
+            return Event::Failed(Failure::Malformed(e.to_string()));
         }
-        if let Some(h) = pending.take_if(|_| !chunk.is_empty() || end) {
-            cx.answer.ttft = Some(cx.started.elapsed());
-            let Ok(mut rh) = respond::head(cx, h.status) else {
-                return Relay::Gone(outcome);
-            };
-            respond::extend(&mut rh, &h.headers);
-            if end {
-                if respond::whole(session, rh, chunk).await.is_err() {
-                    return Relay::Gone(outcome);
-                }
-                break;
-            }
-            if !session.is_http2() {
-                let _ = rh.insert_header("transfer-encoding", "chunked");
-            }
-            if session.write_response_header(Box::new(rh)).await.is_err() {
-                return Relay::Gone(outcome);
-            }
-        }
-        if (!chunk.is_empty() || end) && session.write_response_body(chunk, end).await.is_err() {
-            return Relay::Gone(outcome);
-        }
-        if end {
-            break;
+        let output = !chunk.is_empty();
+        self.chunk = chunk;
+        self.end = end;
+        Event::Body {
+            received,
+            output,
+            end,
         }
     }
-    if let Some(msg) = &cx.stream_error {
-        tracing::warn!(request_id = %cx.request_id, error = %msg, "upstream stream failed after the first byte");
-        outcome.truncated = true;
-        outcome.error_kind = Some(ErrorKind::StreamInterrupted);
+
+    /// Writes the response head with the output so far: the whole answer when it is complete,
+    /// else the start of a chunked body.
+    async fn commit(&mut self, session: &mut ServerSession, cx: &mut RequestCtx) -> Event {
+        cx.answer.ttft = Some(cx.started.elapsed());
+        let reply = self.reply.take().unwrap_or_else(|| ResponseHead {
+            status: 502,
+            headers: Vec::new(),
+        });
+        let Ok(mut head) = respond::head(cx, reply.status) else {
+            return Event::ClientGone;
+        };
+        respond::extend(&mut head, &reply.headers);
+        let chunk = std::mem::take(&mut self.chunk);
+        if self.end {
+            return written(respond::whole(session, head, chunk).await.is_ok());
+        }
+        if !session.is_http2() {
+            let _ = head.insert_header("transfer-encoding", "chunked");
+        }
+        if session.write_response_header(Box::new(head)).await.is_err() {
+            return Event::ClientGone;
+        }
+        if chunk.is_empty() {
+            return Event::Written;
+        }
+        written(session.write_response_body(chunk, false).await.is_ok())
     }
-    if usession.response_done() {
-        connector
-            .release_http_session(usession, &peer, Some(upstream.timeouts().idle))
-            .await;
+
+    /// Writes the output of the last piece (and the end of the body when it was the last).
+    async fn forward(&mut self, session: &mut ServerSession) -> Event {
+        let chunk = std::mem::take(&mut self.chunk);
+        if chunk.is_empty() && !self.end {
+            return Event::Written;
+        }
+        written(session.write_response_body(chunk, self.end).await.is_ok())
     }
-    Relay::Done(outcome)
 }
 
-/// Ends a stream whose upstream failed after the first byte: an error event in the client's
+fn written(ok: bool) -> Event {
+    if ok {
+        Event::Written
+    } else {
+        Event::ClientGone
+    }
+}
+
+/// Ends a stream whose upstream failed after the commit: an error event in the client's
 /// format, then the end of the body.
-async fn stream_failed(
-    session: &mut ServerSession,
-    cx: &mut RequestCtx,
-    mut outcome: Outcome,
-    why: &str,
-) -> Relay {
+async fn cut_stream(session: &mut ServerSession, cx: &mut RequestCtx, why: &Failure) -> Event {
     let message = format!("the upstream failed mid-stream: {why}");
     tracing::warn!(request_id = %cx.request_id, error = %message, "stream cut");
     let event = stream_error_event(
@@ -428,21 +281,49 @@ async fn stream_failed(
         },
     );
     cx.stream_error = Some(message);
-    outcome.truncated = true;
-    outcome.error_kind = Some(ErrorKind::StreamInterrupted);
-    if session
-        .write_response_body(Bytes::from(event), true)
-        .await
-        .is_err()
-    {
-        return Relay::Gone(outcome);
-    }
-    Relay::Done(outcome)
+    written(
+        session
+            .write_response_body(Bytes::from(event), true)
+            .await
+            .is_ok(),
+    )
 }
 
-async fn done_with_error(session: &mut ServerSession, cx: &RequestCtx, e: GatewayError) -> Relay {
-    match fail(session, cx, e).await {
-        Ok(o) => Relay::Done(o),
-        Err((_, o)) => Relay::Gone(o),
+/// The request's outcome once the machine says it is over; a cleanly finished upstream
+/// connection goes back to the pool.
+async fn finish(
+    connector: &Connector,
+    snapshot: &Snapshot,
+    cx: &RequestCtx,
+    answer: Option<Answer>,
+    status: u16,
+    cut: bool,
+    gone: bool,
+) -> Finished {
+    let mut outcome = Outcome {
+        status,
+        error_kind: None,
+        truncated: false,
+    };
+    if cut {
+        outcome.truncated = true;
+        outcome.error_kind = Some(ErrorKind::StreamInterrupted);
     }
+    if gone {
+        return Err((ClientGone, outcome));
+    }
+    if let (false, Some(msg)) = (cut, &cx.stream_error) {
+        tracing::warn!(request_id = %cx.request_id, error = %msg, "upstream stream failed after the first byte");
+        outcome.truncated = true;
+        outcome.error_kind = Some(ErrorKind::StreamInterrupted);
+    }
+    if let Some(mut a) = answer {
+        if !cut && a.session.response_done() {
+            let idle = snapshot.upstreams[a.provider].timeouts().idle;
+            connector
+                .release_http_session(a.session, &a.peer, Some(idle))
+                .await;
+        }
+    }
+    Ok(outcome)
 }

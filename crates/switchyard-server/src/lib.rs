@@ -3,6 +3,7 @@
 //! admin listener and the config watcher.
 
 mod admin;
+mod chain_hooks;
 mod conn;
 mod forward;
 mod gateway;

@@ -11,7 +11,7 @@ use pingora_core::protocols::http::client::HttpSession;
 use pingora_core::upstreams::peer::HttpPeer;
 use pingora_http::{RequestHeader, ResponseHeader};
 use switchyard_config::{Provider, Timeouts};
-use switchyard_filter::{AttemptResult, UpstreamRequest};
+use switchyard_filter::{Deadlines, Event, Failure, UpstreamRequest};
 
 /// How long a DNS answer is used before it is looked up again.
 const DNS_TTL: Duration = Duration::from_secs(30);
@@ -34,26 +34,46 @@ pub struct Upstream {
 /// Why an attempt failed before a response head arrived.
 #[derive(Debug, thiserror::Error)]
 pub enum AttemptError {
-    /// Connecting failed.
+    /// Connecting failed (DNS, refused, TLS).
     #[error("connect to {0} failed: {1}")]
     Connect(String, String),
-    /// A deadline passed.
-    #[error("{0} timed out")]
-    Timeout(&'static str),
+    /// The connection was not up by the connect deadline.
+    #[error("connect timed out")]
+    ConnectTimeout,
+    /// No response head by the first-byte deadline (or the total one).
+    #[error("no response head in time")]
+    HeadTimeout,
     /// The upstream broke the protocol or closed the connection.
     #[error("upstream {0}")]
     Protocol(String),
 }
 
 impl AttemptError {
-    /// The attempt's result for the chain's `on_attempt_end` hooks.
-    pub fn result(&self) -> AttemptResult {
+    /// What the attempt machine is told: a failure, or that the head's deadline passed (the
+    /// machine knows which deadline that was).
+    pub fn into_event(self) -> Event {
         match self {
-            AttemptError::Connect(..) => AttemptResult::ConnectError,
-            AttemptError::Timeout(_) => AttemptResult::Timeout,
-            AttemptError::Protocol(_) => AttemptResult::Malformed,
+            AttemptError::Connect(..) => Event::Failed(Failure::Connect(self.to_string())),
+            AttemptError::ConnectTimeout => Event::Failed(Failure::ConnectTimeout),
+            AttemptError::HeadTimeout => Event::Timer,
+            AttemptError::Protocol(_) => Event::Failed(Failure::Closed(self.to_string())),
         }
     }
+}
+
+/// `retry-after-ms` (OpenAI) or `retry-after` in seconds; an HTTP-date is not honoured.
+pub fn retry_after(head: &ResponseHeader) -> Option<Duration> {
+    let get = |name: &str| {
+        head.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .filter(|v| v.is_finite() && *v >= 0.0)
+    };
+    get("retry-after-ms")
+        .map(|ms| ms / 1000.0)
+        .or_else(|| get("retry-after"))
+        .map(|s| Duration::from_secs_f64(s.min(86_400.0)))
 }
 
 impl Upstream {
@@ -155,60 +175,56 @@ impl Upstream {
         Ok(h)
     }
 
-    /// Connects (reusing a pooled connection when one is idle), sends `up`, and waits for the
-    /// response head until `first_byte` or `deadline`, whichever comes first.
+    /// Connects (reusing a pooled connection when one is idle) by `deadlines.connect`, sends
+    /// `up`, and waits for the response head until `deadlines.first_byte` (already capped by
+    /// the total deadline).
     pub async fn send(
         &self,
         connector: &Connector,
         up: &UpstreamRequest,
-        deadline: Instant,
+        deadlines: &Deadlines,
     ) -> Result<(HttpSession, HttpPeer, Box<ResponseHeader>), AttemptError> {
-        let peer = self.peer().await?;
         let head = self.request_head(up)?;
-        let remaining = deadline.saturating_duration_since(Instant::now());
-        let connect_budget = self.timeouts.connect.min(remaining);
-        let (mut session, _reused) =
-            tokio::time::timeout(connect_budget, connector.get_http_session(&peer))
-                .await
-                .map_err(|_| AttemptError::Timeout("connect"))?
-                .map_err(|e| match e.etype() {
+        let connect = async {
+            let peer = self.peer().await?;
+            let (session, _reused) = connector.get_http_session(&peer).await.map_err(|e| {
+                match e.etype() {
                     // pingora's own connect timer (set to the same `connect`) may fire first.
                     pingora_error::ErrorType::ConnectTimedout
                     | pingora_error::ErrorType::TLSHandshakeTimedout => {
-                        AttemptError::Timeout("connect")
+                        AttemptError::ConnectTimeout
                     }
                     other => {
                         AttemptError::Connect(self.authority.clone(), other.as_str().to_string())
                     }
-                })?;
-        let first_byte = self
-            .timeouts
-            .first_byte
-            .min(deadline.saturating_duration_since(Instant::now()));
+                }
+            })?;
+            Ok::<_, AttemptError>((session, peer))
+        };
+        let (mut session, peer) = tokio::time::timeout_at(deadlines.connect.into(), connect)
+            .await
+            .map_err(|_| AttemptError::ConnectTimeout)??;
+        let write_failed = |e: Box<pingora_error::Error>| {
+            AttemptError::Protocol(format!("write failed: {}", e.etype().as_str()))
+        };
         let exchange = async {
             session
                 .write_request_header(Box::new(head))
                 .await
-                .map_err(|e| {
-                    AttemptError::Protocol(format!("write failed: {}", e.etype().as_str()))
-                })?;
+                .map_err(write_failed)?;
             session
                 .write_request_body(up.body.clone(), true)
                 .await
-                .map_err(|e| {
-                    AttemptError::Protocol(format!("write failed: {}", e.etype().as_str()))
-                })?;
-            session.finish_request_body().await.map_err(|e| {
-                AttemptError::Protocol(format!("write failed: {}", e.etype().as_str()))
-            })?;
+                .map_err(write_failed)?;
+            session.finish_request_body().await.map_err(write_failed)?;
             session.read_response_header().await.map_err(|e| {
                 AttemptError::Protocol(format!("closed before answering ({})", e.etype().as_str()))
             })?;
             Ok::<_, AttemptError>(())
         };
-        tokio::time::timeout(first_byte, exchange)
+        tokio::time::timeout_at(deadlines.first_byte.into(), exchange)
             .await
-            .map_err(|_| AttemptError::Timeout("first byte"))??;
+            .map_err(|_| AttemptError::HeadTimeout)??;
         let resp = session
             .response_header()
             .cloned()
