@@ -164,6 +164,10 @@ async fn status_json_shows_routes_breakers_budgets_and_reload_history() {
 #[tokio::test]
 async fn process_build_and_genai_metrics_are_exported() {
     let (_mock, gw, _) = started().await;
+    // A request leaves the in-flight gauge after its answer is written: wait for the last.
+    assert!(gw.eventually(Duration::from_secs(5), || gw
+        .metrics()
+        .contains("switchyard_requests_in_flight 0")));
     let m = gw.metrics();
     for want in [
         "switchyard_build_info{",
