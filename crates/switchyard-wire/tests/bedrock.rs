@@ -426,6 +426,119 @@ fn replies_become_openai_and_anthropic_answers() {
     assert_eq!(blocks[2]["type"], "tool_use");
     assert_eq!(blocks[2]["id"], "tooluse_kZJMlvQmRJ6eAyJE5GIl7Q");
     assert_eq!(blocks[2]["input"], json!({"city": "Paris"}));
+    // Claude's signature reaches the Anthropic client, which must send it back.
+    assert_eq!(
+        blocks[0],
+        json!({"type": "thinking", "thinking": "The user wants the weather in Paris.", "signature": "ErUBCkYIBhgCIkD"})
+    );
+    let r = decode_response_at(Dialect::Bedrock, Dialect::OpenAi, &tools, 0).unwrap();
+    let v: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(
+        v["choices"][0]["message"]["thinking_blocks"][0]["signature"],
+        "ErUBCkYIBhgCIkD"
+    );
+}
+
+#[test]
+fn signed_thinking_goes_back_to_claude_before_the_tool_use() {
+    let body = json!({
+        "model": "m",
+        "max_tokens": 4096,
+        "thinking": {"type": "enabled", "budget_tokens": 2000},
+        "tools": [{"name": "get_weather", "input_schema": {"type": "object"}}],
+        "messages": [
+            {"role": "user", "content": "Weather in Paris?"},
+            {"role": "assistant", "content": [
+                {"type": "thinking", "thinking": "Use the tool.", "signature": "sig-1"},
+                {"type": "redacted_thinking", "data": "cmVkYWN0ZWQ="},
+                {"type": "tool_use", "id": "tu_1", "name": "get_weather", "input": {"city": "Paris"}}
+            ]},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "tu_1", "content": "18C"}]}
+        ]
+    });
+    let (v, dropped) = encode(Dialect::Anthropic, CLAUDE, body.clone());
+    assert!(dropped.is_empty(), "{dropped:?}");
+    let assistant = v["messages"][1]["content"].as_array().unwrap();
+    assert_eq!(
+        assistant[0],
+        json!({"reasoningContent": {"reasoningText": {"text": "Use the tool.", "signature": "sig-1"}}})
+    );
+    assert_eq!(
+        assistant[1],
+        json!({"reasoningContent": {"redactedContent": "cmVkYWN0ZWQ="}})
+    );
+    assert_eq!(assistant[2]["toolUse"]["toolUseId"], "tu_1");
+    // Other models can't verify Claude's signatures: the thinking stays behind.
+    let (v, _) = encode(Dialect::Anthropic, NOVA, body);
+    assert!(!v.to_string().contains("reasoningContent"), "{v}");
+}
+
+#[test]
+fn stream_signatures_end_their_thinking_block_for_anthropic_clients() {
+    let events = [
+        ("messageStart", json!({"role": "assistant"})),
+        (
+            "contentBlockDelta",
+            json!({"contentBlockIndex": 0, "delta": {"reasoningContent": {"text": "Hmm"}}}),
+        ),
+        (
+            "contentBlockDelta",
+            json!({"contentBlockIndex": 0, "delta": {"reasoningContent": {"signature": "sig-9"}}}),
+        ),
+        ("contentBlockStop", json!({"contentBlockIndex": 0})),
+        (
+            "contentBlockDelta",
+            json!({"contentBlockIndex": 1, "delta": {"text": "Hi"}}),
+        ),
+        ("contentBlockStop", json!({"contentBlockIndex": 1})),
+        ("messageStop", json!({"stopReason": "end_turn"})),
+        (
+            "metadata",
+            json!({"usage": {"inputTokens": 1, "outputTokens": 2, "totalTokens": 3}, "metrics": {"latencyMs": 1}}),
+        ),
+    ];
+    let model = botocore::Model::load();
+    let bytes: Vec<u8> = events
+        .iter()
+        .flat_map(|(kind, payload)| {
+            model.check(&model.member_shape("ConverseStreamOutput", kind), payload);
+            encode_frame("event", kind, &serde_json::to_vec(payload).unwrap())
+        })
+        .collect();
+    let (out, fin, _) = run_split(Dialect::Anthropic, &bytes, 7);
+    fin.unwrap();
+    let text = String::from_utf8(out).unwrap();
+    let data: Vec<Value> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("data: "))
+        .map(|d| serde_json::from_str(d).unwrap())
+        .collect();
+    let kinds: Vec<&str> = data.iter().map(|d| d["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "message_start",
+            "content_block_start",
+            "content_block_delta",
+            "content_block_delta",
+            "content_block_stop",
+            "content_block_start",
+            "content_block_delta",
+            "content_block_stop",
+            "message_delta",
+            "message_stop"
+        ],
+        "{text}"
+    );
+    assert_eq!(
+        data[3]["delta"],
+        json!({"type": "signature_delta", "signature": "sig-9"})
+    );
+    assert_eq!(data[5]["content_block"]["type"], "text");
+    // OpenAI clients have no place for it: their stream is unchanged.
+    let (out, fin, _) = run_split(Dialect::OpenAi, &bytes, 7);
+    fin.unwrap();
+    assert!(!String::from_utf8(out).unwrap().contains("sig-9"));
 }
 
 /// The stream fixture's events (checked against their botocore shapes), framed as AWS does.

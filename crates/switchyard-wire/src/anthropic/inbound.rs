@@ -5,6 +5,9 @@
 //!   after the assistant turn (before the rest of that user turn), as OpenAI requires.
 //! - images (base64 or URL) → `image_url` parts (base64 as a data URL); base64 PDF documents →
 //!   `file` parts; plain-text documents → text parts.
+//! - For Bedrock targets, assistant `thinking`/`redacted_thinking` blocks are kept (with their
+//!   signatures) as the message's `thinking_blocks`: Claude requires them back on a tool-use
+//!   turn when thinking is on. Other targets can't take them, so they are left out.
 //! - `max_tokens` → `max_completion_tokens` (OpenAI's current name; `max_tokens` is deprecated
 //!   and refused by its reasoning models).
 //! - `thinking` and `output_config.effort` are dropped for OpenAI targets: `reasoning_effort`
@@ -66,7 +69,7 @@ pub(crate) fn to_canonical(
     // Gemini takes what OpenAI lacks: top_k, and an exact thinking budget.
     // Bedrock passes both on to Claude models in `additionalModelRequestFields`.
     let gemini = matches!(target, Dialect::Gemini | Dialect::Bedrock);
-    let cache = target == Dialect::Bedrock;
+    let bedrock = target == Dialect::Bedrock;
     let mut dropped = Vec::new();
     let mut drop = |param: &str| -> Result<(), TranslateError> {
         if strict {
@@ -94,7 +97,7 @@ pub(crate) fn to_canonical(
     match body.get("system") {
         None | Some(Value::Null) => {}
         Some(Value::String(s)) => messages.push(json!({"role": "system", "content": s})),
-        Some(Value::Array(blocks)) if cache && blocks.iter().any(has_cache_control) => {
+        Some(Value::Array(blocks)) if bedrock && blocks.iter().any(has_cache_control) => {
             let parts = text_parts(blocks, "system")?;
             messages.push(json!({"role": "system", "content": parts}));
         }
@@ -115,7 +118,7 @@ pub(crate) fn to_canonical(
         .and_then(Value::as_array)
         .unwrap_or(&empty);
     for (i, turn) in turns.iter().enumerate() {
-        convert_turn(turn, &format!("messages[{i}]"), cache, &mut messages)?;
+        convert_turn(turn, &format!("messages[{i}]"), bedrock, &mut messages)?;
     }
     out.insert("messages".to_owned(), Value::Array(messages));
     if let Some(max) = body.get("max_tokens") {
@@ -160,7 +163,7 @@ pub(crate) fn to_canonical(
             );
         }
     }
-    let tools = convert_tools(body.get("tools"), cache, &mut drop)?;
+    let tools = convert_tools(body.get("tools"), bedrock, &mut drop)?;
     let has_tools = !tools.is_empty();
     if has_tools {
         out.insert("tools".to_owned(), Value::Array(tools));
@@ -185,7 +188,7 @@ pub(crate) fn to_canonical(
 
 fn convert_tools(
     tools: Option<&Value>,
-    cache: bool,
+    bedrock: bool,
     drop: &mut impl FnMut(&str) -> Result<(), TranslateError>,
 ) -> Result<Vec<Value>, TranslateError> {
     let mut out = Vec::new();
@@ -218,7 +221,7 @@ fn convert_tools(
             .unwrap_or_else(|| json!({"type": "object"}));
         function.insert("parameters".to_owned(), schema);
         let mut converted = json!({"type": "function", "function": function});
-        if cache {
+        if bedrock {
             keep_cache_control(tool, &mut converted);
         }
         out.push(converted);
@@ -230,7 +233,7 @@ fn convert_tools(
 fn convert_turn(
     turn: &Value,
     path: &str,
-    cache: bool,
+    bedrock: bool,
     out: &mut Vec<Value>,
 ) -> Result<(), TranslateError> {
     let role = turn
@@ -252,8 +255,8 @@ fn convert_turn(
         }
     };
     match role {
-        "user" => user_turn(blocks, path, cache, out),
-        "assistant" => assistant_turn(blocks, path, cache, out),
+        "user" => user_turn(blocks, path, bedrock, out),
+        "assistant" => assistant_turn(blocks, path, bedrock, out),
         other => Err(invalid(
             format!("{path}.role"),
             format!("role `{other}` is not an Anthropic role"),
@@ -264,7 +267,7 @@ fn convert_turn(
 fn user_turn(
     blocks: &[Value],
     path: &str,
-    cache: bool,
+    bedrock: bool,
     out: &mut Vec<Value>,
 ) -> Result<(), TranslateError> {
     let mut parts = Vec::new();
@@ -288,7 +291,7 @@ fn user_turn(
                     }
                 };
                 let mut msg = json!({"role": "tool", "tool_call_id": id, "content": content});
-                if cache {
+                if bedrock {
                     keep_cache_control(block, &mut msg);
                 }
                 out.push(msg);
@@ -305,7 +308,7 @@ fn user_turn(
             }
         };
         let mut part = part;
-        if cache {
+        if bedrock {
             keep_cache_control(block, &mut part);
         }
         parts.push(part);
@@ -319,16 +322,17 @@ fn user_turn(
 fn assistant_turn(
     blocks: &[Value],
     path: &str,
-    cache: bool,
+    bedrock: bool,
     out: &mut Vec<Value>,
 ) -> Result<(), TranslateError> {
     let mut text = String::new();
     let mut calls = Vec::new();
+    let mut thinking = Vec::new();
     // The turn is one canonical message: a mark on any of its blocks marks the whole turn.
     let cache_control = blocks
         .iter()
         .rev()
-        .find_map(|b| b.get("cache_control").filter(|c| cache && !c.is_null()));
+        .find_map(|b| b.get("cache_control").filter(|c| bedrock && !c.is_null()));
     for (j, block) in blocks.iter().enumerate() {
         let bpath = format!("{path}.content[{j}]");
         match block.get("type").and_then(Value::as_str) {
@@ -341,6 +345,7 @@ fn assistant_turn(
                     "function": {"name": str_field(block, "name", &bpath)?, "arguments": input.to_string()},
                 }));
             }
+            Some("thinking" | "redacted_thinking") if bedrock => thinking.push(block.clone()),
             // Thinking can't be replayed to OpenAI; server tool blocks ran at Anthropic.
             _ => {}
         }
@@ -358,6 +363,9 @@ fn assistant_turn(
     }
     if let Some(cc) = cache_control {
         msg.insert("cache_control".to_owned(), cc.clone());
+    }
+    if !thinking.is_empty() {
+        msg.insert("thinking_blocks".to_owned(), Value::Array(thinking));
     }
     out.push(Value::Object(msg));
     Ok(())

@@ -182,6 +182,24 @@ struct OpenAiMessage {
     refusal: Option<String>,
     #[serde(default)]
     tool_calls: Option<Vec<OpenAiToolCall>>,
+    /// Claude's thinking blocks with their signatures, as a translated Bedrock reply carries
+    /// them (the field LiteLLM uses for the same purpose).
+    #[serde(default)]
+    thinking_blocks: Option<Vec<ThinkingBlockIn>>,
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum ThinkingBlockIn {
+    Thinking {
+        #[serde(default)]
+        thinking: String,
+        #[serde(default)]
+        signature: String,
+    },
+    RedactedThinking {
+        data: String,
+    },
 }
 
 #[derive(Deserialize)]
@@ -216,7 +234,10 @@ struct AnthropicMessage<'a> {
 enum BlockOut<'a> {
     Thinking {
         thinking: &'a str,
-        signature: &'static str,
+        signature: &'a str,
+    },
+    RedactedThinking {
+        data: &'a str,
     },
     Text {
         text: &'a str,
@@ -250,7 +271,18 @@ pub(crate) fn from_openai_with(
         })?;
     let msg = &choice.message;
     let mut content = Vec::new();
-    if let Some(thinking) = msg
+    if let Some(blocks) = msg.thinking_blocks.as_deref().filter(|b| !b.is_empty()) {
+        content.extend(blocks.iter().map(|b| match b {
+            ThinkingBlockIn::Thinking {
+                thinking,
+                signature,
+            } => BlockOut::Thinking {
+                thinking,
+                signature,
+            },
+            ThinkingBlockIn::RedactedThinking { data } => BlockOut::RedactedThinking { data },
+        }));
+    } else if let Some(thinking) = msg
         .reasoning_content
         .as_deref()
         .or(msg.reasoning.as_deref())

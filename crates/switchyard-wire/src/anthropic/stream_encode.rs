@@ -86,6 +86,8 @@ enum Delta<'a> {
     Text { text: &'a str },
     #[serde(rename = "thinking_delta")]
     Thinking { thinking: &'a str },
+    #[serde(rename = "signature_delta")]
+    Signature { signature: &'a str },
     #[serde(rename = "input_json_delta")]
     InputJson { partial_json: &'a str },
 }
@@ -148,6 +150,16 @@ impl AnthropicEncoder {
                 });
                 let delta = Delta::Thinking { thinking };
                 self.write(out, &Event::ContentBlockDelta { index, delta });
+            }
+            Canon::ReasoningSignature(signature) => {
+                // The signature ends its block: reasoning after it opens a new one.
+                let index = self.ensure_open(Open::Thinking, out, |_| BlockStart::Thinking {
+                    thinking: "",
+                    signature: "",
+                });
+                let delta = Delta::Signature { signature };
+                self.write(out, &Event::ContentBlockDelta { index, delta });
+                self.close(out);
             }
             Canon::ToolStart { index, id, name } => {
                 // Some compatible servers repeat the id and name on every fragment.

@@ -44,7 +44,7 @@ pub fn request_from_openai(
         .ok_or_else(|| invalid("messages", "`messages` must be a non-empty array".into()))?;
     let mut out = Map::new();
     let caching = supports_cache_points(model);
-    let conv = Conversation::from_messages(messages, caching)?;
+    let conv = Conversation::from_messages(messages, caching, is_claude(model))?;
     if !conv.system.is_empty() {
         out.insert("system".into(), Value::Array(conv.system));
     }
@@ -103,17 +103,24 @@ struct Conversation {
     has_tool_blocks: bool,
     /// The model takes `cachePoint` blocks.
     caching: bool,
+    /// The model is Claude, which takes signed thinking back.
+    claude: bool,
     /// A `cache_control` was set but the model can't take cache points: listed as dropped.
     uncached: bool,
 }
 
 impl Conversation {
-    fn from_messages(messages: &[Value], caching: bool) -> Result<Self, TranslateError> {
+    fn from_messages(
+        messages: &[Value],
+        caching: bool,
+        claude: bool,
+    ) -> Result<Self, TranslateError> {
         let mut conv = Conversation {
             system: Vec::new(),
             turns: Vec::new(),
             has_tool_blocks: false,
             caching,
+            claude,
             uncached: false,
         };
         for (i, msg) in messages.iter().enumerate() {
@@ -133,7 +140,8 @@ impl Conversation {
                     conv.push("user", b);
                 }
                 "assistant" => {
-                    let mut b = conv.blocks(content, &at, false)?;
+                    let mut b = conv.reasoning(msg);
+                    b.extend(conv.blocks(content, &at, false)?);
                     let calls = tool_uses(msg, &at)?;
                     conv.has_tool_blocks |= !calls.is_empty();
                     b.extend(calls);
@@ -239,6 +247,37 @@ impl Conversation {
             self.mark(item.get("cache_control"), &mut out);
         }
         Ok(out)
+    }
+
+    /// An assistant message's signed thinking (`thinking_blocks`, from an Anthropic client
+    /// or LiteLLM's form) as leading `reasoningContent` blocks, for Claude only: with thinking
+    /// on, Claude wants them back before a tool use. Unsigned thinking can't be verified by
+    /// Claude, so it is left out, as are all of them for other models.
+    fn reasoning(&self, msg: &Value) -> Vec<Value> {
+        let Some(blocks) = msg.get("thinking_blocks").and_then(Value::as_array) else {
+            return Vec::new();
+        };
+        if !self.claude {
+            return Vec::new();
+        }
+        blocks
+            .iter()
+            .filter_map(|b| match b.get("type").and_then(Value::as_str) {
+                Some("thinking") => {
+                    let signature = b.get("signature").and_then(Value::as_str)?;
+                    let text = b.get("thinking").and_then(Value::as_str).unwrap_or("");
+                    (!signature.is_empty()).then(|| {
+                        json!({ "reasoningContent": { "reasoningText": {
+                            "text": text, "signature": signature } } })
+                    })
+                }
+                Some("redacted_thinking") => {
+                    let data = b.get("data").and_then(Value::as_str)?;
+                    Some(json!({ "reasoningContent": { "redactedContent": data } }))
+                }
+                _ => None,
+            })
+            .collect()
     }
 
     /// A cache point after `blocks` when the client marked them with `cache_control`.

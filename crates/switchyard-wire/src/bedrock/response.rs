@@ -9,7 +9,9 @@ use crate::{TranslateError, Usage};
 /// `created` (Unix seconds), and returns its usage for metering.
 ///
 /// `text` blocks are joined into `content`; `reasoningContent` text goes to
-/// `reasoning_content` (which the Anthropic rendering turns back into a thinking block);
+/// `reasoning_content`, and when Claude signed it (or redacted it) the blocks also go to
+/// `thinking_blocks` with their signatures, which the Anthropic rendering turns back into
+/// thinking blocks a client can send back on its next turn;
 /// `toolUse` blocks become `tool_calls` with the input serialized as the arguments string.
 /// Other blocks (citations, images) are skipped.
 ///
@@ -34,12 +36,25 @@ pub fn response_to_openai(
     let usage = resp.get("usage").map(usage).unwrap_or_default();
     let mut text = String::new();
     let mut reasoning = String::new();
+    let mut thinking_blocks = Vec::new();
+    let mut signed = false;
     let mut calls = Vec::new();
     for block in content {
         if let Some(t) = block.get("text").and_then(Value::as_str) {
             text.push_str(t);
-        } else if let Some(r) = block.pointer("/reasoningContent/reasoningText/text") {
-            reasoning.push_str(r.as_str().unwrap_or(""));
+        } else if let Some(r) = block.pointer("/reasoningContent/reasoningText") {
+            let thinking = r.get("text").and_then(Value::as_str).unwrap_or("");
+            reasoning.push_str(thinking);
+            let signature = r.get("signature").and_then(Value::as_str).unwrap_or("");
+            signed |= !signature.is_empty();
+            thinking_blocks
+                .push(json!({ "type": "thinking", "thinking": thinking, "signature": signature }));
+        } else if let Some(data) = block
+            .pointer("/reasoningContent/redactedContent")
+            .and_then(Value::as_str)
+        {
+            signed = true;
+            thinking_blocks.push(json!({ "type": "redacted_thinking", "data": data }));
         } else if let Some(tool) = block.get("toolUse") {
             let id = tool.get("toolUseId").and_then(Value::as_str);
             let name = tool.get("name").and_then(Value::as_str);
@@ -64,6 +79,9 @@ pub fn response_to_openai(
     message.insert("content".into(), content);
     if !reasoning.is_empty() {
         message.insert("reasoning_content".into(), json!(reasoning));
+    }
+    if signed {
+        message.insert("thinking_blocks".into(), Value::Array(thinking_blocks));
     }
     if !calls.is_empty() {
         message.insert("tool_calls".into(), Value::Array(calls));

@@ -114,6 +114,11 @@ impl BedrockDecoder {
                     .and_then(Value::as_str)
                 {
                     emit(Canon::Reasoning(r));
+                } else if let Some(s) = delta
+                    .pointer("/reasoningContent/signature")
+                    .and_then(Value::as_str)
+                {
+                    emit(Canon::ReasoningSignature(s));
                 }
             }
             "messageStop" => {

@@ -284,6 +284,7 @@ impl OpenAiEncoder {
                 },
                 None,
             ),
+            Canon::ReasoningSignature(_) => {}
             Canon::Reasoning(text) => self.delta(
                 out,
                 DeltaOut {

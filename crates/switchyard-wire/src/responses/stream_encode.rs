@@ -136,6 +136,7 @@ impl ResponsesEncoder {
                 write(out, ev.kind, &ev);
                 self.seq += 1;
             }
+            Canon::ReasoningSignature(_) => {}
             Canon::Reasoning(text) => {
                 let i = match self.ensure_open(out, |it, _| {
                     matches!(it.kind, Kind::Reasoning).then_some(())

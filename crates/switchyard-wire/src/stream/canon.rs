@@ -75,6 +75,9 @@ pub(crate) enum Canon<'a> {
     Text(&'a str),
     /// Reasoning ("thinking") text.
     Reasoning(&'a str),
+    /// The signature that ends the current reasoning block (Claude's, via Bedrock): Anthropic
+    /// clients must send it back with the block, so it is kept for them; others ignore it.
+    ReasoningSignature(&'a str),
     /// A tool call begins; `index` counts tool calls from 0 in this response.
     ToolStart {
         index: u32,
