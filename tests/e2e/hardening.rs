@@ -2,14 +2,10 @@
 //! reload that watches only content changes, a rejected config that changes nothing, and
 //! every request counted once, refusals included.
 
-#![allow(clippy::unwrap_used, clippy::panic)]
-
-mod common;
-
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use switchyard_e2e::{openai, Gateway, MockProvider, Reply};
 
 /// The value of the first sample whose line starts with `series`.

@@ -3,14 +3,10 @@
 //! (`logprobs`, `logit_bias`, `top_logprobs`) and names them in `x-switchyard-dropped-params`,
 //! or refuses them under `strict_params`; a `pricing: free` local preset meters at $0.
 
-#![allow(clippy::unwrap_used, clippy::panic)]
-
 use serde_json::{json, Value};
 use switchyard_e2e::{openai, GatewayBuilder, MockProvider, Reply};
 
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_switchyard")
-}
+use crate::common::bin;
 
 #[tokio::test]
 async fn groq_preset_drops_what_groq_refuses_and_strict_refuses_it() {

@@ -6,14 +6,10 @@
 //! the provider sees nothing. `reasoning_effort` becomes a thinking budget where the target
 //! has one.
 
-#![allow(clippy::unwrap_used, clippy::panic)]
-
 use serde_json::{json, Value};
 use switchyard_e2e::providers::{error_of, reply, req, Client, Kind, Rig, CLIENTS};
 
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_switchyard")
-}
+use crate::common::bin;
 
 const STRICT: &str =
     "  - id: strict\n    provider: up\n    model: claude-sonnet-4-5\n    strict_params: true\n";

@@ -5,15 +5,11 @@
 //! through with only `model` (and `stream_options.include_usage`) rewritten; Anthropic
 //! requests arrive translated.
 
-#![allow(clippy::unwrap_used, clippy::panic)]
-
 use serde_json::json;
 use switchyard_e2e::matrix;
 use switchyard_e2e::providers::{anthropic_text_events, req, Client, Kind};
 
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_switchyard")
-}
+use crate::common::bin;
 
 async fn text(kind: Kind) {
     for (client, sent) in matrix::text(bin(), kind).await {

@@ -2,13 +2,9 @@
 //! (which spans every attempt) — and how retries, backoff, `retry-after` and the circuit
 //! breaker spend the time between attempts.
 
-#![allow(clippy::unwrap_used, clippy::panic)]
-
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use switchyard_e2e::{openai, MockProvider, Reply};
 

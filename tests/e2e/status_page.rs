@@ -4,15 +4,11 @@
 //! `/` loaded in headless Chromium (Debian's `chromium`): its script refreshes the tables from
 //! `/status`, and a screenshot lands in `target/artifacts/` for CI to keep.
 
-#![allow(clippy::unwrap_used, clippy::panic)]
-
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use switchyard_e2e::{free_port, openai, Gateway, MockProvider, Reply};
 
 /// Route `chat`: a dead target first (nothing listens on its port), then the mock; the dead

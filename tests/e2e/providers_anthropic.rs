@@ -4,15 +4,11 @@
 //! the Messages API reference: `POST /v1/messages`, `x-api-key`, `anthropic-version`, a
 //! required `max_tokens`, `system` apart from `messages`, `tool_use`/`tool_result` blocks.
 
-#![allow(clippy::unwrap_used, clippy::panic)]
-
 use serde_json::{json, Value};
 use switchyard_e2e::matrix;
 use switchyard_e2e::providers::{anthropic_text_events, req, Client, Kind};
 
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_switchyard")
-}
+use crate::common::bin;
 
 const KIND: Kind = Kind::Anthropic;
 

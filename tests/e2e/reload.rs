@@ -2,13 +2,9 @@
 //! an invalid file keeps the old config serving; a stream in flight finishes on the config it
 //! started with.
 
-#![allow(clippy::unwrap_used, clippy::panic)]
-
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use switchyard_e2e::{configmap_write, openai, Gateway, MockProvider, Reply};
 
 /// Providers `a` and `b`, and route `chat` pointing at `target`.

@@ -1,11 +1,7 @@
 //! `GET /v1/models` (what the key may use, OpenAI or Anthropic shape) and `POST /v1/embeddings`
 //! (OpenAI pass-through, Gemini batchEmbedContents translated, Anthropic refused).
 
-#![allow(clippy::unwrap_used, clippy::panic)]
-
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 use switchyard_e2e::{MockProvider, Reply};
 

@@ -1,10 +1,6 @@
 //! Bad input gets a precise error in OpenAI's error JSON with the right status.
 
-#![allow(clippy::unwrap_used, clippy::panic)]
-
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 use switchyard_e2e::{openai, MockProvider, Reply};
 

@@ -1,11 +1,7 @@
 //! OpenAI-compatible pass-through: JSON and streaming, the provider key added by the gateway,
 //! the client key never forwarded, usage metered.
 
-#![allow(clippy::unwrap_used, clippy::panic)]
-
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::json;
 use switchyard_e2e::{openai, MockProvider, Reply};
 

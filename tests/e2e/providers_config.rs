@@ -3,19 +3,16 @@
 //! `openai_compatible` provider, and Gemini's `models/` resource-name form; and the one client
 //! header that is forwarded, `anthropic-beta` (Anthropic client to Anthropic upstream).
 
-#![allow(clippy::unwrap_used, clippy::panic)]
-
 use serde_json::json;
 use switchyard_e2e::{anthropic, gemini, openai, GatewayBuilder, MockProvider, Reply};
 
-const CLIENT_KEY: &str = "sk-client-gw-1234";
-const PROVIDER_KEY: &str = "sk-provider-SECRET-7f3a9c";
+use crate::common::{bin, CLIENT_KEY, PROVIDER_KEY};
 
 fn start(providers_and_models: &str) -> switchyard_e2e::Gateway {
     let yaml = format!(
         "version: 1\nauth:\n  keys:\n    - id: app\n      key_env: CLIENT_KEY\n{providers_and_models}"
     );
-    GatewayBuilder::new(env!("CARGO_BIN_EXE_switchyard"), yaml)
+    GatewayBuilder::new(bin(), yaml)
         .env("CLIENT_KEY", CLIENT_KEY)
         .env("PROVIDER_KEY", PROVIDER_KEY)
         .start()
@@ -104,7 +101,7 @@ models:
 #[tokio::test]
 async fn anthropic_beta_flags_reach_anthropic_only_from_anthropic_clients() {
     use switchyard_e2e::providers::{reply, req, Client, Kind, Rig};
-    let bin = env!("CARGO_BIN_EXE_switchyard");
+    let bin = bin();
     let beta = "context-1m-2025-08-07";
     let ask = |rig: &Rig, client: Client| {
         let url = match client {

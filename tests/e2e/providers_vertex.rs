@@ -8,8 +8,6 @@
 //! (`:streamRawPredict`) with `anthropic_version: vertex-2023-10-16` and no `model` in the
 //! body, as Anthropic's AnthropicVertex client sends them.
 
-#![allow(clippy::unwrap_used, clippy::panic)]
-
 use std::time::Duration;
 
 use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Validation};
@@ -22,9 +20,7 @@ const EMAIL: &str = "switchyard@test-proj.iam.gserviceaccount.com";
 const TOKEN: &str = "ya29.c.TOP-SECRET-ACCESS-TOKEN-4b1e";
 const CLIENT_KEY: &str = "sk-client-vertex-1";
 
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_switchyard")
-}
+use crate::common::bin;
 
 fn token_reply(expires_in: u64) -> Reply {
     Reply::json(&json!({"access_token": TOKEN, "expires_in": expires_in, "token_type": "Bearer"}))

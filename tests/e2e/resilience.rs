@@ -4,13 +4,9 @@
 //! target; failures after the first byte end the stream with an error event; nothing waits
 //! past its deadline; every request is counted once.
 
-#![allow(clippy::unwrap_used, clippy::panic)]
-
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use switchyard_e2e::{anthropic, openai, Gateway, MockProvider, Reply};
 

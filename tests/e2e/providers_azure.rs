@@ -3,15 +3,11 @@
 //! URL with `api-version`, the `api-key` header (never `Authorization`), and that every
 //! feature still arrives in OpenAI's field names.
 
-#![allow(clippy::unwrap_used, clippy::panic)]
-
 use serde_json::json;
 use switchyard_e2e::matrix;
 use switchyard_e2e::providers::{anthropic_text_events, req, Client, Kind};
 
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_switchyard")
-}
+use crate::common::bin;
 
 const KIND: Kind = Kind::Azure;
 

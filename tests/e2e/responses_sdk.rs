@@ -1,14 +1,17 @@
 //! The official OpenAI Python SDK (`responses.create`, `.stream`, `.parse`, strict response
 //! validation) against the real binary and OpenAI-, Anthropic- and Gemini-type mock upstreams;
 //! also count_tokens per provider type, the output-limit clamp and `HEAD /`. The checks live in
-//! `tests/python/responses_sdk.py`; `.ci/run` installs the pinned SDK. Without Python or the
+//! `tests/e2e/python/responses_sdk.py`; `.ci/run` installs the pinned SDK. Without Python or the
 //! SDK the test is skipped locally and fails in CI (`CI` set).
 
 use std::process::Command;
 
 #[test]
 fn openai_python_sdk_responses_through_the_gateway() {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/responses_sdk.py");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/e2e/python/responses_sdk.py"
+    );
     let probe = Command::new("python3")
         .args(["-c", "import openai, httpx, pydantic"])
         .output();

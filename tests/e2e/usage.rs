@@ -2,13 +2,9 @@
 //! line per request with the fields CONFIG.md promises, tokens equal to what the upstream
 //! reported (cached ones included, streaming or not), and cost = tokens × pricing.
 
-#![allow(clippy::unwrap_used, clippy::panic)]
-
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 use switchyard_e2e::{openai, GatewayBuilder, MockProvider, Reply};
 

@@ -1,7 +1,7 @@
 """End to end: the official OpenAI Python SDK's Responses calls through the real switchyard binary
 to OpenAI-, Anthropic- and Gemini-type mock upstreams, with strict response validation.
 
-Run by crates/switchyard/tests/responses_sdk.rs (SWITCHYARD_BIN names the binary). Mock
+Run by tests/e2e/responses_sdk.rs (SWITCHYARD_BIN names the binary). Mock
 upstreams speak each provider's documented wire format; their replies follow the shapes in
 OpenAI's, Anthropic's and Google's API references. Exits non-zero with the failing checks.
 """

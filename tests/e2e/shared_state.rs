@@ -3,13 +3,9 @@
 //! per `on_unavailable` (fail_open keeps serving, fail_closed refuses with 429) without a
 //! request ever hanging on it.
 
-#![allow(clippy::unwrap_used, clippy::panic)]
-
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 use switchyard_e2e::{openai, Gateway, GatewayBuilder, MockProvider, RedisServer, Reply};
 

@@ -1,13 +1,9 @@
 //! Graceful drain: on SIGTERM `/readyz` turns 503 at once, a stream in flight finishes, and
 //! the process exits after `server.shutdown_grace`, well inside Kubernetes' 30 s default.
 
-#![allow(clippy::unwrap_used, clippy::panic)]
-
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use switchyard_e2e::{http, openai, MockProvider, Reply};
 
 #[tokio::test]

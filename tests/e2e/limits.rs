@@ -2,13 +2,9 @@
 //! format), budgets under concurrency, `GET /budgets` and the budget gauges, and that a key
 //! itself never shows up in logs, metrics, usage records or admin output.
 
-#![allow(clippy::unwrap_used, clippy::panic)]
-
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 use switchyard_e2e::{openai, GatewayBuilder, MockProvider, Reply};
 

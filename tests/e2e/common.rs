@@ -1,12 +1,8 @@
-//! Shared helpers for the end-to-end tests.
-#![allow(dead_code)]
+//! Helpers shared by the scenarios: the binary cargo built, a gateway with one client key,
+//! and a client that presents it.
 
+pub use switchyard_e2e::providers::{CLIENT_KEY, PROVIDER_KEY};
 use switchyard_e2e::GatewayBuilder;
-
-/// The provider key the gateway sends upstream; must never reach a client, log or metric.
-pub const PROVIDER_KEY: &str = "sk-provider-SECRET-7f3a9c";
-/// The key clients present to the gateway.
-pub const CLIENT_KEY: &str = "sk-client-gw-1234";
 
 /// The switchyard binary cargo built for these tests.
 pub fn bin() -> &'static str {

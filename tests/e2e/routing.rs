@@ -2,13 +2,9 @@
 //! lowest-latency distributions over many requests, cost ordering by prompt size, and prompts
 //! on both sides of a small context window.
 
-#![allow(clippy::unwrap_used, clippy::panic)]
-
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 use switchyard_e2e::{openai, MockProvider, Reply};
 

@@ -5,8 +5,6 @@
 //! tools and a tool round trip, usage and cost, failover on throttling, no failover on a
 //! validation error, a mid-stream exception, and no credential in any output.
 
-#![allow(clippy::unwrap_used, clippy::panic)]
-
 use std::time::Duration;
 
 use serde_json::{json, Value};

@@ -5,15 +5,11 @@
 //! `x-goog-api-key`, camelCase `contents`/`systemInstruction`/`generationConfig`, no model or
 //! stream flag in the body.
 
-#![allow(clippy::unwrap_used, clippy::panic)]
-
 use serde_json::json;
 use switchyard_e2e::matrix;
 use switchyard_e2e::providers::{anthropic_text_events, req, Client, Kind};
 
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_switchyard")
-}
+use crate::common::bin;
 
 const KIND: Kind = Kind::Gemini;
 

@@ -1,17 +1,13 @@
 //! The command line: `check` reports every error with its path and line, or the chain in force;
 //! `--version`; a bad config at start exits 1 with its errors.
 
-#![allow(clippy::unwrap_used, clippy::panic)]
-
-mod common;
-
 use std::process::Command;
 
 fn check(yaml: &str, env: &[(&str, &str)]) -> (bool, String) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("sw.yaml");
     std::fs::write(&path, yaml).unwrap();
-    let mut cmd = Command::new(common::bin());
+    let mut cmd = Command::new(crate::common::bin());
     cmd.arg("check").arg("--config").arg(&path).env_clear();
     for (k, v) in env {
         cmd.env(k, v);
@@ -110,13 +106,13 @@ fn limits_without_their_filter_are_refused_not_ignored() {
 
 #[test]
 fn version_and_bad_start() {
-    let out = Command::new(common::bin())
+    let out = Command::new(crate::common::bin())
         .arg("--version")
         .output()
         .unwrap();
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("switchyard "));
-    let out = Command::new(common::bin())
+    let out = Command::new(crate::common::bin())
         .args(["--config", "/nonexistent/switchyard.yaml"])
         .output()
         .unwrap();

@@ -4,17 +4,13 @@
 //! though the mock splits the transcript at arbitrary byte offsets. Same-dialect streams pass
 //! through unchanged.
 
-#![allow(clippy::unwrap_used, clippy::panic)]
-
 use std::time::Duration;
 
 use serde_json::{json, Value};
 use switchyard_e2e::providers::{req, Client, Kind, Rig};
 use switchyard_e2e::Reply;
 
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_switchyard")
-}
+use crate::common::bin;
 
 fn fixture(path: &str) -> String {
     let full = format!(

@@ -2,13 +2,9 @@
 //! request — bodies far beyond pingora's 64 KiB retry buffer included — to the next target;
 //! after the first byte a failure ends the stream with an error event.
 
-#![allow(clippy::unwrap_used, clippy::panic)]
-
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 use switchyard_e2e::{free_port, openai, MockProvider, Reply};
 
