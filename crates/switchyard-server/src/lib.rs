@@ -3,6 +3,7 @@
 //! admin listener and the config watcher.
 
 mod admin;
+mod bound;
 mod chain_hooks;
 mod conn;
 mod forward;
@@ -45,6 +46,14 @@ pub enum StartError {
     /// Metrics could not be registered.
     #[error("metrics: {0}")]
     Metrics(#[from] prometheus::Error),
+    /// A port-0 listener could not get its port.
+    #[error("cannot reserve a port for {addr}: {error}")]
+    Reserve {
+        /// The configured address.
+        addr: std::net::SocketAddr,
+        /// Why.
+        error: std::io::Error,
+    },
 }
 
 /// A loaded config, ready to serve.
@@ -55,6 +64,7 @@ pub struct Prepared {
     metrics: prometheus::Registry,
     limits: LimitsHandle,
     process: process_metrics::ProcessMetrics,
+    ready_file: Option<PathBuf>,
 }
 
 use snapshot::Store;
@@ -84,6 +94,7 @@ pub fn prepare(path: Option<PathBuf>) -> Result<Prepared, StartError> {
         metrics,
         limits,
         process,
+        ready_file: None,
     })
 }
 
@@ -127,10 +138,25 @@ impl Prepared {
         self.store.current().config.clone()
     }
 
-    /// Runs the server until a signal ends the process. Never returns.
-    pub fn run(self) -> ! {
+    /// Once both listeners accept connections, writes their bound addresses to `path` as JSON
+    /// (`{"listen": "127.0.0.1:PORT", "admin_listen": …, "pid": …}`): how a supervisor or a
+    /// test learns the ports of a config that listens on port 0.
+    pub fn ready_file(mut self, path: Option<PathBuf>) -> Self {
+        self.ready_file = path;
+        self
+    }
+
+    /// Runs the server until a signal ends the process, or returns the error that kept it
+    /// from starting.
+    pub fn run(self) -> Result<std::convert::Infallible, StartError> {
         let snap = self.store.current();
         let config = snap.config.clone();
+        let reserve =
+            |addr| bound::Bound::new(addr).map_err(|error| StartError::Reserve { addr, error });
+        let (api_addr, admin_addr) = (
+            reserve(config.server.listen)?,
+            reserve(config.server.admin_listen)?,
+        );
         for w in &config.warnings {
             tracing::warn!(warning = %w, "config");
         }
@@ -163,7 +189,7 @@ impl Prepared {
                 conns,
             ),
         );
-        api.add_tcp(&config.server.listen.to_string());
+        api_addr.add_to(&mut api);
         server.add_service(api);
 
         if let Some(path) = self.path.clone() {
@@ -202,8 +228,13 @@ impl Prepared {
             ),
         );
         admin.threads = Some(1);
-        admin.add_tcp(&config.server.admin_listen.to_string());
+        admin_addr.add_to(&mut admin);
         server.add_service(admin);
+
+        server.add_service(background_service(
+            "listening",
+            bound::Announce::new(api_addr, admin_addr, self.ready_file),
+        ));
 
         tracing::info!(
             listen = %config.server.listen,

@@ -28,6 +28,12 @@ struct Cli {
     #[arg(long, global = true)]
     log_json: bool,
 
+    /// Once both listeners accept connections, write their bound addresses here as JSON
+    /// (`{"listen": "127.0.0.1:PORT", "admin_listen": …, "pid": …}`); with port 0 in
+    /// `server.listen` this is how a supervisor or a test learns the ports.
+    #[arg(long, env = "SWITCHYARD_READY_FILE", value_name = "FILE")]
+    ready_file: Option<PathBuf>,
+
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -127,5 +133,12 @@ fn main() -> ExitCode {
     };
     let json = cli.log_json || prepared.config().server.log_format == LogFormat::Json;
     init_logging(json);
-    prepared.run()
+    match prepared.ready_file(cli.ready_file).run() {
+        Ok(never) => match never {},
+        Err(e) => {
+            tracing::error!("cannot start: {e}");
+            eprintln!("switchyard: cannot start:\n{e}");
+            ExitCode::FAILURE
+        }
+    }
 }
