@@ -43,3 +43,38 @@ pub async fn post(base: &str, path: &str, body: &serde_json::Value) -> reqwest::
         .await
         .expect("request")
 }
+
+/// Reads `probe` every 25 ms until `done` holds of what it read, for at most 10 s, and returns
+/// the last reading (so the caller's assertions report what was there at the deadline).
+pub async fn poll_until<T>(mut probe: impl FnMut() -> T, done: impl Fn(&T) -> bool) -> T {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let seen = probe();
+        if done(&seen) || std::time::Instant::now() > deadline {
+            return seen;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+}
+
+/// `GET /budgets` on the admin listener, parsed.
+pub fn budgets(gw: &switchyard_e2e::Gateway) -> serde_json::Value {
+    let text = switchyard_e2e::http::get_text(&format!("{}/budgets", gw.admin)).expect("budgets");
+    serde_json::from_str(&text).expect("budgets JSON")
+}
+
+/// One openai provider at `base` with model `m`: output costs $1 per 1000 tokens, so each
+/// answer of 10 tokens costs $0.01 and a [`capped_request`] (at most 20 output tokens)
+/// reserves $0.02. For budget scenarios.
+pub fn priced_provider(base: &str) -> String {
+    format!(
+        "providers:\n  - id: mock\n    type: openai\n    base_url: {base}/v1\n    api_key_env: PROVIDER_KEY\nmodels:\n  - id: m\n    provider: mock\n    pricing: {{ input_per_mtok: 0.0, output_per_mtok: 1000.0 }}\n"
+    )
+}
+
+/// A chat request for `m` asking for at most 20 output tokens.
+pub fn capped_request() -> serde_json::Value {
+    let mut r = switchyard_e2e::openai::request("m", false);
+    r["max_tokens"] = serde_json::json!(20);
+    r
+}

@@ -35,7 +35,9 @@ async fn sigterm_drains_a_stream_in_flight_then_exits() {
         .await
         .unwrap()
     });
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // SIGTERM once the stream is in flight: the upstream has the request.
+    let reached = poll_until(|| mock.hits(), |&n| n >= 1).await;
+    assert_eq!(reached, 1, "the stream never reached the upstream");
     let sent = Instant::now();
     gw.signal("TERM");
     let readyz = format!("{}/readyz", gw.admin);

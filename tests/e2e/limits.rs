@@ -125,20 +125,6 @@ async fn tpm_limit_is_corrected_by_the_real_usage() {
     assert_eq!(mock.hits(), 2);
 }
 
-/// Output costs $1 per 1000 tokens; each answer uses 10 (= $0.01); each request asks for at
-/// most 20 output tokens, so it reserves $0.02.
-fn priced_provider(base: &str) -> String {
-    format!(
-        "providers:\n  - id: mock\n    type: openai\n    base_url: {base}/v1\n    api_key_env: PROVIDER_KEY\nmodels:\n  - id: m\n    provider: mock\n    pricing: {{ input_per_mtok: 0.0, output_per_mtok: 1000.0 }}\n"
-    )
-}
-
-fn capped_request() -> Value {
-    let mut r = openai::request("m", false);
-    r["max_tokens"] = json!(20);
-    r
-}
-
 #[tokio::test]
 async fn a_budget_holds_under_100_concurrent_requests() {
     let mock = MockProvider::start(Reply::json(&openai::completion("ok", 10, 10))).await;
@@ -196,11 +182,8 @@ async fn a_budget_holds_under_100_concurrent_requests() {
     }
     assert!(total >= cap - 1e-9 && total <= cap + 0.02 + 1e-9, "{total}");
 
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    let budgets: Value = serde_json::from_str(
-        &switchyard_e2e::http::get_text(&format!("{}/budgets", gw.admin)).unwrap(),
-    )
-    .unwrap();
+    // Settlement runs once each response is written: wait until nothing is reserved.
+    let budgets = poll_until(|| budgets(&gw), |v| v["budgets"][0]["reserved"] == 0.0).await;
     let b = &budgets["budgets"][0];
     assert_eq!(b["key_id"], "app");
     assert_eq!(b["usd"], cap);
@@ -238,10 +221,8 @@ async fn a_failed_request_releases_its_reservation() {
         // opened on its failures. Neither may spend the budget.
         assert!(matches!(r.status().as_u16(), 502 | 503), "{}", r.status());
     }
-    // Settlement runs once the response is written: give the last one a moment.
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    let budgets = switchyard_e2e::http::get_text(&format!("{}/budgets", gw.admin)).unwrap();
-    let v: Value = serde_json::from_str(&budgets).unwrap();
+    // Settlement runs once the response is written: wait for the last one to be released.
+    let v = poll_until(|| budgets(&gw), |v| v["budgets"][0]["remaining"] == 0.03).await;
     assert_eq!(v["budgets"][0]["spent"], 0.0, "{v}");
     assert_eq!(v["budgets"][0]["remaining"], 0.03, "{v}");
     assert!(v["budgets"][0].get("resets_at").is_none());
@@ -335,11 +316,7 @@ async fn spend_and_windows_survive_a_reload() {
     assert_eq!(r.status(), 200, "the third request of the minute");
     let r = post(&gw.base, "/v1/chat/completions", &capped_request()).await;
     assert_eq!(r.status(), 429, "rpm window kept across the reload");
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    let v: Value = serde_json::from_str(
-        &switchyard_e2e::http::get_text(&format!("{}/budgets", gw.admin)).unwrap(),
-    )
-    .unwrap();
+    let v = poll_until(|| budgets(&gw), |v| v["budgets"][0]["reserved"] == 0.0).await;
     assert!(
         (v["budgets"][0]["spent"].as_f64().unwrap() - 0.03).abs() < 1e-9,
         "spend kept across the reload: {v}"
@@ -399,11 +376,7 @@ async fn chat_messages_and_embeddings_share_one_rpm_window_and_one_budget() {
         429,
         "the fourth request of the minute, on any endpoint"
     );
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    let v: Value = serde_json::from_str(
-        &switchyard_e2e::http::get_text(&format!("{}/budgets", gw.admin)).unwrap(),
-    )
-    .unwrap();
+    let v = poll_until(|| budgets(&gw), |v| v["budgets"][0]["reserved"] == 0.0).await;
     let spent = v["budgets"][0]["spent"].as_f64().unwrap();
     assert!(
         (spent - 0.028).abs() < 1e-9,

@@ -28,25 +28,9 @@ fn redis_builder(
         .env("REDIS_URL", &redis.url())
 }
 
-/// Output at $1 per 1000 tokens; answers use 10 ($0.01); requests cap output at 20 ($0.02).
-fn priced_provider(base: &str) -> String {
-    format!(
-        "providers:\n  - id: mock\n    type: openai\n    base_url: {base}/v1\n    api_key_env: PROVIDER_KEY\nmodels:\n  - id: m\n    provider: mock\n    pricing: {{ input_per_mtok: 0.0, output_per_mtok: 1000.0 }}\n"
-    )
-}
-
-fn capped() -> Value {
-    let mut r = openai::request("m", false);
-    r["max_tokens"] = json!(20);
-    r
-}
-
+/// Skips without redis-server on a developer's machine; fails in CI.
 fn skip() -> bool {
-    if switchyard_e2e::redis::available() {
-        return false;
-    }
-    eprintln!("redis-server is not installed: skipping (CI installs it)");
-    true
+    !switchyard_e2e::redis::required("shared_state")
 }
 
 #[tokio::test]
@@ -106,7 +90,7 @@ async fn two_gateways_enforce_one_budget_under_concurrency() {
                 let r = c
                     .post(url)
                     .bearer_auth(CLIENT_KEY)
-                    .json(&capped())
+                    .json(&capped_request())
                     .send()
                     .await
                     .unwrap();
@@ -130,7 +114,7 @@ async fn two_gateways_enforce_one_budget_under_concurrency() {
     for i in 0..40 {
         tokio::time::sleep(Duration::from_millis(100)).await;
         let gw = if i % 2 == 0 { &a } else { &b };
-        let r = post(&gw.base, "/v1/chat/completions", &capped()).await;
+        let r = post(&gw.base, "/v1/chat/completions", &capped_request()).await;
         if r.status() == 429 {
             continue;
         }
@@ -250,11 +234,7 @@ async fn redis_killed_mid_run_fail_closed_refuses_quickly() {
 
 #[tokio::test]
 async fn redis_over_tls() {
-    let openssl = std::process::Command::new("openssl")
-        .arg("version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if skip() || !openssl {
+    if skip() || !switchyard_e2e::tools::require("openssl", &["version"], "redis_over_tls") {
         return;
     }
     let redis = RedisServer::start_tls();

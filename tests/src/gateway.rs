@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// A port that was free a moment ago (bound to 127.0.0.1:0, then released).
+/// A port that was free a moment ago (bound to 127.0.0.1:0, then released): only for an
+/// address nobody should answer on (a refused connection). Servers the tests start bind port
+/// 0 themselves and report what they got.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -45,7 +47,9 @@ pub struct GatewayBuilder {
 
 impl GatewayBuilder {
     /// `bin` is the switchyard binary; `yaml` the config body **without** `server:` — the
-    /// builder adds `server.listen`/`admin_listen` on free ports unless the YAML has `server:`.
+    /// builder adds `server.listen`/`admin_listen` on port 0 unless the YAML has `server:`
+    /// (where `{port}` and `{admin_port}` become 0). The gateway reports the ports it bound in
+    /// its ready file (`--ready-file`).
     pub fn new(bin: impl Into<PathBuf>, yaml: impl Into<String>) -> Self {
         Self {
             bin: bin.into(),
@@ -69,17 +73,17 @@ impl GatewayBuilder {
         self
     }
 
-    /// Starts the process and waits until `/readyz` answers 200 (at most 20 s).
+    /// Starts the process, reads the ports it bound from its ready file, and waits until
+    /// `/readyz` answers 200 (at most 20 s in all).
     pub fn start(self) -> Gateway {
         let dir = tempfile::tempdir().expect("tempdir");
-        let (port, admin_port) = (free_port(), free_port());
         let yaml = if self.yaml.contains("\nserver:") || self.yaml.starts_with("server:") {
             self.yaml
-                .replace("{port}", &port.to_string())
-                .replace("{admin_port}", &admin_port.to_string())
+                .replace("{port}", "0")
+                .replace("{admin_port}", "0")
         } else {
             format!(
-                "server:\n  listen: 127.0.0.1:{port}\n  admin_listen: 127.0.0.1:{admin_port}\n  shutdown_grace: 1s\n{}",
+                "server:\n  listen: 127.0.0.1:0\n  admin_listen: 127.0.0.1:0\n  shutdown_grace: 1s\n{}",
                 self.yaml
             )
         };
@@ -92,14 +96,18 @@ impl GatewayBuilder {
             std::fs::write(&config_path, yaml).expect("write config");
         }
         let child = spawn(&self.bin, &config_path, dir.path(), &self.env);
-        let gw = Gateway {
+        let mut gw = Gateway {
             child,
-            base: format!("http://127.0.0.1:{port}"),
-            admin: format!("http://127.0.0.1:{admin_port}"),
+            base: String::new(),
+            admin: String::new(),
             config_path,
             dir,
         };
-        gw.wait_ready();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let ready = gw.wait_ready_file(deadline);
+        gw.base = format!("http://{}", ready["listen"].as_str().expect("listen"));
+        gw.admin = format!("http://{}", ready["admin_listen"].as_str().expect("admin"));
+        gw.wait_ready(deadline);
         gw
     }
 }
@@ -122,6 +130,8 @@ fn spawn(bin: &Path, config: &Path, dir: &Path, env: &[(String, String)]) -> Chi
     let mut cmd = Command::new(bin);
     cmd.arg("--config")
         .arg(config)
+        .arg("--ready-file")
+        .arg(dir.join("ready.json"))
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("RUST_LOG", "info")
@@ -135,20 +145,42 @@ fn spawn(bin: &Path, config: &Path, dir: &Path, env: &[(String, String)]) -> Chi
 }
 
 impl Gateway {
-    /// Waits for `/readyz` and then for the API listener itself: pingora starts its services
-    /// side by side, so on a busy machine the admin listener can answer before the API port
-    /// is bound.
-    fn wait_ready(&self) {
-        let deadline = Instant::now() + Duration::from_secs(20);
+    /// Waits for the ready file, which the gateway writes once both listeners accept
+    /// connections, and returns its JSON (the bound addresses). Fails at once if the process
+    /// exits first.
+    fn wait_ready_file(&mut self, deadline: Instant) -> serde_json::Value {
+        let path = self.dir.path().join("ready.json");
+        loop {
+            if let Some(ready) = std::fs::read_to_string(&path)
+                .ok()
+                .and_then(|t| serde_json::from_str(&t).ok())
+            {
+                return ready;
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!(
+                    "switchyard exited ({status}) before listening:\n{}",
+                    self.stderr()
+                );
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "switchyard wrote no ready file within 20 s:\n{}",
+                    self.stderr()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Waits for `/readyz` (the config watcher armed).
+    fn wait_ready(&self, deadline: Instant) {
         let url = format!("{}/readyz", self.admin);
-        let api = self.base.trim_start_matches("http://").to_string();
         while Instant::now() < deadline {
             if let Ok(200) = crate::http::get_status(&url) {
-                if std::net::TcpStream::connect(&api).is_ok() {
-                    return;
-                }
+                return;
             }
-            std::thread::sleep(Duration::from_millis(50));
+            std::thread::sleep(Duration::from_millis(20));
         }
         panic!("switchyard did not become ready:\n{}", self.stderr());
     }

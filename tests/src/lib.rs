@@ -17,6 +17,7 @@ pub mod openai;
 pub mod providers;
 pub mod redis;
 pub mod sigv4;
+pub mod tools;
 
 pub use gateway::{configmap_write, free_port, Gateway, GatewayBuilder};
 pub use mock::{MockProvider, Received, Reply};

@@ -26,14 +26,10 @@ impl Drop for RedisServer {
     }
 }
 
-/// Whether `redis-server` is on PATH (CI installs it; tests skip with a note when absent).
-pub fn available() -> bool {
-    Command::new("redis-server")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
+/// Whether `redis-server` is on PATH; when it is not, false on a developer's machine (the
+/// test returns early with a note) and a failure in CI (see [`crate::tools::require`]).
+pub fn required(test: &str) -> bool {
+    crate::tools::require("redis-server", &["--version"], test)
 }
 
 impl RedisServer {
@@ -45,7 +41,7 @@ impl RedisServer {
             dir: tempfile::tempdir().expect("redis dir"),
             tls: false,
         };
-        server.restart();
+        server.start_on_a_free_port();
         server
     }
 
@@ -113,8 +109,20 @@ impl RedisServer {
             dir,
             tls: true,
         };
-        server.restart();
+        server.start_on_a_free_port();
         server
+    }
+
+    /// redis-server cannot bind port 0 and report it, so this takes a port that was free and,
+    /// when another process took it meanwhile (redis-server exits), tries another.
+    fn start_on_a_free_port(&mut self) {
+        for _ in 0..5 {
+            if self.try_restart() {
+                return;
+            }
+            self.port = free_port();
+        }
+        panic!("redis-server did not start on any of 5 free ports");
     }
 
     /// The test CA of a TLS server (PEM), to trust through `SSL_CERT_FILE`.
@@ -125,6 +133,16 @@ impl RedisServer {
     /// (Re)starts the server on its port, empty (nothing is persisted), and waits until it
     /// answers PING.
     pub fn restart(&mut self) {
+        assert!(
+            self.try_restart(),
+            "redis-server did not start on port {}",
+            self.port
+        );
+    }
+
+    /// Starts the server and waits (at most 10 s) until it answers PING; false if it exited
+    /// (its port was taken) or never answered.
+    fn try_restart(&mut self) -> bool {
         self.kill();
         let mut cmd = Command::new("redis-server");
         if self.tls {
@@ -152,11 +170,15 @@ impl RedisServer {
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             if self.ping() {
-                return;
+                return true;
+            }
+            if let Some(Ok(Some(_))) = self.child.as_mut().map(Child::try_wait) {
+                self.child = None;
+                return false;
             }
             std::thread::sleep(Duration::from_millis(25));
         }
-        panic!("redis-server did not start on port {}", self.port);
+        false
     }
 
     /// `redis://127.0.0.1:PORT/` (`rediss://` for a TLS server).
