@@ -7,6 +7,8 @@
 mod attempt;
 mod build_error;
 mod chain;
+#[cfg(test)]
+mod chain_respond_tests;
 mod context;
 mod error;
 mod filter;
