@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::common::*;
 use serde_json::{json, Value};
-use switchyard_e2e::{free_port, openai, MockProvider, Reply};
+use switchyard_e2e::{openai, MockProvider, RefusedPort, Reply};
 
 fn two_targets(first_base: &str, first_timeouts: &str, second_base: &str) -> String {
     format!(
@@ -60,8 +60,13 @@ async fn assert_served_by_backup(gw_base: &str, backup: &MockProvider, stream: b
 #[tokio::test]
 async fn one_mib_request_fails_over_from_a_refused_connection() {
     let backup = MockProvider::start(Reply::json(&openai::completion("from backup", 5, 2))).await;
-    let dead = format!("http://127.0.0.1:{}", free_port());
-    let gw = gateway(&two_targets(&dead, "{ connect: 1s }", &backup.base())).start();
+    let dead = RefusedPort::new();
+    let gw = gateway(&two_targets(
+        &dead.base(),
+        "{ connect: 1s }",
+        &backup.base(),
+    ))
+    .start();
     assert_served_by_backup(&gw.base, &backup, false).await;
     let recs = gw.usage_records(1);
     assert_eq!(recs[0]["attempts"], 2);

@@ -9,7 +9,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::common::*;
-use switchyard_e2e::{free_port, openai, Gateway, MockProvider, Reply};
+use switchyard_e2e::{openai, Gateway, MockProvider, RefusedPort, Reply};
 
 /// Route `chat`: a dead target first (nothing listens on its port), then the mock; the dead
 /// one's breaker opens after one failure. Key `app` has a 10 USD monthly budget.
@@ -71,10 +71,10 @@ fn admin_json(gw: &Gateway, path: &str) -> serde_json::Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}: {text}"))
 }
 
-async fn started() -> (MockProvider, Gateway, u16) {
+async fn started() -> (MockProvider, Gateway, RefusedPort) {
     let mock = MockProvider::start(Reply::json(&openai::completion("hello", 10, 5))).await;
-    let dead = free_port();
-    let gw = switchyard_e2e::GatewayBuilder::new(bin(), config(&mock.base(), dead, "live"))
+    let dead = RefusedPort::new();
+    let gw = switchyard_e2e::GatewayBuilder::new(bin(), config(&mock.base(), dead.port, "live"))
         .env("CLIENT_KEY", CLIENT_KEY)
         .env("PROVIDER_KEY", PROVIDER_KEY)
         .start();
@@ -159,7 +159,7 @@ async fn status_json_shows_routes_breakers_budgets_and_reload_history() {
 
 #[tokio::test]
 async fn process_build_and_genai_metrics_are_exported() {
-    let (_mock, gw, _) = started().await;
+    let (_mock, gw, _dead) = started().await;
     // A request leaves the in-flight gauge after its answer is written: wait for the last.
     assert!(gw.eventually(Duration::from_secs(5), || gw
         .metrics()
@@ -237,7 +237,7 @@ async fn the_status_page_renders_and_refreshes_in_headless_chromium() {
         eprintln!("skipped: no chromium (apt-get install chromium)");
         return;
     };
-    let (_mock, gw, _) = started().await;
+    let (_mock, gw, _dead) = started().await;
     let url = format!("{}/", gw.admin);
     let profile = tempfile::tempdir().unwrap();
     let (chrome2, profile2, url2) = (chrome.clone(), profile.path().to_owned(), url.clone());

@@ -7,14 +7,50 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// A port that was free a moment ago (bound to 127.0.0.1:0, then released): only for an
-/// address nobody should answer on (a refused connection). Servers the tests start bind port
-/// 0 themselves and report what they got.
+/// A port that was free a moment ago (bound to 127.0.0.1:0, then released), for a program
+/// that cannot bind port 0 and report it (redis-server), which must then retry on a clash.
+/// Servers the tests start bind port 0 themselves and report what they got; an address that
+/// must refuse connections is a [`RefusedPort`].
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("a free loopback port")
+}
+
+/// A loopback port where connections are refused, held for as long as this lives: a TCP socket
+/// bound to it but never listening, so no other server can take the port meanwhile (as one
+/// could a port that was bound and released).
+pub struct RefusedPort {
+    _socket: tokio::net::TcpSocket,
+    /// The port.
+    pub port: u16,
+}
+
+impl RefusedPort {
+    /// Binds 127.0.0.1:0 without listening.
+    pub fn new() -> Self {
+        let socket = tokio::net::TcpSocket::new_v4().expect("a TCP socket");
+        socket
+            .bind("127.0.0.1:0".parse().expect("loopback"))
+            .expect("bind 127.0.0.1:0");
+        let port = socket.local_addr().expect("bound address").port();
+        Self {
+            _socket: socket,
+            port,
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Default for RefusedPort {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// A running gateway. Dropping it kills the process.

@@ -19,6 +19,6 @@ pub mod redis;
 pub mod sigv4;
 pub mod tools;
 
-pub use gateway::{configmap_write, free_port, Gateway, GatewayBuilder};
+pub use gateway::{configmap_write, free_port, Gateway, GatewayBuilder, RefusedPort};
 pub use mock::{MockProvider, Received, Reply};
 pub use redis::RedisServer;

@@ -8,7 +8,6 @@ OpenAI's, Anthropic's and Google's API references. Exits non-zero with the faili
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -175,18 +174,12 @@ class Upstream(BaseHTTPRequestHandler):
         self.send(404, {"error": {"message": f"mock: no route {path}", "type": "invalid_request_error"}})
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 # ---------------------------------------------------------------- the gateway
 
 def start_gateway(mock):
-    port, admin = free_port(), free_port()
+    """Starts the gateway on port 0; the ports it bound come from its ready file."""
     config = f"""version: 1
-server: {{ listen: 127.0.0.1:{port}, admin_listen: 127.0.0.1:{admin} }}
+server: {{ listen: 127.0.0.1:0, admin_listen: 127.0.0.1:0 }}
 auth:
   keys: [{{ id: py, key_env: PY_CLIENT_KEY }}]
 providers:
@@ -211,16 +204,17 @@ routes:
         f.write(config)
     env = {**os.environ, "PY_CLIENT_KEY": CLIENT_KEY, "PY_PROVIDER_KEY": PROVIDER_KEY, "RUST_LOG": "warn"}
     log = open(os.path.join(d, "log"), "w+")
-    proc = subprocess.Popen([os.environ["SWITCHYARD_BIN"], "--config", path], env=env, stdout=log, stderr=subprocess.STDOUT)
+    ready = os.path.join(d, "ready.json")
+    proc = subprocess.Popen([os.environ["SWITCHYARD_BIN"], "--config", path, "--ready-file", ready],
+                            env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.time() + 30
-    while time.time() < deadline:
+    while time.time() < deadline and proc.poll() is None:
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{admin}/readyz", timeout=1)
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return proc, f"http://127.0.0.1:{port}", log
-        except OSError:
-            if proc.poll() is not None:
-                break
+            with open(ready) as f:
+                bound = json.load(f)
+            urllib.request.urlopen(f"http://{bound['admin_listen']}/readyz", timeout=1)
+            return proc, f"http://{bound['listen']}", log
+        except (OSError, ValueError):
             time.sleep(0.05)
     log.seek(0)
     raise SystemExit(f"gateway did not start:\n{log.read()}")
