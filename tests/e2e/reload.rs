@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use crate::common::*;
-use switchyard_e2e::{configmap_write, openai, Gateway, MockProvider, Reply};
+use switchyard_e2e::{configmap_write, openai, Gate, Gateway, MockProvider, Reply};
 
 /// Providers `a` and `b`, and route `chat` pointing at `target`.
 fn config(a: &str, b: &str, target: &str) -> String {
@@ -204,15 +204,12 @@ async fn an_invalid_file_is_rejected_and_the_old_config_keeps_serving() {
 #[tokio::test]
 async fn a_stream_in_flight_finishes_across_a_reload() {
     let events = openai::stream(&["slow ", "but ", "complete"], 3, 3);
-    let slow = Reply::Stream {
-        status: 200,
-        pieces: events
-            .iter()
-            .map(|e| (Duration::from_millis(150), e.as_bytes().to_vec()))
-            .collect(),
-        cut: false,
+    let gate = Gate::new();
+    let held = Reply::Held {
+        gate: gate.clone(),
+        pieces: events.iter().map(|e| e.as_bytes().to_vec()).collect(),
     };
-    let a = MockProvider::start(slow).await;
+    let a = MockProvider::start(held).await;
     let b = MockProvider::start(Reply::json(&openai::completion("b", 1, 1))).await;
     let gw = start(config(&a.base(), &b.base(), "model-a")).start();
     let base = gw.base.clone();
@@ -227,7 +224,9 @@ async fn a_stream_in_flight_finishes_across_a_reload() {
         .await
         .unwrap()
     });
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Reload once the stream is in flight: the upstream has the request.
+    let reached = poll_until(|| a.hits(), |&n| n >= 1).await;
+    assert_eq!(reached, 1, "the stream never reached the upstream");
     std::fs::write(
         &gw.config_path,
         with_ports(&gw, &config(&a.base(), &b.base(), "model-b")),
@@ -239,6 +238,7 @@ async fn a_stream_in_flight_finishes_across_a_reload() {
     assert!(reloaded);
     assert_eq!(answering_model(&gw).await, "model-b");
     assert!(!in_flight.is_finished(), "the stream outlived the reload");
+    gate.open();
     let text = in_flight.await.unwrap();
     assert!(text.contains("complete"), "{text}");
     assert!(text.trim_end().ends_with("data: [DONE]"), "{text}");

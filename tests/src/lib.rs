@@ -20,5 +20,5 @@ pub mod sigv4;
 pub mod tools;
 
 pub use gateway::{configmap_write, free_port, Gateway, GatewayBuilder, RefusedPort};
-pub use mock::{MockProvider, Received, Reply};
+pub use mock::{Gate, MockProvider, Received, Reply};
 pub use redis::RedisServer;

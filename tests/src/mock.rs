@@ -67,6 +67,42 @@ pub enum Reply {
     Stall(Duration),
     /// Wait this long, then answer with the inner reply.
     Delay(Duration, Box<Reply>),
+    /// A 200 event stream that sends its head and first piece, then waits for the gate to
+    /// open before the rest: a stream provably in flight for as long as the test needs.
+    Held {
+        /// Opened by the test.
+        gate: Gate,
+        /// The events; the first goes out at once.
+        pieces: Vec<Vec<u8>>,
+    },
+}
+
+/// A gate a [`Reply::Held`] stream waits on; clones share it. Opening it lets every stream
+/// held on it, and any that reaches it later, finish.
+#[derive(Debug, Clone)]
+pub struct Gate(Arc<tokio::sync::watch::Sender<bool>>);
+
+impl Gate {
+    /// A closed gate.
+    pub fn new() -> Self {
+        Self(Arc::new(tokio::sync::watch::Sender::new(false)))
+    }
+
+    /// Opens it for good.
+    pub fn open(&self) {
+        self.0.send_replace(true);
+    }
+
+    async fn passed(&self) {
+        let mut rx = self.0.subscribe();
+        let _ = rx.wait_for(|open| *open).await;
+    }
+}
+
+impl Default for Gate {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl Reply {
@@ -266,26 +302,45 @@ async fn serve(
                 pieces,
                 cut,
             }) => {
-                let head = format!(
-                    "HTTP/1.1 {status} {}\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n",
-                    reason(status)
-                );
-                sock.write_all(head.as_bytes()).await?;
+                write_stream_head(&mut sock, status).await?;
                 for (delay, piece) in pieces {
                     if !delay.is_zero() {
                         tokio::time::sleep(delay).await;
                     }
-                    let mut chunk = format!("{:x}\r\n", piece.len()).into_bytes();
-                    chunk.extend_from_slice(&piece);
-                    chunk.extend_from_slice(b"\r\n");
-                    sock.write_all(&chunk).await?;
+                    write_chunk(&mut sock, &piece).await?;
                 }
                 if cut {
                     return Ok(());
                 }
                 sock.write_all(b"0\r\n\r\n").await?;
             }
+            Some(Reply::Held { gate, pieces }) => {
+                write_stream_head(&mut sock, 200).await?;
+                for (i, piece) in pieces.iter().enumerate() {
+                    if i == 1 {
+                        gate.passed().await;
+                    }
+                    write_chunk(&mut sock, piece).await?;
+                }
+                sock.write_all(b"0\r\n\r\n").await?;
+            }
         }
     }
     Ok(())
+}
+
+async fn write_stream_head(sock: &mut TcpStream, status: u16) -> std::io::Result<()> {
+    let head = format!(
+        "HTTP/1.1 {status} {}\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n",
+        reason(status)
+    );
+    sock.write_all(head.as_bytes()).await
+}
+
+/// One chunk of a chunked body.
+async fn write_chunk(sock: &mut TcpStream, piece: &[u8]) -> std::io::Result<()> {
+    let mut chunk = format!("{:x}\r\n", piece.len()).into_bytes();
+    chunk.extend_from_slice(piece);
+    chunk.extend_from_slice(b"\r\n");
+    sock.write_all(&chunk).await
 }
