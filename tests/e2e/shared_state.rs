@@ -78,6 +78,25 @@ async fn two_gateways_enforce_one_budget_under_concurrency() {
     let body = priced_provider(&mock.base());
     let a = redis_gateway(&redis, &limits, &body, "fail_closed");
     let b = redis_gateway(&redis, &limits, &body, "fail_closed");
+    // Each gateway connects to Redis on its first request, and refuses (fail_closed) until it
+    // has: wait until each has served one, so the burst tests the budget, not the connection.
+    let mut warm = 0;
+    for gw in [&a, &b] {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while post(&gw.base, "/v1/chat/completions", &capped_request())
+            .await
+            .status()
+            != 200
+        {
+            assert!(
+                Instant::now() < deadline,
+                "Redis never served:\n{}",
+                gw.stderr()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        warm += 1;
+    }
     let client = client();
     let tasks: Vec<_> = (0..100)
         .map(|i| {
@@ -99,7 +118,7 @@ async fn two_gateways_enforce_one_budget_under_concurrency() {
             })
         })
         .collect();
-    let mut ok = 0;
+    let mut ok = warm;
     for t in tasks {
         let (status, body) = t.await.unwrap();
         match status {
@@ -108,12 +127,12 @@ async fn two_gateways_enforce_one_budget_under_concurrency() {
             s => panic!("{s}: {body}"),
         }
     }
-    assert!(ok >= 1, "none served");
-    // Then one at a time, alternating, until both refuse.
+    assert!(ok > warm, "none served");
+    // Then one at a time, alternating, each once the last one has settled, until both refuse.
     let mut total = ok;
     for i in 0..40 {
-        tokio::time::sleep(Duration::from_millis(100)).await;
         let gw = if i % 2 == 0 { &a } else { &b };
+        poll_until(|| budgets(gw), |v| v["budgets"][0]["reserved"] == 0.0).await;
         let r = post(&gw.base, "/v1/chat/completions", &capped_request()).await;
         if r.status() == 429 {
             continue;
@@ -126,12 +145,8 @@ async fn two_gateways_enforce_one_budget_under_concurrency() {
         spent >= cap - 1e-9 && spent <= cap + 0.02 + 1e-9,
         "{total} served across both: ${spent} against ${cap}"
     );
-    tokio::time::sleep(Duration::from_millis(200)).await;
     for gw in [&a, &b] {
-        let v: Value = serde_json::from_str(
-            &switchyard_e2e::http::get_text(&format!("{}/budgets", gw.admin)).unwrap(),
-        )
-        .unwrap();
+        let v = poll_until(|| budgets(gw), |v| v["budgets"][0]["reserved"] == 0.0).await;
         let got = &v["budgets"][0];
         assert!((got["spent"].as_f64().unwrap() - spent).abs() < 1e-6, "{v}");
         assert_eq!(got["reserved"], 0.0, "{v}");
