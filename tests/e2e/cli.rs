@@ -105,6 +105,56 @@ fn limits_without_their_filter_are_refused_not_ignored() {
 }
 
 #[test]
+fn upstream_names_that_no_request_could_use_are_refused_with_path_and_line() {
+    let yaml = |model: &str| {
+        format!(
+            "version: 1
+providers:
+  - id: goog
+    type: gemini
+    base_url: http://127.0.0.1:9/
+    api_key_env: K
+  - id: az
+    type: azure_openai
+    base_url: http://127.0.0.1:9/
+    api_key_env: K
+models:
+  - id: fine
+    provider: goog
+    model: gemini-2.0-flash
+  - id: broken
+    provider: {model}
+"
+        )
+    };
+    let env = [("K", "secret")];
+    for (target, needle) in [
+        ("goog\n    model: ../x", "dot segment"),
+        ("goog\n    model: \"gemini?key=1\"", "`?` or `#`"),
+        ("az\n    model: \"dep#x\"", "`?` or `#`"),
+        ("az\n    model: a/b", "`/`"),
+    ] {
+        let (ok, out) = check(&yaml(target), &env);
+        assert!(!ok, "accepted {target}: {out}");
+        for n in ["models[1].model", "line 17", "model `broken`", needle] {
+            assert!(out.contains(n), "missing `{n}` for {target} in:\n{out}");
+        }
+    }
+    // A name without `model:` is its id, and the error points there.
+    let (ok, out) = check(
+        &yaml("goog").replace("  - id: broken", "  - id: \"x?y\""),
+        &env,
+    );
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("models[1].id") && out.contains("line 15"),
+        "{out}"
+    );
+    let (ok, out) = check(&yaml("goog\n    model: models/gemini-2.0-flash"), &env);
+    assert!(ok, "{out}");
+}
+
+#[test]
 fn version_and_bad_start() {
     let out = Command::new(crate::common::bin())
         .arg("--version")

@@ -111,7 +111,8 @@ impl Registry {
             }
         }
         for factory in self.factories.iter().filter(|f| f.required()) {
-            if built.iter().any(|f| f.name == factory.name()) {
+            // Listed (built, or its error reported above): not added a second time.
+            if config.filters.iter().any(|s| s.name == factory.name()) {
                 continue;
             }
             let env = BuildEnv {

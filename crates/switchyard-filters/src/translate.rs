@@ -51,6 +51,7 @@ impl FilterFactory for TranslateFactory {
         env: &BuildEnv<'_>,
     ) -> Result<Arc<dyn Filter>, BuildError> {
         crate::no_settings(self.name(), settings)?;
+        upstream::check_paths(env.config)?;
         Ok(Arc::new(TranslateFilter {
             config: env.config.clone(),
             vertex: VertexTokens::for_config(env.config)?,

@@ -2,8 +2,8 @@
 //! the auth and version headers each provider type wants.
 
 use http::{HeaderName, HeaderValue};
-use switchyard_config::{Provider, ProviderKind, Secret};
-use switchyard_filter::{GatewayError, RequestCtx};
+use switchyard_config::{Config, Provider, ProviderKind, Secret};
+use switchyard_filter::{BuildError, GatewayError, RequestCtx};
 use switchyard_wire::vertex::Publisher;
 use switchyard_wire::{Dialect, TranslateError};
 
@@ -70,6 +70,37 @@ pub(super) fn chat_path(
             switchyard_wire::vertex::chat_path(&v.project, &v.location, upstream_model, stream)
         }
     }
+}
+
+/// Checks every deployment's upstream name (and its provider's URL parts) as each request's
+/// path is checked: a name the data path would refuse on every request (`../x`,
+/// `gemini?key=1`, `dep#x`) is a config error at its YAML path, not a 400 that blames the
+/// client.
+pub(super) fn check_paths(config: &Config) -> Result<(), BuildError> {
+    for (i, model) in config.models.iter().enumerate() {
+        let provider = &config.providers[model.provider];
+        let Err(TranslateError::InvalidRequest { param, message }) =
+            chat_path(provider, &model.upstream_model, false, Dialect::OpenAi)
+        else {
+            continue;
+        };
+        let path = match param.as_deref() {
+            Some(part @ ("project" | "location" | "api_version")) => {
+                format!("providers[{}].{part}", model.provider)
+            }
+            // Without `model:` the upstream name is the id.
+            _ if model.upstream_model == model.id => format!("models[{i}].id"),
+            _ => format!("models[{i}].model"),
+        };
+        return Err(BuildError::config(
+            path,
+            format!(
+                "model `{}`: {message}, so every request to it would be refused",
+                model.id
+            ),
+        ));
+    }
+    Ok(())
 }
 
 pub(super) fn header(
