@@ -178,4 +178,12 @@ impl Chain {
             f.filter.activate();
         }
     }
+
+    /// Lets every filter write out what it queued before the process exits
+    /// ([`Filter::on_shutdown`]), in order.
+    pub async fn on_shutdown(&self) {
+        for f in &self.filters {
+            f.filter.on_shutdown().await;
+        }
+    }
 }

@@ -100,6 +100,9 @@ pub enum GatewayError {
     /// A bug or an impossible state in the gateway.
     #[error("internal error: {0}")]
     Internal(String),
+    /// The gateway is shutting down and its grace period (`server.shutdown_grace`) is over.
+    #[error("the gateway is shutting down: the request was still running at the end of its shutdown grace period")]
+    ShuttingDown,
 }
 
 impl GatewayError {
@@ -117,7 +120,7 @@ impl GatewayError {
             GatewayError::RateLimited { .. } => 429,
             GatewayError::Internal(_) => 500,
             GatewayError::UpstreamFailed(_) => 502,
-            GatewayError::NoTargetAvailable(_) => 503,
+            GatewayError::NoTargetAvailable(_) | GatewayError::ShuttingDown => 503,
             GatewayError::UpstreamTimeout(_) => 504,
         }
     }
@@ -140,6 +143,7 @@ impl GatewayError {
             GatewayError::UpstreamTimeout(_) => ErrorKind::UpstreamTimeout,
             GatewayError::NoTargetAvailable(_) => ErrorKind::NoTargetAvailable,
             GatewayError::Internal(_) => ErrorKind::Internal,
+            GatewayError::ShuttingDown => ErrorKind::ShuttingDown,
         }
     }
 
@@ -159,6 +163,7 @@ impl GatewayError {
             GatewayError::UpstreamFailed(_)
             | GatewayError::UpstreamTimeout(_)
             | GatewayError::NoTargetAvailable(_)
+            | GatewayError::ShuttingDown
             | GatewayError::Internal(_) => "server_error",
         }
     }
@@ -179,6 +184,7 @@ impl GatewayError {
             GatewayError::UpstreamFailed(_) => Some("upstream_failed"),
             GatewayError::UpstreamTimeout(_) => Some("upstream_timeout"),
             GatewayError::NoTargetAvailable(_) => Some("no_target_available"),
+            GatewayError::ShuttingDown => Some("shutting_down"),
             GatewayError::Internal(_) => None,
         }
     }

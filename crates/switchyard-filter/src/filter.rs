@@ -218,6 +218,11 @@ pub trait Filter: Send + Sync + 'static {
     /// rejected after it built; such changes belong here. Default: nothing.
     fn activate(&self) {}
 
+    /// Runs once when the process is about to exit, after the last request ended: write out
+    /// what was queued off the request path (usage lines, remote budget settlements). The
+    /// caller bounds how long it may take. Default: nothing.
+    async fn on_shutdown(&self) {}
+
     /// Whether `on_complete` runs for this filter even when an earlier filter ended the
     /// request before this one's `on_request` (an observer that counts every request, refused
     /// ones included). Default: no.

@@ -42,6 +42,8 @@ pub enum ErrorKind {
     StreamInterrupted,
     /// The client went away before the response was complete.
     ClientClosed,
+    /// The gateway ended the request at the end of its shutdown grace period.
+    ShuttingDown,
 }
 
 impl ErrorKind {
@@ -65,6 +67,7 @@ impl ErrorKind {
             ErrorKind::Internal => "internal",
             ErrorKind::StreamInterrupted => "stream_interrupted",
             ErrorKind::ClientClosed => "client_closed",
+            ErrorKind::ShuttingDown => "shutting_down",
         }
     }
 
@@ -114,6 +117,7 @@ mod tests {
             (ErrorKind::Internal, "internal"),
             (ErrorKind::StreamInterrupted, "stream_interrupted"),
             (ErrorKind::ClientClosed, "client_closed"),
+            (ErrorKind::ShuttingDown, "shutting_down"),
         ];
         for (kind, label) in all {
             assert_eq!(kind.as_str(), label);

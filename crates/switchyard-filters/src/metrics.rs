@@ -337,6 +337,7 @@ fn ms(d: Duration) -> f64 {
     (d.as_secs_f64() * 1e6).round() / 1e3
 }
 
+#[async_trait::async_trait]
 impl Filter for MetricsFilter {
     fn on_response_head(
         &self,
@@ -365,6 +366,12 @@ impl Filter for MetricsFilter {
 
     fn observes_every_request(&self) -> bool {
         true
+    }
+
+    async fn on_shutdown(&self) {
+        if let Some(usage) = self.usage.get() {
+            usage.flush().await;
+        }
     }
 
     fn on_attempt_end(&self, _cx: &mut RequestCtx, up: &UpstreamRequest, res: &AttemptResult) {

@@ -13,10 +13,18 @@ use switchyard_config::UsageSink;
 /// Lines waiting for the writer; beyond this, records are dropped and counted.
 const QUEUE: usize = 16_384;
 
+/// What the writer thread is asked to do.
+enum Msg {
+    /// Write this line (without its newline).
+    Line(Vec<u8>),
+    /// Write out everything queued before this, then say so.
+    Flush(tokio::sync::oneshot::Sender<()>),
+}
+
 /// A handle to the writer thread of one sink.
 #[derive(Clone)]
 pub struct UsageWriter {
-    tx: Option<SyncSender<Vec<u8>>>,
+    tx: Option<SyncSender<Msg>>,
     dropped: IntCounter,
 }
 
@@ -24,12 +32,26 @@ impl UsageWriter {
     /// Queues one line (without its newline). Never blocks.
     pub fn write(&self, line: Vec<u8>) {
         if let Some(tx) = &self.tx {
-            match tx.try_send(line) {
+            match tx.try_send(Msg::Line(line)) {
                 Ok(()) => {}
                 Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
                     self.dropped.inc()
                 }
             }
+        }
+    }
+
+    /// Resolves once every line queued before the call is written out (before the process
+    /// exits). The caller bounds the wait.
+    pub async fn flush(&self) {
+        let Some(tx) = self.tx.clone() else {
+            return;
+        };
+        let (done, written) = tokio::sync::oneshot::channel();
+        // A full queue makes `send` wait for room: off the async threads.
+        let queued = tokio::task::spawn_blocking(move || tx.send(Msg::Flush(done)).is_ok());
+        if matches!(queued.await, Ok(true)) {
+            let _ = written.await;
         }
     }
 }
@@ -134,17 +156,38 @@ impl UsageSinks {
 const BATCH: Duration = Duration::from_millis(20);
 
 /// Writes queued lines in batches; ends when every sender is gone. Blocks only when idle, so a
-/// busy gateway's `try_send` never has to wake this thread.
-fn run_writer(rx: Receiver<Vec<u8>>, out: Box<dyn Write + Send>, dropped: IntCounter) {
+/// busy gateway's `try_send` never has to wake this thread. A flush request is answered once
+/// the lines before it are written out, without waiting for the batch interval.
+fn run_writer(rx: Receiver<Msg>, out: Box<dyn Write + Send>, dropped: IntCounter) {
     let mut out = BufWriter::with_capacity(256 * 1024, out);
-    while let Ok(line) = rx.recv() {
-        let mut ok = write_line(&mut out, &line);
-        std::thread::sleep(BATCH);
-        while let Ok(line) = rx.try_recv() {
-            ok = ok.and_then(|_| write_line(&mut out, &line));
+    let mut flushed = Vec::new();
+    while let Ok(msg) = rx.recv() {
+        let mut ok = handle(&mut out, msg, &mut flushed);
+        if flushed.is_empty() {
+            std::thread::sleep(BATCH);
+        }
+        while let Ok(msg) = rx.try_recv() {
+            ok = ok.and_then(|_| handle(&mut out, msg, &mut flushed));
         }
         if ok.and_then(|_| out.flush()).is_err() {
             dropped.inc();
+        }
+        for done in flushed.drain(..) {
+            let _ = done.send(());
+        }
+    }
+}
+
+fn handle(
+    out: &mut impl Write,
+    msg: Msg,
+    flushed: &mut Vec<tokio::sync::oneshot::Sender<()>>,
+) -> io::Result<()> {
+    match msg {
+        Msg::Line(line) => write_line(out, &line),
+        Msg::Flush(done) => {
+            flushed.push(done);
+            Ok(())
         }
     }
 }

@@ -16,21 +16,23 @@ use pingora_http::ResponseHeader;
 use prometheus::{Encoder, TextEncoder};
 use switchyard_filters::rate_limit::LimitsHandle;
 
+use crate::drain::Drain;
 use crate::snapshot::Store;
 use crate::status::{ErrorWindow, StatusSource};
 
 /// Process-wide readiness: ready once the reload watch is armed (so a SIGHUP can't kill a
-/// process that looks ready). A graceful shutdown (pingora's shutdown watch) makes it unready.
-#[derive(Debug)]
+/// process that looks ready), unready from SIGTERM on (the drain).
 pub struct Readiness {
     armed: AtomicBool,
+    drain: Arc<Drain>,
 }
 
 impl Readiness {
     /// `armed`: whether nothing needs arming (no config file to watch).
-    pub fn new(armed: bool) -> Self {
+    pub fn new(armed: bool, drain: Arc<Drain>) -> Self {
         Self {
             armed: AtomicBool::new(armed),
+            drain,
         }
     }
     /// The reload watch and SIGHUP handler are in place.
@@ -39,7 +41,7 @@ impl Readiness {
     }
     /// Whether `/readyz` should answer 200.
     pub fn ready(&self) -> bool {
-        self.armed.load(Ordering::SeqCst)
+        self.armed.load(Ordering::SeqCst) && !self.drain.draining()
     }
 }
 

@@ -21,6 +21,7 @@ use switchyard_filter::{
 use switchyard_wire::{stream_error_event, ChatRequest, ErrorBody};
 
 use crate::chain_hooks::ChainHooks;
+use crate::drain::Cut;
 use crate::gateway::outcome_of;
 use crate::respond::{self, ClientGone};
 use crate::snapshot::Snapshot;
@@ -38,13 +39,15 @@ async fn fail(session: &mut ServerSession, cx: &RequestCtx, e: GatewayError) -> 
     }
 }
 
-/// Runs the attempt loop for a request whose chain said `Continue`.
+/// Runs the attempt loop for a request whose chain said `Continue`. Once `cut` resolves (the
+/// shutdown grace is over) the request ends at once: see [`shut`].
 pub async fn forward(
     connector: &Connector,
     snapshot: &Snapshot,
     session: &mut ServerSession,
     cx: &mut RequestCtx,
     req: &ChatRequest,
+    cut_signal: &mut Cut,
 ) -> Finished {
     if cx.route.is_none() {
         let e = GatewayError::Internal("no route was chosen".into());
@@ -64,6 +67,9 @@ pub async fn forward(
     let mut cut = false;
     let mut gone = false;
     let mut event = Event::Start;
+    // Registered once for the whole request, not per read.
+    let shutdown = cut_signal.wait();
+    tokio::pin!(shutdown);
     loop {
         let action = machine.next(Instant::now(), event, &mut hooks);
         let cx = &mut *hooks.cx;
@@ -73,15 +79,33 @@ pub async fn forward(
                 drop(answer.take());
                 cx.answer.attempts += 1;
                 cx.answer.model = Some(target);
-                let (sent, event) = send(connector, snapshot, &mut hooks, target, &deadlines).await;
+                let sending = send(connector, snapshot, &mut hooks, target, &deadlines);
+                let sent = tokio::select! {
+                    sent = sending => Some(sent),
+                    () = &mut shutdown => None,
+                };
+                let Some((sent, event)) = sent else {
+                    return shut(session, hooks.cx, machine.committed(), machine.status()).await;
+                };
                 answer = sent;
                 event
             }
             (Action::Wait(until), _) => {
-                tokio::time::sleep_until(until.into()).await;
-                Event::Timer
+                tokio::select! {
+                    () = tokio::time::sleep_until(until.into()) => Event::Timer,
+                    () = &mut shutdown => return shut(session, cx, machine.committed(), machine.status()).await,
+                }
             }
-            (Action::Read(by), Some(a)) => a.read(snapshot, cx, by).await,
+            (Action::Read(by), Some(a)) => {
+                let read = tokio::select! {
+                    event = a.read(snapshot, cx, by) => Some(event),
+                    () = &mut shutdown => None,
+                };
+                match read {
+                    Some(event) => event,
+                    None => return shut(session, cx, machine.committed(), machine.status()).await,
+                }
+            }
             (Action::Commit, Some(a)) => a.commit(session, cx).await,
             (Action::Forward, Some(a)) => a.forward(session).await,
             (Action::Cut(why), _) => {
@@ -287,6 +311,44 @@ async fn cut_stream(session: &mut ServerSession, cx: &mut RequestCtx, why: &Fail
             .await
             .is_ok(),
     )
+}
+
+/// Ends a request still running when the shutdown grace is over. Nothing written yet: the
+/// shutdown error (503 `shutting_down`) as the whole answer. A stream under way: an error
+/// event in the client's format, then the end of the body; counted as a stream error of kind
+/// `shutting_down` and metered with the usage the upstream reported so far. The upstream is
+/// not blamed (no `stream_error`, so the breaker sees no failure).
+async fn shut(
+    session: &mut ServerSession,
+    cx: &mut RequestCtx,
+    committed: bool,
+    status: Option<u16>,
+) -> Finished {
+    let e = GatewayError::ShuttingDown;
+    if !committed {
+        return fail(session, cx, e).await;
+    }
+    tracing::warn!(request_id = %cx.request_id, error = %e, "stream ended by the shutdown");
+    let message = e.to_string();
+    let event = stream_error_event(
+        cx.client_dialect,
+        &ErrorBody {
+            status: e.status(),
+            kind: e.openai_type(),
+            code: e.code(),
+            param: None,
+            message: &message,
+        },
+    );
+    let outcome = Outcome {
+        status: status.unwrap_or(200),
+        error_kind: Some(e.kind()),
+        truncated: true,
+    };
+    match session.write_response_body(Bytes::from(event), true).await {
+        Ok(_) => Ok(outcome),
+        Err(_) => Err((ClientGone, outcome)),
+    }
 }
 
 /// The request's outcome once the machine says it is over; a cleanly finished upstream

@@ -16,6 +16,7 @@ use switchyard_filter::{Endpoint, ErrorKind, Flow, GatewayError, Outcome, Reques
 use switchyard_wire::ChatRequest;
 
 use crate::conn::{self, ConnGuard, Connections};
+use crate::drain::Drain;
 use crate::forward::forward;
 use crate::respond::{self, ClientGone};
 use crate::snapshot::Store;
@@ -27,17 +28,20 @@ pub struct Gateway {
     limits: switchyard_filters::rate_limit::LimitsHandle,
     in_flight: prometheus::IntGauge,
     conns: Connections,
+    drain: Arc<Drain>,
 }
 
 impl Gateway {
     /// A gateway serving the store's snapshots, with its own upstream connection pool; `limits`
     /// shows a key's budget in `/v1/models`; `in_flight` counts the requests being served;
-    /// `conns` bounds and counts client connections.
+    /// `conns` bounds and counts client connections; `drain` counts requests in flight for a
+    /// shutdown and ends them when its grace is over.
     pub fn new(
         store: Arc<Store>,
         limits: switchyard_filters::rate_limit::LimitsHandle,
         in_flight: prometheus::IntGauge,
         conns: Connections,
+        drain: Arc<Drain>,
     ) -> Self {
         Self {
             store,
@@ -45,6 +49,7 @@ impl Gateway {
             limits,
             in_flight,
             conns,
+            drain,
         }
     }
 }
@@ -223,7 +228,10 @@ impl Gateway {
         drop(body);
         cx.streaming = req.stream;
         let result = match chain.on_request(&mut cx, &mut req).await {
-            Ok(Flow::Continue) => forward(&self.connector, &snapshot, session, &mut cx, &req).await,
+            Ok(Flow::Continue) => {
+                let mut cut = self.drain.cut();
+                forward(&self.connector, &snapshot, session, &mut cx, &req, &mut cut).await
+            }
             Ok(Flow::Respond(reply)) => local_reply(session, &mut cx, &snapshot.chain, reply).await,
             Err(e) => match respond::error(session, &cx, &e).await {
                 Ok(()) => Ok(outcome_of(&e)),
@@ -347,7 +355,12 @@ impl HttpServerApp for Gateway {
             return None;
         }
         let reusable = {
+            let _active = self.drain.enter();
             let _in_flight = crate::process_metrics::InFlight::enter(&self.in_flight);
+            if *shutdown.borrow() {
+                // Draining: answer this one with `connection: close`.
+                session.set_keepalive(None);
+            }
             self.serve(&mut session).await
         };
         if !reusable || *shutdown.borrow() {

@@ -6,6 +6,7 @@ mod admin;
 mod bound;
 mod chain_hooks;
 mod conn;
+mod drain;
 mod forward;
 mod gateway;
 mod models;
@@ -20,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use pingora_core::server::configuration::ServerConf;
-use pingora_core::server::Server;
+use pingora_core::server::{RunArgs, Server};
 use pingora_core::services::background::background_service;
 use pingora_core::services::listening::Service;
 use switchyard_config::{embedded_default, Config, SystemEnv};
@@ -163,7 +164,9 @@ impl Prepared {
         let conf = ServerConf {
             threads: config.server.threads.max(1),
             work_stealing: true,
-            grace_period_seconds: Some(config.server.shutdown_grace.as_secs()),
+            // The drain (drain.rs) runs the grace period itself and ends early once nothing is
+            // in flight; pingora gets no grace of its own to sleep through.
+            grace_period_seconds: Some(0),
             graceful_shutdown_timeout_seconds: Some(1),
             upstream_keepalive_pool_size: 1024,
             ..ServerConf::default()
@@ -171,7 +174,8 @@ impl Prepared {
         let mut server = Server::new_with_opt_and_conf(None, conf);
         server.bootstrap();
 
-        let readiness = Arc::new(admin::Readiness::new(self.path.is_none()));
+        let drain = drain::Drain::new();
+        let readiness = Arc::new(admin::Readiness::new(self.path.is_none(), drain.clone()));
         let conns = match conn::Connections::register(config.server.max_connections, &self.metrics)
         {
             Ok(c) => c,
@@ -187,10 +191,11 @@ impl Prepared {
                 self.limits.clone(),
                 self.process.requests_in_flight.clone(),
                 conns,
+                drain.clone(),
             ),
         );
         api_addr.add_to(&mut api);
-        server.add_service(api);
+        server.add_service(drain.own_shutdown(api));
 
         if let Some(path) = self.path.clone() {
             match reload::ReloadMetrics::register(&self.metrics) {
@@ -246,6 +251,12 @@ impl Prepared {
             "switchyard started"
         );
         drop(snap);
-        server.run_forever()
+        let on_term =
+            drain::DrainOnTerm::new(drain, self.store.clone(), config.server.shutdown_grace);
+        server.run(RunArgs {
+            shutdown_signal: Box::new(on_term),
+        });
+        tracing::info!("switchyard exited");
+        std::process::exit(0)
     }
 }

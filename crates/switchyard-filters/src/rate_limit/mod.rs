@@ -217,6 +217,11 @@ impl RateLimitFilter {
 
 #[async_trait::async_trait]
 impl Filter for RateLimitFilter {
+    /// Waits for the budget settlements still on their way to Redis.
+    async fn on_shutdown(&self) {
+        self.shared.all_settled().await;
+    }
+
     /// Takes over the backend and the budget gauges: only this config's keys are shown.
     fn activate(&self) {
         self.shared.adopt(&self.state, &self.backend);
@@ -345,7 +350,9 @@ impl Filter for RateLimitFilter {
             return;
         }
         // A remote settlement must not hold up the end of the request.
+        let settling = self.shared.settling();
         let task = async move {
+            let _settling = settling;
             match backend.settle(&settlement).await {
                 Ok(Some(u)) => {
                     if let Some(b) = &budget {

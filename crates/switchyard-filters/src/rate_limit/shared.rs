@@ -2,7 +2,7 @@
 //! metric families, and the handle the admin listener (`GET /budgets`) and `/v1/models` read
 //! remaining budgets through.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -91,6 +91,24 @@ pub struct Shared {
     redis: Mutex<Option<(String, Arc<StateBackend>)>>,
     pub(crate) metrics: LimitMetrics,
     last_error_log: AtomicU64,
+    /// Remote settlements started and not finished, so an exiting process can wait for them.
+    settling: AtomicUsize,
+    settled: tokio::sync::Notify,
+    /// Someone waits on `settled` (so the request path only touches it at exit).
+    closing: AtomicBool,
+}
+
+/// One remote settlement under way ([`Shared::settling`]).
+pub(crate) struct Settling(Arc<Shared>);
+
+impl Drop for Settling {
+    fn drop(&mut self) {
+        if self.0.settling.fetch_sub(1, Ordering::AcqRel) == 1
+            && self.0.closing.load(Ordering::Acquire)
+        {
+            self.0.settled.notify_waiters();
+        }
+    }
 }
 
 impl Shared {
@@ -100,7 +118,30 @@ impl Shared {
             redis: Mutex::new(None),
             metrics: LimitMetrics::register(r)?,
             last_error_log: AtomicU64::new(0),
+            settling: AtomicUsize::new(0),
+            settled: tokio::sync::Notify::new(),
+            closing: AtomicBool::new(false),
         })
+    }
+
+    /// Counts a remote settlement under way until the guard drops.
+    pub(crate) fn settling(self: &Arc<Self>) -> Settling {
+        self.settling.fetch_add(1, Ordering::AcqRel);
+        Settling(self.clone())
+    }
+
+    /// Resolves once no remote settlement is under way.
+    pub(crate) async fn all_settled(&self) {
+        self.closing.store(true, Ordering::Release);
+        loop {
+            let notified = self.settled.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.settling.load(Ordering::Acquire) == 0 {
+                return;
+            }
+            notified.await;
+        }
     }
 
     /// The backend for `state`: the one memory backend, the Redis backend in force when the

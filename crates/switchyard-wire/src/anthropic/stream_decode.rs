@@ -136,13 +136,16 @@ impl AnthropicDecoder {
         match kind {
             b"message_start" => {
                 let start: MessageStart<'_> = parse(data)?;
-                if let Some(usage) = start.message.usage {
-                    self.usage = usage;
-                }
                 emit(Canon::Start {
                     id: &start.message.id,
                     model: &start.message.model,
                 });
+                if let Some(usage) = start.message.usage {
+                    self.usage = usage;
+                    // The prompt's tokens, known from here on: a stream cut before its
+                    // message_delta is still metered for them.
+                    emit(Canon::Usage(Usage::from(self.usage)));
+                }
             }
             b"content_block_start" => self.block_start(parse(data)?, emit),
             b"content_block_delta" => self.block_delta(parse(data)?, emit),
