@@ -1,6 +1,4 @@
 //! Golden tests: Gemini `GenerateContentResponse`s, error envelopes and embeddings to OpenAI.
-#![allow(clippy::unwrap_used, clippy::panic)]
-
 use serde_json::{json, Map, Value};
 use switchyard_wire::gemini::{
     embeddings_request_from_openai, embeddings_response_to_openai, error_to_openai,

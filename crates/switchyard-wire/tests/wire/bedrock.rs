@@ -2,11 +2,6 @@
 //! service model: every request the gateway encodes and every reply the tests feed it is
 //! validated against the model's shapes, and the error table against its exception shapes.
 
-#![allow(clippy::unwrap_used, clippy::panic)]
-
-mod botocore;
-mod common;
-
 use serde_json::{json, Value};
 use switchyard_wire::bedrock::{
     encode_frame, error_status, error_to_client, error_type, model_path, stream_exception_status,
@@ -34,13 +29,13 @@ fn encode(dialect: Dialect, model: &str, body: Value) -> (Value, Vec<String>) {
     )
     .unwrap();
     let v: Value = serde_json::from_slice(&enc.body).unwrap();
-    botocore::Model::load().check("ConverseRequest", &v);
+    crate::botocore::Model::load().check("ConverseRequest", &v);
     (v, enc.dropped_params)
 }
 
 #[test]
 fn error_types_and_statuses_are_botocores() {
-    let model = botocore::Model::load();
+    let model = crate::botocore::Model::load();
     let exceptions = model.exceptions();
     assert_eq!(exceptions.len(), 12);
     for (name, status) in &exceptions {
@@ -316,7 +311,7 @@ fn cache_writes_are_counted_apart_with_their_lifetime() {
                   "cacheDetails": [{"ttl": "1h", "inputTokens": 2000}, {"ttl": "5m", "inputTokens": 1000}]},
         "metrics": {"latencyMs": 100}
     });
-    botocore::Model::load().check("ConverseResponse", &reply);
+    crate::botocore::Model::load().check("ConverseResponse", &reply);
     let bytes = serde_json::to_vec(&reply).unwrap();
     let r = decode_response_at(Dialect::Bedrock, Dialect::Anthropic, &bytes, 0).unwrap();
     let v: Value = serde_json::from_slice(&r.body).unwrap();
@@ -393,9 +388,9 @@ fn http_image_links_are_refused_clearly() {
 
 #[test]
 fn replies_become_openai_and_anthropic_answers() {
-    let model = botocore::Model::load();
-    let text = common::fixture("bedrock/response_text.json");
-    let tools = common::fixture("bedrock/response_tools.json");
+    let model = crate::botocore::Model::load();
+    let text = crate::common::fixture("bedrock/response_text.json");
+    let tools = crate::common::fixture("bedrock/response_tools.json");
     for body in [&text, &tools] {
         model.check("ConverseResponse", &serde_json::from_slice(body).unwrap());
     }
@@ -497,7 +492,7 @@ fn stream_signatures_end_their_thinking_block_for_anthropic_clients() {
             json!({"usage": {"inputTokens": 1, "outputTokens": 2, "totalTokens": 3}, "metrics": {"latencyMs": 1}}),
         ),
     ];
-    let model = botocore::Model::load();
+    let model = crate::botocore::Model::load();
     let bytes: Vec<u8> = events
         .iter()
         .flat_map(|(kind, payload)| {
@@ -543,8 +538,8 @@ fn stream_signatures_end_their_thinking_block_for_anthropic_clients() {
 
 /// The stream fixture's events (checked against their botocore shapes), framed as AWS does.
 fn frames(name: &str) -> Vec<Vec<u8>> {
-    let model = botocore::Model::load();
-    let events: Vec<Value> = serde_json::from_slice(&common::fixture(name)).unwrap();
+    let model = crate::botocore::Model::load();
+    let events: Vec<Value> = serde_json::from_slice(&crate::common::fixture(name)).unwrap();
     events
         .iter()
         .map(|e| {

@@ -1,11 +1,7 @@
 //! Anthropic behaviour beyond the golden files: passthrough, strict params, defaults, the
 //! JSON-output tool, truncation and errors.
 
-#![allow(clippy::unwrap_used, clippy::panic)]
-
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 use switchyard_wire::{
     decode_response, encode_request, translate_upstream_error, ChatRequest, Dialect, EncodeTarget,

@@ -1,8 +1,6 @@
 //! OpenAI upstream to OpenAI client: bytes forwarded, usage metered, errors re-rendered.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 use switchyard_wire::{decode_response, translate_upstream_error, Dialect, TranslateError, Usage};
 

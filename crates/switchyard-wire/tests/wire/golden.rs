@@ -1,14 +1,10 @@
 //! Golden translation tests: every fixture input, in every direction, against a reviewed
-//! expected file. `BLESS=1 cargo test -p switchyard-wire --test golden` rewrites the expected
+//! expected file. `BLESS=1 cargo test -p switchyard-wire --test wire golden::` rewrites the expected
 //! files; review the diff like code.
-
-#![allow(clippy::unwrap_used, clippy::panic)]
-
-mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 use switchyard_wire::{decode_response, encode_request, ChatRequest, Dialect, EncodeTarget};
 

@@ -1,6 +1,4 @@
 //! Golden tests: OpenAI chat completions requests to Gemini `GenerateContentRequest`s.
-#![allow(clippy::unwrap_used, clippy::panic)]
-
 use serde_json::{json, Map, Value};
 use switchyard_wire::gemini::request_from_openai;
 use switchyard_wire::TranslateError;

@@ -1,6 +1,4 @@
 //! Helpers shared by the integration tests: fixtures and whole-stream translation.
-#![allow(dead_code, clippy::unwrap_used, clippy::panic)]
-
 use std::path::PathBuf;
 
 use switchyard_wire::{Dialect, StreamTranslator, TranslateError, Usage};

@@ -1,6 +1,4 @@
 //! Golden tests: Gemini `streamGenerateContent?alt=sse` transcripts to OpenAI chunks.
-#![allow(clippy::unwrap_used, clippy::panic)]
-
 use serde_json::{json, Value};
 use switchyard_wire::gemini::{response_to_openai, GeminiStreamToOpenAi};
 use switchyard_wire::{TranslateError, Usage};

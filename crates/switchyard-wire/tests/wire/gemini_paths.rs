@@ -1,6 +1,4 @@
 //! Upstream path building: Gemini model paths and Azure deployment paths.
-#![allow(clippy::unwrap_used, clippy::panic)]
-
 use switchyard_wire::{azure, gemini, TranslateError};
 
 /// Values no path builder may accept.

@@ -3,8 +3,6 @@
 //! members present, unions set exactly one member, enums and scalar types respected. Encoded
 //! requests and the fixtures the mocks send are checked with it, so both follow AWS's own
 //! definition rather than the gateway's reading of it.
-#![allow(dead_code, clippy::unwrap_used, clippy::panic)]
-
 use serde_json::Value;
 
 pub struct Model {
