@@ -9,7 +9,6 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue};
-use pingora_core::connectors::http::Connector;
 use pingora_core::protocols::http::client::HttpSession;
 use pingora_core::protocols::http::ServerSession;
 use pingora_core::upstreams::peer::HttpPeer;
@@ -25,6 +24,7 @@ use crate::drain::Cut;
 use crate::gateway::outcome_of;
 use crate::respond::{self, ClientGone};
 use crate::snapshot::Snapshot;
+use crate::transport::Transport;
 use crate::upstream::retry_after;
 
 /// How a request ended, or that the client went away.
@@ -42,7 +42,7 @@ async fn fail(session: &mut ServerSession, cx: &RequestCtx, e: GatewayError) -> 
 /// Runs the attempt loop for a request whose chain said `Continue`. Once `cut` resolves (the
 /// shutdown grace is over) the request ends at once: see [`shut`].
 pub async fn forward(
-    connector: &Connector,
+    transport: &Transport,
     snapshot: &Snapshot,
     session: &mut ServerSession,
     cx: &mut RequestCtx,
@@ -79,7 +79,7 @@ pub async fn forward(
                 drop(answer.take());
                 cx.answer.attempts += 1;
                 cx.answer.model = Some(target);
-                let sending = send(connector, snapshot, &mut hooks, target, &deadlines);
+                let sending = send(transport, snapshot, &mut hooks, target, &deadlines);
                 let sent = tokio::select! {
                     sent = sending => Some(sent),
                     () = &mut shutdown => None,
@@ -114,7 +114,7 @@ pub async fn forward(
             }
             (Action::Finish, _) => {
                 let status = machine.status().unwrap_or(500);
-                return finish(connector, snapshot, cx, answer.take(), status, cut, gone).await;
+                return finish(transport, snapshot, cx, answer.take(), status, cut, gone).await;
             }
             (Action::Fail(e), _) => return fail(session, cx, e).await,
             (action, None) => {
@@ -132,8 +132,8 @@ struct Answer {
     session: HttpSession,
     peer: HttpPeer,
     provider: usize,
-    /// The upstream's head, until the response hooks have seen it.
-    upstream_head: Option<Box<ResponseHeader>>,
+    /// Whether the response hooks have seen the upstream's head.
+    hooked: bool,
     /// The head for the client once the hooks passed it; the commit writes it.
     reply: Option<ResponseHead>,
     /// What the hooks made of the last piece read, not yet written.
@@ -147,7 +147,7 @@ struct Answer {
 /// Sends the prepared attempt at `target`: the answer to read, if a head came, and what
 /// happened.
 async fn send(
-    connector: &Connector,
+    transport: &Transport,
     snapshot: &Snapshot,
     hooks: &mut ChainHooks<'_>,
     target: usize,
@@ -156,20 +156,24 @@ async fn send(
     let provider = snapshot.config.models[target].provider;
     let started = Instant::now();
     let sent = snapshot.upstreams[provider]
-        .send(connector, &hooks.up, deadlines)
+        .send(transport, &hooks.up, deadlines)
         .await;
     hooks.cx.answer.upstream_time += started.elapsed();
     match sent {
-        Ok((session, peer, head)) => {
+        Ok((session, peer)) => {
+            let Some(head) = session.response_header() else {
+                let why = "upstream sent no response head".to_string();
+                return (None, Event::Failed(Failure::Closed(why)));
+            };
             let event = Event::Head {
                 status: head.status.as_u16(),
-                retry_after: retry_after(&head),
+                retry_after: retry_after(head),
             };
             let answer = Answer {
                 session,
                 peer,
                 provider,
-                upstream_head: Some(head),
+                hooked: false,
                 reply: None,
                 chunk: Bytes::new(),
                 end: false,
@@ -199,10 +203,14 @@ impl Answer {
     /// head first, on the first read).
     async fn read(&mut self, snapshot: &Snapshot, cx: &mut RequestCtx, by: Instant) -> Event {
         let chain = &snapshot.chain;
-        if let Some(upstream_head) = self.upstream_head.take() {
+        if !self.hooked {
+            self.hooked = true;
+            let Some(upstream_head) = self.session.response_header() else {
+                return Event::Failed(Failure::Closed("upstream sent no response head".into()));
+            };
             let mut head = ResponseHead {
                 status: upstream_head.status.as_u16(),
-                headers: passed_headers(&upstream_head),
+                headers: passed_headers(upstream_head),
             };
             if let Err(e) = chain.on_response_head(cx, &mut head) {
                 return Event::Refused(e);
@@ -354,7 +362,7 @@ async fn shut(
 /// The request's outcome once the machine says it is over; a cleanly finished upstream
 /// connection goes back to the pool.
 async fn finish(
-    connector: &Connector,
+    transport: &Transport,
     snapshot: &Snapshot,
     cx: &RequestCtx,
     answer: Option<Answer>,
@@ -382,9 +390,7 @@ async fn finish(
     if let Some(mut a) = answer {
         if !cut && a.session.response_done() {
             let idle = snapshot.upstreams[a.provider].timeouts().idle;
-            connector
-                .release_http_session(a.session, &a.peer, Some(idle))
-                .await;
+            transport.release(a.session, &a.peer, idle).await;
         }
     }
     Ok(outcome)

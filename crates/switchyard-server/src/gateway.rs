@@ -8,7 +8,6 @@ use std::time::Duration;
 use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
 use pingora_core::apps::{HttpPersistentSettings, HttpServerApp, ReusedHttpStream};
-use pingora_core::connectors::http::Connector;
 use pingora_core::protocols::http::ServerSession;
 use pingora_core::server::ShutdownWatch;
 use pingora_http::RequestHeader;
@@ -20,11 +19,12 @@ use crate::drain::Drain;
 use crate::forward::forward;
 use crate::respond::{self, ClientGone};
 use crate::snapshot::Store;
+use crate::transport::Transport;
 
 /// The data-path application served on `server.listen`.
 pub struct Gateway {
     store: Arc<Store>,
-    connector: Connector,
+    transport: Transport,
     limits: switchyard_filters::rate_limit::LimitsHandle,
     in_flight: prometheus::IntGauge,
     conns: Connections,
@@ -45,7 +45,7 @@ impl Gateway {
     ) -> Self {
         Self {
             store,
-            connector: Connector::new(None),
+            transport: Transport::default(),
             limits,
             in_flight,
             conns,
@@ -230,7 +230,7 @@ impl Gateway {
         let result = match chain.on_request(&mut cx, &mut req).await {
             Ok(Flow::Continue) => {
                 let mut cut = self.drain.cut();
-                forward(&self.connector, &snapshot, session, &mut cx, &req, &mut cut).await
+                forward(&self.transport, &snapshot, session, &mut cx, &req, &mut cut).await
             }
             Ok(Flow::Respond(reply)) => local_reply(session, &mut cx, &snapshot.chain, reply).await,
             Err(e) => match respond::error(session, &cx, &e).await {

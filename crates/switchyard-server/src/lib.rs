@@ -15,6 +15,7 @@ mod reload;
 mod respond;
 mod snapshot;
 mod status;
+mod transport;
 mod upstream;
 
 use std::path::{Path, PathBuf};

@@ -1,17 +1,19 @@
-//! Talking to providers: where a provider lives (address, TLS, base path), and one attempt —
-//! connect (pooled), send the whole request, wait for the response head under the deadlines.
+//! Talking to providers: where a provider lives (address, TLS, base path), the request as it
+//! goes on the wire, and one attempt — connect (pooled), send the whole request in one write,
+//! wait for the response head under the deadlines.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwapOption;
-use pingora_core::connectors::http::Connector;
 use pingora_core::protocols::http::client::HttpSession;
 use pingora_core::upstreams::peer::HttpPeer;
-use pingora_http::{RequestHeader, ResponseHeader};
+use pingora_http::ResponseHeader;
 use switchyard_config::{Provider, Timeouts};
 use switchyard_filter::{Deadlines, Event, Failure, UpstreamRequest};
+
+use crate::transport::Transport;
 
 /// How long a DNS answer is used before it is looked up again.
 const DNS_TTL: Duration = Duration::from_secs(30);
@@ -142,95 +144,89 @@ impl Upstream {
         Ok(peer)
     }
 
-    /// The request head for `up`.
-    fn request_head(&self, up: &UpstreamRequest) -> Result<RequestHeader, AttemptError> {
-        let path = format!("{}{}", self.base_path, up.path);
-        let mut h =
-            RequestHeader::build_no_case("POST", path.as_bytes(), Some(8 + up.headers.len()))
-                .map_err(|e| AttemptError::Protocol(format!("bad request path: {e}")))?;
-        let bad = |e: Box<pingora_error::Error>| AttemptError::Protocol(format!("bad header: {e}"));
-        h.insert_header("host", self.authority.as_str())
-            .map_err(bad)?;
-        h.insert_header("content-type", "application/json")
-            .map_err(bad)?;
-        h.insert_header("content-length", up.body.len())
-            .map_err(bad)?;
-        h.insert_header(
-            "accept",
-            if up.stream {
-                "text/event-stream"
-            } else {
-                "application/json"
-            },
-        )
-        .map_err(bad)?;
-        h.insert_header(
-            "user-agent",
-            concat!("switchyard/", env!("CARGO_PKG_VERSION")),
-        )
-        .map_err(bad)?;
-        for (name, value) in &up.headers {
-            h.insert_header(name.clone(), value.clone()).map_err(bad)?;
+    /// The whole request for `up` as it goes on the wire — request line, headers, body — so
+    /// it leaves in one write. The gateway's defaults (`host`, `content-type`,
+    /// `content-length`, `accept`, `user-agent`) give way to a same-named header of `up`, and
+    /// of `up`'s headers with one name the last wins.
+    pub fn request_bytes(&self, up: &UpstreamRequest) -> Result<Vec<u8>, AttemptError> {
+        // Bytes that would end the request target early or split the request line.
+        let forbidden = |p: &str| p.bytes().any(|b| matches!(b, 0 | b'\n' | b'\r' | b' '));
+        if forbidden(&self.base_path) || forbidden(&up.path) {
+            return Err(AttemptError::Protocol(format!(
+                "bad request path: {}{}",
+                self.base_path,
+                up.path.escape_debug()
+            )));
         }
-        Ok(h)
+        let mut buf = Vec::with_capacity(256 + 64 * up.headers.len() + up.body.len());
+        buf.extend_from_slice(b"POST ");
+        buf.extend_from_slice(self.base_path.as_bytes());
+        buf.extend_from_slice(up.path.as_bytes());
+        buf.extend_from_slice(b" HTTP/1.1\r\n");
+        let own = |name: &str| up.headers.iter().any(|(n, _)| n.as_str() == name);
+        let accept = if up.stream {
+            "text/event-stream"
+        } else {
+            "application/json"
+        };
+        let length = up.body.len().to_string();
+        let defaults = [
+            ("host", self.authority.as_str()),
+            ("content-type", "application/json"),
+            ("content-length", length.as_str()),
+            ("accept", accept),
+            (
+                "user-agent",
+                concat!("switchyard/", env!("CARGO_PKG_VERSION")),
+            ),
+        ];
+        for (name, value) in defaults {
+            if !own(name) {
+                header_line(&mut buf, name.as_bytes(), value.as_bytes());
+            }
+        }
+        for (i, (name, value)) in up.headers.iter().enumerate() {
+            if !up.headers[i + 1..].iter().any(|(n, _)| n == name) {
+                header_line(&mut buf, name.as_str().as_bytes(), value.as_bytes());
+            }
+        }
+        buf.extend_from_slice(b"\r\n");
+        buf.extend_from_slice(&up.body);
+        Ok(buf)
     }
 
     /// Connects (reusing a pooled connection when one is idle) by `deadlines.connect`, sends
-    /// `up`, and waits for the response head until `deadlines.first_byte` (already capped by
-    /// the total deadline).
+    /// `up` in one write, and waits for the response head until `deadlines.first_byte`
+    /// (already capped by the total deadline).
     pub async fn send(
         &self,
-        connector: &Connector,
+        transport: &Transport,
         up: &UpstreamRequest,
         deadlines: &Deadlines,
-    ) -> Result<(HttpSession, HttpPeer, Box<ResponseHeader>), AttemptError> {
-        let head = self.request_head(up)?;
-        let connect = async {
-            let peer = self.peer().await?;
-            let (session, _reused) = connector.get_http_session(&peer).await.map_err(|e| {
-                match e.etype() {
-                    // pingora's own connect timer (set to the same `connect`) may fire first.
-                    pingora_error::ErrorType::ConnectTimedout
-                    | pingora_error::ErrorType::TLSHandshakeTimedout => {
-                        AttemptError::ConnectTimeout
-                    }
-                    other => {
-                        AttemptError::Connect(self.authority.clone(), other.as_str().to_string())
-                    }
-                }
-            })?;
-            Ok::<_, AttemptError>((session, peer))
-        };
-        let (mut session, peer) = tokio::time::timeout_at(deadlines.connect.into(), connect)
+    ) -> Result<(HttpSession, HttpPeer), AttemptError> {
+        let request = self.request_bytes(up)?;
+        let peer = tokio::time::timeout_at(deadlines.connect.into(), self.peer())
             .await
             .map_err(|_| AttemptError::ConnectTimeout)??;
-        let write_failed = |e: Box<pingora_error::Error>| {
-            AttemptError::Protocol(format!("write failed: {}", e.etype().as_str()))
-        };
-        let exchange = async {
-            session
-                .write_request_header(Box::new(head))
-                .await
-                .map_err(write_failed)?;
-            session
-                .write_request_body(up.body.clone(), true)
-                .await
-                .map_err(write_failed)?;
-            session.finish_request_body().await.map_err(write_failed)?;
-            session.read_response_header().await.map_err(|e| {
-                AttemptError::Protocol(format!("closed before answering ({})", e.etype().as_str()))
-            })?;
-            Ok::<_, AttemptError>(())
-        };
-        tokio::time::timeout_at(deadlines.first_byte.into(), exchange)
-            .await
-            .map_err(|_| AttemptError::HeadTimeout)??;
-        let resp = session
-            .response_header()
-            .cloned()
-            .ok_or_else(|| AttemptError::Protocol("sent no response head".into()))?;
-        Ok((session, peer, Box::new(resp)))
+        let session = transport
+            .exchange(
+                &peer,
+                &self.authority,
+                &request,
+                deadlines.connect,
+                deadlines.first_byte,
+            )
+            .await?;
+        Ok((session, peer))
     }
+}
+
+/// `name: value\r\n`; both are valid header bytes (`http` checked them).
+fn header_line(buf: &mut Vec<u8>, name: &[u8], value: &[u8]) {
+    buf.extend_from_slice(name);
+    buf.extend_from_slice(b": ");
+    buf.extend_from_slice(value);
+    buf.extend_from_slice(b"\r\n");
 }
 
 /// One address of several, spread over requests.
