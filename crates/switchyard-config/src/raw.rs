@@ -31,6 +31,8 @@ pub struct RawConfig {
     pub state: Option<Entry<RawState>>,
     /// `filters:`
     pub filters: Option<Vec<Entry<RawFilter>>>,
+    /// `telemetry:`
+    pub telemetry: Option<Entry<RawTelemetry>>,
     /// `catalog_file:` a model catalog (catalog.yaml's format) that extends or overrides the
     /// built-in one.
     pub catalog_file: Option<String>,
@@ -352,6 +354,36 @@ pub enum RawOnUnavailable {
     FailClosed,
 }
 
+/// `telemetry:`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTelemetry {
+    /// OpenTelemetry traces over OTLP; off when absent, on with defaults when written as
+    /// a bare `otlp:`.
+    #[serde(default, deserialize_with = "present_even_if_empty")]
+    pub otlp: Option<RawOtlp>,
+}
+
+/// A key that is present is `Some` even when its value is empty (`otlp:`).
+fn present_even_if_empty<'de, D: Deserializer<'de>>(d: D) -> Result<Option<RawOtlp>, D::Error> {
+    Ok(Some(Option::<RawOtlp>::deserialize(d)?.unwrap_or_default()))
+}
+
+/// `telemetry.otlp:` (an empty map turns traces on with everything from `OTEL_*` variables
+/// or the defaults).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOtlp {
+    /// Collector URL.
+    pub endpoint: Option<String>,
+    /// `grpc | http/protobuf` (`http` for short).
+    pub protocol: Option<String>,
+    /// Variable holding extra headers as `name=value,name2=value2`.
+    pub headers_env: Option<String>,
+    /// Share of new traces recorded, 0 to 1.
+    pub sample_ratio: Option<f64>,
+}
+
 /// One `filters:` entry: a bare name, or a single-key map `{name: settings}`.
 #[derive(Debug, Clone)]
 pub struct RawFilter {
@@ -434,13 +466,23 @@ impl<'de> Deserialize<'de> for OrderedMap {
     }
 }
 
-/// A section or list item parsed on its own: the value, or the type error found in it.
+/// A section or list item parsed on its own: the value, or the type error found in it. Unknown
+/// keys are set aside (and kept for the report) so the rest of the entry is still read.
 #[derive(Debug)]
 pub enum Entry<T> {
-    /// It parsed.
-    Valid(T),
+    /// It parsed (once the unknown keys, if any, were set aside).
+    Valid(T, Vec<EntryError>),
     /// It did not; validation reports this and carries on with the other entries.
-    Invalid(EntryError),
+    Invalid(EntryError, Vec<EntryError>),
+}
+
+impl<T> Entry<T> {
+    /// The unknown keys found in the entry.
+    pub fn unknown_keys(&self) -> &[EntryError] {
+        match self {
+            Entry::Valid(_, u) | Entry::Invalid(_, u) => u,
+        }
+    }
 }
 
 /// A serde error inside one [`Entry`].
@@ -462,14 +504,53 @@ impl<'de, T: DeserializeOwned> Deserialize<'de> for Entry<T> {
             .iter()
             .find_map(|k| value.get(k).and_then(Value::as_str))
             .map(str::to_owned);
-        Ok(match serde_path_to_error::deserialize::<_, T>(value) {
-            Ok(v) => Entry::Valid(v),
-            Err(e) => Entry::Invalid(EntryError {
+        let mut value = value;
+        let mut unknown = Vec::new();
+        loop {
+            let e = match serde_path_to_error::deserialize::<_, T>(value.clone()) {
+                Ok(v) => return Ok(Entry::Valid(v, unknown)),
+                Err(e) => e,
+            };
+            let err = EntryError {
                 path: render_path(e.path()),
                 message: e.inner().to_string(),
-                id,
-            }),
-        })
+                id: id.clone(),
+            };
+            let removed = err
+                .message
+                .strip_prefix("unknown field `")
+                .and_then(|r| r.split('`').next())
+                .is_some_and(|key| remove_key(&mut value, e.path(), key));
+            if !removed || unknown.len() >= 100 {
+                return Ok(Entry::Invalid(err, unknown));
+            }
+            unknown.push(err);
+        }
+    }
+}
+/// Removes `key` from the mapping at `at` in `value`; false when there is no such key.
+pub(crate) fn remove_key(value: &mut Value, at: &serde_path_to_error::Path, key: &str) -> bool {
+    use serde_path_to_error::Segment;
+    let mut segs: Vec<&Segment> = at.iter().collect();
+    // The path may end at the unknown key itself rather than at its parent.
+    if matches!(segs.last(), Some(Segment::Map { key: k }) if k == key) {
+        segs.pop();
+    }
+    let mut node = value;
+    for seg in segs {
+        let next = match (seg, node) {
+            (Segment::Map { key }, Value::Mapping(m)) => m.get_mut(key.as_str()),
+            (Segment::Seq { index }, Value::Sequence(s)) => s.get_mut(*index),
+            _ => None,
+        };
+        match next {
+            Some(n) => node = n,
+            None => return false,
+        }
+    }
+    match node {
+        Value::Mapping(m) => m.remove(key).is_some(),
+        _ => false,
     }
 }
 

@@ -9,6 +9,7 @@ mod routes;
 mod secrets;
 mod server;
 mod suggest;
+mod telemetry;
 mod vertex;
 
 use std::collections::HashSet;
@@ -67,7 +68,7 @@ impl Config {
             let removed = message
                 .strip_prefix("unknown field `")
                 .and_then(|r| r.split('`').next())
-                .is_some_and(|key| remove_key(&mut value, e.path(), key));
+                .is_some_and(|key| crate::raw::remove_key(&mut value, e.path(), key));
             let path = at_unknown_key(&lines, crate::raw::render_path(e.path()), &message);
             let path = if path.is_empty() {
                 "config".into()
@@ -128,49 +129,31 @@ impl<'a> Ctx<'a> {
         });
     }
 
-    /// The parsed entry, or `None` after reporting its type error under `base`.
+    /// The parsed entry, or `None` after reporting its type error under `base`. Unknown keys
+    /// in an entry are reported too, and the rest of it is checked all the same.
     pub fn entry<'e, T>(&mut self, base: &str, entry: &'e Entry<T>) -> Option<&'e T> {
+        for err in entry.unknown_keys() {
+            self.entry_error(base, err);
+        }
         match entry {
-            Entry::Valid(v) => Some(v),
-            Entry::Invalid(err) => {
-                let path = if err.path.is_empty() {
-                    base.to_owned()
-                } else if err.path.starts_with('[') {
-                    format!("{base}{}", err.path)
-                } else {
-                    format!("{base}.{}", err.path)
-                };
-                let path = at_unknown_key(self.lines, path, &err.message);
-                self.error(&path, err.message.clone());
+            Entry::Valid(v, _) => Some(v),
+            Entry::Invalid(err, _) => {
+                self.entry_error(base, err);
                 None
             }
         }
     }
-}
 
-/// Removes `key` from the mapping at `at` in `value`; false when there is no such key.
-fn remove_key(value: &mut Value, at: &serde_path_to_error::Path, key: &str) -> bool {
-    use serde_path_to_error::Segment;
-    let mut segs: Vec<&Segment> = at.iter().collect();
-    // The path may end at the unknown key itself rather than at its parent.
-    if matches!(segs.last(), Some(Segment::Map { key: k }) if k == key) {
-        segs.pop();
-    }
-    let mut node = value;
-    for seg in segs {
-        let next = match (seg, node) {
-            (Segment::Map { key }, Value::Mapping(m)) => m.get_mut(key.as_str()),
-            (Segment::Seq { index }, Value::Sequence(s)) => s.get_mut(*index),
-            _ => None,
+    fn entry_error(&mut self, base: &str, err: &crate::raw::EntryError) {
+        let path = if err.path.is_empty() {
+            base.to_owned()
+        } else if err.path.starts_with('[') {
+            format!("{base}{}", err.path)
+        } else {
+            format!("{base}.{}", err.path)
         };
-        match next {
-            Some(n) => node = n,
-            None => return false,
-        }
-    }
-    match node {
-        Value::Mapping(m) => m.remove(key).is_some(),
-        _ => false,
+        let path = at_unknown_key(self.lines, path, &err.message);
+        self.error(&path, err.message.clone());
     }
 }
 
@@ -200,8 +183,8 @@ pub(crate) fn broken_ids<T>(entries: &[Entry<T>]) -> HashSet<String> {
     entries
         .iter()
         .filter_map(|e| match e {
-            Entry::Invalid(err) => err.id.clone(),
-            Entry::Valid(_) => None,
+            Entry::Invalid(err, _) => err.id.clone(),
+            Entry::Valid(..) => None,
         })
         .collect()
 }
@@ -231,6 +214,7 @@ fn build(ctx: &mut Ctx<'_>, raw: RawConfig) -> Config {
     budget::check_unpriced(ctx, auth.as_ref(), &providers.list, &models.list, &routes);
     let state = server::check_state(ctx, raw.state.as_ref());
     let (filters, filters_explicit) = check_filters(ctx, raw.filters.as_deref());
+    let telemetry = telemetry::check_telemetry(ctx, raw.telemetry.as_ref());
     Config {
         version,
         server: server.config,
@@ -241,6 +225,7 @@ fn build(ctx: &mut Ctx<'_>, raw: RawConfig) -> Config {
         state,
         filters,
         filters_explicit,
+        telemetry,
         warnings: std::mem::take(&mut ctx.warnings),
         notes: std::mem::take(&mut ctx.notes),
         index,
