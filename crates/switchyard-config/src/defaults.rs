@@ -128,6 +128,7 @@ pub fn embedded_default(env: &dyn Env) -> Config {
         state: StateConfig::Memory,
         filters: default_filters(),
         filters_explicit: false,
+        telemetry: Default::default(),
         warnings,
         notes: Vec::new(),
         index,

@@ -13,6 +13,7 @@ mod model;
 mod presets;
 pub mod raw;
 mod redact;
+mod telemetry;
 mod units;
 mod validate;
 
@@ -22,6 +23,7 @@ pub use env::{Env, MapEnv, SystemEnv};
 pub use error::{ConfigError, ConfigIssue};
 pub use model::*;
 pub use presets::{preset, Preset, PRESETS};
+pub use telemetry::*;
 pub use validate::sha256_of;
 
 #[cfg(test)]

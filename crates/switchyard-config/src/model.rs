@@ -73,6 +73,8 @@ pub struct Config {
     pub filters: Vec<FilterSpec>,
     /// True when the file had a `filters:` list; false means `filters` holds the default chain.
     pub filters_explicit: bool,
+    /// Traces (off unless `telemetry.otlp` is set).
+    pub telemetry: crate::TelemetryConfig,
     /// Warnings found while loading (literal keys, catalog fills): logged by the loader.
     pub warnings: Vec<String>,
     /// Debug-level notes (e.g. which model fields came from the catalog): logged at debug.

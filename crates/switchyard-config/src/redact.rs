@@ -6,8 +6,8 @@ use std::fmt;
 use serde_json::{json, Value};
 
 use crate::{
-    BudgetPeriod, Config, GatewayKey, LogFormat, Model, Provider, Route, SecretSource, StateConfig,
-    Strategy, Timeouts, UsageSink,
+    BudgetPeriod, Config, GatewayKey, LogFormat, Model, OtlpCompression, OtlpConfig, Provider,
+    Route, SecretSource, StateConfig, Strategy, Timeouts, UsageSink,
 };
 
 impl Config {
@@ -58,6 +58,7 @@ impl Config {
                 json!({ "name": f.name, "settings": settings })
             }).collect::<Vec<_>>(),
             "filters_explicit": self.filters_explicit,
+            "telemetry": { "otlp": self.telemetry.otlp.as_ref().map(otlp_json) },
         })
     }
 
@@ -143,6 +144,27 @@ fn provider_json(p: &Provider) -> Value {
     })
 }
 
+/// The exporter's settings; header values are redacted, their variables named.
+fn otlp_json(o: &OtlpConfig) -> Value {
+    json!({
+        "endpoint": o.endpoint.as_str(),
+        "protocol": o.protocol.as_str(),
+        "headers": o.headers.iter().map(|(k, _)| (k.clone(), json!("<redacted>"))).collect::<serde_json::Map<_, _>>(),
+        "headers_from": o.header_sources,
+        "compression": match o.compression { OtlpCompression::None => "none", OtlpCompression::Gzip => "gzip" },
+        "timeout": humantime::format_duration(o.timeout).to_string(),
+        "sampler": {
+            "parent_based": o.sampler.parent_based,
+            "ratio": o.sampler.ratio,
+        },
+        "service_name": o.service_name,
+        "resource": o.resource.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
+        "max_queue_size": o.batching.max_queue_size,
+        "max_export_batch_size": o.batching.max_export_batch_size,
+        "schedule_delay": humantime::format_duration(o.batching.schedule_delay).to_string(),
+    })
+}
+
 fn timeouts_json(t: &Timeouts) -> Value {
     let f = |d| humantime::format_duration(d).to_string();
     json!({ "connect": f(t.connect), "first_byte": f(t.first_byte), "idle": f(t.idle), "total": f(t.total) })
@@ -192,6 +214,20 @@ impl fmt::Display for Config {
                 r.name,
                 strategy_str(r.strategy),
                 r.targets.len()
+            )?;
+        }
+        if let Some(o) = &self.telemetry.otlp {
+            let share = if o.sampler.parent_based {
+                " of new traces, callers' sampled flag followed"
+            } else {
+                " of requests"
+            };
+            writeln!(
+                f,
+                "traces: OTLP {} to {}, {}%{share}",
+                o.protocol.as_str(),
+                o.endpoint,
+                o.sampler.ratio * 100.0
             )?;
         }
         let names: Vec<&str> = self.filters.iter().map(|s| s.name.as_str()).collect();

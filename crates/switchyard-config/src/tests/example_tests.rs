@@ -74,6 +74,9 @@ fn config_md_example_parses() {
     assert_eq!(c.index.models_by_qualified["anthropic/claude-sonnet"], 1);
     assert_eq!(c.index.models_by_qualified["deepseek/deepseek-chat"], 2);
     assert_eq!(c.state, StateConfig::Memory);
+    let otlp = c.telemetry.otlp.as_ref().expect("traces are on");
+    assert_eq!(otlp.endpoint.as_str(), "http://otel-collector:4317/");
+    assert_eq!(otlp.protocol, crate::OtlpProtocol::Grpc);
 
     assert!(c.filters_explicit);
     let names: Vec<_> = c.filters.iter().map(|f| f.name.as_str()).collect();

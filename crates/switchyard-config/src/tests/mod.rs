@@ -8,6 +8,7 @@ mod example_tests;
 mod invalid_tests;
 mod preset_tests;
 mod secret_tests;
+mod telemetry_tests;
 
 use crate::{Config, ConfigIssue, MapEnv};
 
