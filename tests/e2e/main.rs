@@ -41,4 +41,5 @@ mod responses_sdk;
 mod routing;
 mod shared_state;
 mod status_page;
+mod traces;
 mod usage;

@@ -266,6 +266,13 @@ pub trait FilterFactory: Send + Sync {
     fn required(&self) -> bool {
         false
     }
+
+    /// Whether the gateway adds this filter to `config`'s chain when `filters:` leaves it out.
+    /// Default: when it is [`FilterFactory::required`]. A filter that does what a config
+    /// section asks for (tracing, for `telemetry.otlp`) says so here.
+    fn implied_by(&self, _config: &Config) -> bool {
+        self.required()
+    }
 }
 
 #[cfg(test)]

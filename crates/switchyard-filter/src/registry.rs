@@ -62,7 +62,7 @@ impl Registry {
     }
 
     /// Builds the chain for `config`: each entry of `filters:` in order, then any required
-    /// filter the list left out (placed after the filters it must follow). Checks unknown and
+    /// (or, for this config, implied) filter the list left out (placed after the filters it must follow). Checks unknown and
     /// duplicate names and ordering constraints, collecting every problem.
     pub fn build_chain(&self, config: &Arc<Config>) -> Result<Chain, Vec<ChainIssue>> {
         let mut issues = Vec::new();
@@ -110,7 +110,7 @@ impl Registry {
                 Err(e) => issues.push(located(config, Some(spec), e)),
             }
         }
-        for factory in self.factories.iter().filter(|f| f.required()) {
+        for factory in self.factories.iter().filter(|f| f.implied_by(config)) {
             // Listed (built, or its error reported above): not added a second time.
             if config.filters.iter().any(|s| s.name == factory.name()) {
                 continue;

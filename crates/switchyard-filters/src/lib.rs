@@ -14,6 +14,7 @@ mod settings;
 pub mod sigv4;
 pub mod state;
 pub mod tokens;
+pub mod traces;
 pub mod translate;
 mod usage_log;
 pub mod vertex_auth;
@@ -45,6 +46,7 @@ pub fn register_all_with_limits(
     )?));
     r.register(Box::new(retry::RetryFactory::default()));
     r.register(Box::new(translate::TranslateFactory));
+    r.register(Box::new(traces::TracingFactory::new(metrics)?));
     r.register(Box::new(metrics::MetricsFactory::new(metrics)?));
     for name in PLANNED {
         r.reserve(name);

@@ -233,9 +233,13 @@ impl FilterFactory for CircuitBreakerFactory {
     }
 }
 
-/// That this request's current attempt was admitted by the breaker of `model`.
-struct Ticket {
-    model: usize,
+/// That this request's current attempt was admitted by the breaker of `model` (read by the
+/// `tracing` filter for the attempt's breaker state).
+pub struct Ticket {
+    /// Index into `Config::models`.
+    pub model: usize,
+    /// Admitted half-open, as a probe.
+    pub probe: bool,
 }
 
 fn observe(cx: &RequestCtx, res: &AttemptResult) -> Observation {
@@ -292,8 +296,11 @@ impl Filter for CircuitBreakerFilter {
         };
         match cell.with(|b| b.admit(Instant::now())) {
             Some(Admit::No) => Ok(AttemptFlow::Skip(SKIP_REASON)),
-            _ => {
-                cx.slots.insert(Ticket { model: up.model });
+            admit => {
+                cx.slots.insert(Ticket {
+                    model: up.model,
+                    probe: admit == Some(Admit::Probe),
+                });
                 Ok(AttemptFlow::Send)
             }
         }
