@@ -466,3 +466,31 @@ async fn a_dead_or_stalled_collector_neither_slows_nor_fails_requests() {
         );
     }
 }
+
+#[tokio::test]
+async fn spans_still_queued_at_sigterm_are_sent_before_the_exit() {
+    let Some(rx) = Receiver::start() else { return };
+    let up = MockProvider::start(Reply::json(&openai::completion("ok", 3, 1))).await;
+    let otlp = format!("    endpoint: http://127.0.0.1:{}\n", rx.http);
+    // A batch would wait a minute: only the shutdown flush can send it in time.
+    let mut gw = gateway(&traced(&up.base(), &up.base(), &otlp))
+        .env("OTEL_BSP_SCHEDULE_DELAY", "60000")
+        .start();
+    let resp = post(
+        &gw.base,
+        "/v1/chat/completions",
+        &openai::request("chat", false),
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+    let tp = up.received()[0].header("traceparent").unwrap().to_owned();
+    assert!(rx.spans().is_empty());
+    gw.signal("TERM");
+    assert!(
+        gw.wait_exit(Duration::from_secs(20)).is_some(),
+        "{}",
+        gw.stderr()
+    );
+    let trace_id = tp.split('-').nth(1).unwrap();
+    rx.trace(trace_id, 2).await;
+}

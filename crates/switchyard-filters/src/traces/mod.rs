@@ -39,11 +39,6 @@ impl TracingFactory {
             exporter: Exporter::new(ExportMetrics::register(metrics)?),
         })
     }
-
-    /// The exporter, to flush at shutdown.
-    pub fn exporter(&self) -> Exporter {
-        self.exporter.clone()
-    }
 }
 
 impl FilterFactory for TracingFactory {
@@ -210,6 +205,11 @@ impl Filter for TracingFilter {
 
     fn activate(&self) {
         self.exporter.configure(&self.otlp);
+    }
+
+    /// Sends what is queued before the process exits.
+    async fn on_shutdown(&self) {
+        self.exporter.flush().await;
     }
 
     fn observes_every_request(&self) -> bool {

@@ -65,7 +65,7 @@ impl ExportMetrics {
 
 enum Msg {
     Spans(Vec<SpanRecord>),
-    Flush(std::sync::mpsc::SyncSender<()>),
+    Flush(tokio::sync::oneshot::Sender<()>),
 }
 
 /// Where spans go now.
@@ -163,14 +163,17 @@ impl Exporter {
         }
     }
 
-    /// Exports everything queued so far, waiting at most `within` (at shutdown). True when it
-    /// finished in time.
-    pub fn flush(&self, within: Duration) -> bool {
-        let (ack, done) = std::sync::mpsc::sync_channel(1);
-        if self.inner.tx.send(Msg::Flush(ack)).is_err() {
-            return false;
+    /// Exports everything queued so far (at shutdown; the caller bounds the wait). Returns
+    /// once the export thread has sent it, or at once if it is not running.
+    pub async fn flush(&self) {
+        let idle = self.inner.rx.lock().map_or(true, |rx| rx.is_some());
+        if idle {
+            return;
         }
-        done.recv_timeout(within).is_ok()
+        let (ack, done) = tokio::sync::oneshot::channel();
+        if self.inner.tx.send(Msg::Flush(ack)).is_ok() {
+            let _ = done.await;
+        }
     }
 }
 
