@@ -144,57 +144,6 @@ impl Upstream {
         Ok(peer)
     }
 
-    /// The whole request for `up` as it goes on the wire — request line, headers, body — so
-    /// it leaves in one write. The gateway's defaults (`host`, `content-type`,
-    /// `content-length`, `accept`, `user-agent`) give way to a same-named header of `up`, and
-    /// of `up`'s headers with one name the last wins.
-    pub fn request_bytes(&self, up: &UpstreamRequest) -> Result<Vec<u8>, AttemptError> {
-        // Bytes that would end the request target early or split the request line.
-        let forbidden = |p: &str| p.bytes().any(|b| matches!(b, 0 | b'\n' | b'\r' | b' '));
-        if forbidden(&self.base_path) || forbidden(&up.path) {
-            return Err(AttemptError::Protocol(format!(
-                "bad request path: {}{}",
-                self.base_path,
-                up.path.escape_debug()
-            )));
-        }
-        let mut buf = Vec::with_capacity(256 + 64 * up.headers.len() + up.body.len());
-        buf.extend_from_slice(b"POST ");
-        buf.extend_from_slice(self.base_path.as_bytes());
-        buf.extend_from_slice(up.path.as_bytes());
-        buf.extend_from_slice(b" HTTP/1.1\r\n");
-        let own = |name: &str| up.headers.iter().any(|(n, _)| n.as_str() == name);
-        let accept = if up.stream {
-            "text/event-stream"
-        } else {
-            "application/json"
-        };
-        let length = up.body.len().to_string();
-        let defaults = [
-            ("host", self.authority.as_str()),
-            ("content-type", "application/json"),
-            ("content-length", length.as_str()),
-            ("accept", accept),
-            (
-                "user-agent",
-                concat!("switchyard/", env!("CARGO_PKG_VERSION")),
-            ),
-        ];
-        for (name, value) in defaults {
-            if !own(name) {
-                header_line(&mut buf, name.as_bytes(), value.as_bytes());
-            }
-        }
-        for (i, (name, value)) in up.headers.iter().enumerate() {
-            if !up.headers[i + 1..].iter().any(|(n, _)| n == name) {
-                header_line(&mut buf, name.as_str().as_bytes(), value.as_bytes());
-            }
-        }
-        buf.extend_from_slice(b"\r\n");
-        buf.extend_from_slice(&up.body);
-        Ok(buf)
-    }
-
     /// Connects (reusing a pooled connection when one is idle) by `deadlines.connect`, sends
     /// `up` in one write, and waits for the response head until `deadlines.first_byte`
     /// (already capped by the total deadline).
@@ -204,7 +153,7 @@ impl Upstream {
         up: &UpstreamRequest,
         deadlines: &Deadlines,
     ) -> Result<(HttpSession, HttpPeer), AttemptError> {
-        let request = self.request_bytes(up)?;
+        let request = request_bytes(&self.authority, &self.base_path, up)?;
         let peer = tokio::time::timeout_at(deadlines.connect.into(), self.peer())
             .await
             .map_err(|_| AttemptError::ConnectTimeout)??;
@@ -219,6 +168,61 @@ impl Upstream {
             .await?;
         Ok((session, peer))
     }
+}
+
+/// The whole request for `up` to `authority` as it goes on the wire — request line, headers,
+/// body — so it leaves in one write. The gateway's defaults (`host`, `content-type`,
+/// `content-length`, `accept`, `user-agent`) give way to a same-named header of `up`, and of
+/// `up`'s headers with one name the last wins.
+pub fn request_bytes(
+    authority: &str,
+    base_path: &str,
+    up: &UpstreamRequest,
+) -> Result<Vec<u8>, AttemptError> {
+    // Bytes that would end the request target early or split the request line.
+    let forbidden = |p: &str| p.bytes().any(|b| matches!(b, 0 | b'\n' | b'\r' | b' '));
+    if forbidden(base_path) || forbidden(&up.path) {
+        return Err(AttemptError::Protocol(format!(
+            "bad request path: {}{}",
+            base_path,
+            up.path.escape_debug()
+        )));
+    }
+    let mut buf = Vec::with_capacity(256 + 64 * up.headers.len() + up.body.len());
+    buf.extend_from_slice(b"POST ");
+    buf.extend_from_slice(base_path.as_bytes());
+    buf.extend_from_slice(up.path.as_bytes());
+    buf.extend_from_slice(b" HTTP/1.1\r\n");
+    let own = |name: &str| up.headers.iter().any(|(n, _)| n.as_str() == name);
+    let accept = if up.stream {
+        "text/event-stream"
+    } else {
+        "application/json"
+    };
+    let length = up.body.len().to_string();
+    let defaults = [
+        ("host", authority),
+        ("content-type", "application/json"),
+        ("content-length", length.as_str()),
+        ("accept", accept),
+        (
+            "user-agent",
+            concat!("switchyard/", env!("CARGO_PKG_VERSION")),
+        ),
+    ];
+    for (name, value) in defaults {
+        if !own(name) {
+            header_line(&mut buf, name.as_bytes(), value.as_bytes());
+        }
+    }
+    for (i, (name, value)) in up.headers.iter().enumerate() {
+        if !up.headers[i + 1..].iter().any(|(n, _)| n == name) {
+            header_line(&mut buf, name.as_str().as_bytes(), value.as_bytes());
+        }
+    }
+    buf.extend_from_slice(b"\r\n");
+    buf.extend_from_slice(&up.body);
+    Ok(buf)
 }
 
 /// `name: value\r\n`; both are valid header bytes (`http` checked them).
@@ -237,3 +241,7 @@ fn pick(addrs: &[SocketAddr]) -> Option<SocketAddr> {
         n => Some(addrs[fastrand::usize(..n)]),
     }
 }
+
+#[cfg(test)]
+#[path = "upstream_tests.rs"]
+mod tests;
