@@ -130,7 +130,7 @@ async fn metrics_count_requests_tokens_and_cost() {
     };
     assert_eq!(
         line(
-            r#"switchyard_requests_total{key_id="app",model="gpt-4o-mini",outcome="success",provider="mock",route="gpt-4o-mini",status="200"}"#
+            r#"switchyard_requests_total{endpoint="chat_completions",key_id="app",model="gpt-4o-mini",outcome="success",provider="mock",route="gpt-4o-mini",status="200"}"#
         ),
         3.0
     );

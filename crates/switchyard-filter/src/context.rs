@@ -22,6 +22,10 @@ pub enum Endpoint {
     Responses,
     /// `POST /v1/messages/count_tokens` (Anthropic)
     CountTokens,
+    /// `GET /v1/models`
+    Models,
+    /// Any other method and path (answered 404); keeps the metric label set bounded.
+    Unknown,
 }
 
 impl Endpoint {
@@ -33,6 +37,8 @@ impl Endpoint {
             Endpoint::Embeddings => "embeddings",
             Endpoint::Responses => "responses",
             Endpoint::CountTokens => "count_tokens",
+            Endpoint::Models => "models",
+            Endpoint::Unknown => "unknown",
         }
     }
 }
@@ -155,7 +161,10 @@ impl RequestCtx {
     ) -> Self {
         let client_dialect = match endpoint {
             Endpoint::Messages | Endpoint::CountTokens => Dialect::Anthropic,
-            Endpoint::ChatCompletions | Endpoint::Embeddings => Dialect::OpenAi,
+            Endpoint::ChatCompletions
+            | Endpoint::Embeddings
+            | Endpoint::Models
+            | Endpoint::Unknown => Dialect::OpenAi,
             Endpoint::Responses => Dialect::OpenAiResponses,
         };
         Self {

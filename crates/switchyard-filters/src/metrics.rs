@@ -1,5 +1,5 @@
-//! `metrics`: meters every request — counters and histograms by key id, route, model, provider
-//! and status, tokens and cost from `pricing`, the OpenTelemetry GenAI metrics — and writes one
+//! `metrics`: meters every request — counters and histograms by key id, endpoint, route, model,
+//! provider and status, tokens and cost from `pricing`, the OpenTelemetry GenAI metrics — and writes one
 //! JSON usage record per request.
 
 use std::borrow::Cow;
@@ -18,23 +18,24 @@ use switchyard_filter::{
 };
 use switchyard_wire::Usage;
 
+use crate::metric_handles::{Handles, Labels, OUTCOMES};
 use crate::usage_log::{UsageSinks, UsageWriter};
 
 /// The metric families, registered once per process and shared by every config's filter.
 pub struct Families {
-    requests: IntCounterVec,
-    duration: HistogramVec,
-    ttft: HistogramVec,
-    tokens: IntCounterVec,
-    cost: CounterVec,
-    attempts: IntCounterVec,
-    skips: IntCounterVec,
-    exhausted: IntCounterVec,
-    stream_errors: IntCounterVec,
-    overhead: HistogramVec,
-    genai_tokens: HistogramVec,
-    genai_duration: HistogramVec,
-    genai_ttft: HistogramVec,
+    pub(crate) requests: IntCounterVec,
+    pub(crate) duration: HistogramVec,
+    pub(crate) ttft: HistogramVec,
+    pub(crate) tokens: IntCounterVec,
+    pub(crate) cost: CounterVec,
+    pub(crate) attempts: IntCounterVec,
+    pub(crate) skips: IntCounterVec,
+    pub(crate) exhausted: IntCounterVec,
+    pub(crate) stream_errors: IntCounterVec,
+    pub(crate) overhead: HistogramVec,
+    pub(crate) genai_tokens: HistogramVec,
+    pub(crate) genai_duration: HistogramVec,
+    pub(crate) genai_ttft: HistogramVec,
     streams_in_flight: IntGauge,
 }
 
@@ -54,8 +55,8 @@ impl Families {
         ];
         let route4 = &["key_id", "route", "model", "provider"];
         // Histograms carry no key_id: a bucket series per key would multiply their cardinality
-        // by the number of keys (the counters keep it).
-        let route3 = &["route", "model", "provider"];
+        // by the number of keys (the counters keep it). `endpoint` takes a few fixed values.
+        let route_hist = &["endpoint", "route", "model", "provider"];
         let genai = &[
             "gen_ai_operation_name",
             "gen_ai_provider_name",
@@ -70,7 +71,9 @@ impl Families {
                         "switchyard_requests_total",
                         "Client requests by outcome status.",
                     ),
-                    &["key_id", "route", "model", "provider", "status", "outcome"],
+                    &[
+                        "key_id", "endpoint", "route", "model", "provider", "status", "outcome",
+                    ],
                 )?,
             )?,
             duration: reg(
@@ -81,7 +84,7 @@ impl Families {
                         "Client request duration, to the last byte.",
                     )
                     .buckets(latency.clone()),
-                    route3,
+                    route_hist,
                 )?,
             )?,
             ttft: reg(
@@ -92,7 +95,7 @@ impl Families {
                         "Request start to the first body byte sent to the client.",
                     )
                     .buckets(latency.clone()),
-                    route3,
+                    route_hist,
                 )?,
             )?,
             tokens: reg(
@@ -163,7 +166,7 @@ impl Families {
                         "Time the gateway itself spent on a request (total minus upstream wait).",
                     )
                     .buckets(exponential_buckets(0.00005, 2.0, 16)?),
-                    &["route"],
+                    &["endpoint", "route"],
                 )?,
             )?,
             genai_tokens: reg(
@@ -236,6 +239,8 @@ impl MetricsFactory {
 /// The built filter.
 pub struct MetricsFilter {
     families: Arc<Families>,
+    /// Children resolved so far, for this config's keys, routes and models.
+    handles: Handles,
     config: Arc<Config>,
     /// `gen_ai_provider_name` per provider, indexed like `config.providers`.
     genai_providers: Vec<Cow<'static, str>>,
@@ -269,6 +274,7 @@ impl FilterFactory for MetricsFactory {
         crate::usage_log::check(&env.config.server.usage_log)?;
         Ok(Arc::new(MetricsFilter {
             families: self.families.clone(),
+            handles: Handles::new(env.config.models.len()),
             config: env.config.clone(),
             genai_providers: env
                 .config
@@ -379,18 +385,24 @@ impl Filter for MetricsFilter {
             return;
         };
         let provider = &self.config.providers[model.provider].id;
+        // Indices into OUTCOMES.
         let outcome = match res {
-            AttemptResult::Status(s) if (200..300).contains(s) => "success",
-            AttemptResult::Status(429) => "rate_limited",
-            AttemptResult::Status(s) if *s >= 500 => "server_error",
-            AttemptResult::Status(_) => "client_error",
-            AttemptResult::ConnectError => "connect_error",
-            AttemptResult::Timeout => "timeout",
-            AttemptResult::Malformed => "malformed",
+            AttemptResult::Status(s) if (200..300).contains(s) => 0,
+            AttemptResult::Status(429) => 1,
+            AttemptResult::Status(s) if *s >= 500 => 2,
+            AttemptResult::Status(_) => 3,
+            AttemptResult::ConnectError => 4,
+            AttemptResult::Timeout => 5,
+            AttemptResult::Malformed => 6,
         };
-        self.families
-            .attempts
-            .with_label_values(&[model.id.as_str(), provider.as_str(), outcome])
+        debug_assert!(outcome < OUTCOMES.len());
+        self.handles
+            .attempts(
+                &self.families,
+                up.model,
+                [model.id.as_str(), provider.as_str()],
+                outcome,
+            )
             .inc();
     }
 
@@ -406,89 +418,86 @@ impl Filter for MetricsFilter {
     }
 
     fn on_complete(&self, cx: &RequestCtx, outcome: &Outcome) {
-        let f = &self.families;
+        let f = &*self.families;
         let duration = cx.started.elapsed();
         let key_id = cx.key_id.as_deref().unwrap_or("anonymous");
         let route = cx.route.as_ref().map_or("", |r| r.name.as_str());
         let model = cx.answer.model.and_then(|m| self.config.models.get(m));
         let model_id = model.map_or("", |m| m.id.as_str());
         let provider = model.map_or("", |m| self.config.providers[m.provider].id.as_str());
+        let series = self.handles.series(&Labels {
+            key_id,
+            endpoint: cx.endpoint.as_str(),
+            route,
+            model: cx.answer.model.filter(|_| model.is_some()),
+            model_id,
+            provider,
+            genai: model.map(|m| {
+                [
+                    crate::genai::operation_name(cx.endpoint),
+                    self.genai_providers[m.provider].as_ref(),
+                    m.upstream_model.as_str(),
+                ]
+            }),
+        });
         let status = status_label(outcome.status);
-        f.requests
-            .with_label_values(&[
-                key_id,
-                route,
-                model_id,
-                provider,
+        series
+            .requests(
+                f,
                 status.as_ref(),
+                outcome.status,
                 outcome_label(outcome),
-            ])
+                outcome.truncated,
+            )
             .inc();
-        f.duration
-            .with_label_values(&[route, model_id, provider])
-            .observe(duration.as_secs_f64());
+        series.duration(f).observe(duration.as_secs_f64());
         let overhead = duration.saturating_sub(cx.answer.upstream_time);
-        f.overhead
-            .with_label_values(&[route])
-            .observe(overhead.as_secs_f64());
+        series.overhead(f).observe(overhead.as_secs_f64());
         if let Some(t) = cx.answer.ttft {
-            f.ttft
-                .with_label_values(&[route, model_id, provider])
-                .observe(t.as_secs_f64());
+            series.ttft(f).observe(t.as_secs_f64());
         }
         if outcome.error_kind.is_some_and(|k| k.is_route_exhausted()) {
-            f.exhausted.with_label_values(&[route]).inc();
+            series.exhausted(f).inc();
         }
         if outcome.truncated {
-            f.stream_errors
-                .with_label_values(&[route, model_id, provider])
-                .inc();
+            series.stream_errors(f).inc();
         }
         let usage = cx.usage.unwrap_or_default();
         let cost = match (cx.usage.as_ref(), model.and_then(|m| m.pricing.as_ref())) {
             (Some(u), Some(p)) => cost_usd(u, p),
             _ => 0.0,
         };
-        if let Some(m) = model {
-            let provider_name = self.genai_providers[m.provider].as_ref();
-            let op = crate::genai::operation_name(cx.endpoint);
-            let genai = [op, provider_name, m.id.as_str(), m.upstream_model.as_str()];
-            f.genai_duration
-                .with_label_values(&[
-                    genai[0],
-                    genai[1],
-                    genai[2],
-                    genai[3],
-                    outcome.error_kind.map_or("", |k| k.as_str()),
-                ])
-                .observe(duration.as_secs_f64());
-            if let Some(t) = cx.answer.ttft {
-                f.genai_ttft
-                    .with_label_values(&genai)
-                    .observe(t.as_secs_f64());
-            }
-            if cx.usage.is_some() {
-                for (ty, n) in [
-                    ("prompt", usage.prompt_tokens),
-                    ("completion", usage.completion_tokens),
-                    ("cached", usage.cached_tokens),
-                    ("cache_write", usage.cache_write_tokens),
-                ] {
-                    f.tokens
-                        .with_label_values(&[key_id, route, model_id, provider, ty])
-                        .inc_by(n);
-                }
-                f.genai_tokens
-                    .with_label_values(&[genai[0], genai[1], genai[2], genai[3], "input"])
-                    .observe(usage.prompt_tokens as f64);
-                f.genai_tokens
-                    .with_label_values(&[genai[0], genai[1], genai[2], genai[3], "output"])
-                    .observe(usage.completion_tokens as f64);
-                f.cost
-                    .with_label_values(&[key_id, route, model_id, provider])
-                    .inc_by(cost);
-            }
+        if let Some(h) = series.genai_duration(f, outcome.error_kind.map_or("", |k| k.as_str())) {
+            h.observe(duration.as_secs_f64());
         }
+        if let (Some(t), Some(h)) = (cx.answer.ttft, series.genai_ttft(f)) {
+            h.observe(t.as_secs_f64());
+        }
+        if model.is_some() && cx.usage.is_some() {
+            for (i, n) in [
+                usage.prompt_tokens,
+                usage.completion_tokens,
+                usage.cached_tokens,
+                usage.cache_write_tokens,
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                series.tokens(f, i).inc_by(n);
+            }
+            for (i, n) in [usage.prompt_tokens, usage.completion_tokens]
+                .into_iter()
+                .enumerate()
+            {
+                if let Some(h) = series.genai_tokens(f, i) {
+                    h.observe(n as f64);
+                }
+            }
+            series.cost(f).inc_by(cost);
+        }
+        let Some(usage_log) = self.usage.get().filter(|w| w.enabled()) else {
+            return;
+        };
         let record = UsageRecord {
             kind: "usage",
             request_id: &cx.request_id,
@@ -513,10 +522,8 @@ impl Filter for MetricsFilter {
             error: outcome.error_kind.map(|k| k.as_str()),
             stream_error: cx.stream_error.as_deref(),
         };
-        if let Some(usage) = self.usage.get() {
-            if let Ok(line) = serde_json::to_vec(&record) {
-                usage.write(line);
-            }
+        if let Ok(line) = serde_json::to_vec(&record) {
+            usage_log.write(line);
         }
     }
 }

@@ -29,6 +29,11 @@ pub struct UsageWriter {
 }
 
 impl UsageWriter {
+    /// Whether records go anywhere (`usage_log: off` drops them unbuilt).
+    pub fn enabled(&self) -> bool {
+        self.tx.is_some()
+    }
+
     /// Queues one line (without its newline). Never blocks.
     pub fn write(&self, line: Vec<u8>) {
         if let Some(tx) = &self.tx {

@@ -162,7 +162,7 @@ impl Gateway {
                 let mut cx = RequestCtx::new(
                     request_id(session),
                     snapshot.config.clone(),
-                    Endpoint::ChatCompletions,
+                    Endpoint::Models,
                     take_headers(session),
                 );
                 return crate::models::list(session, &snapshot, &mut cx, &self.limits)
@@ -173,7 +173,7 @@ impl Gateway {
                 let cx = RequestCtx::new(
                     request_id(session),
                     snapshot.config.clone(),
-                    Endpoint::ChatCompletions,
+                    Endpoint::Unknown,
                     http::HeaderMap::new(),
                 );
                 let e = GatewayError::UnknownEndpoint {
@@ -212,7 +212,12 @@ impl Gateway {
         let parsed = match endpoint {
             Endpoint::Embeddings => switchyard_wire::embeddings::parse_embeddings(&body),
             Endpoint::CountTokens => ChatRequest::parse_count_tokens(&body),
-            Endpoint::ChatCompletions | Endpoint::Messages | Endpoint::Responses => {
+            // Models and Unknown are answered above and never get here.
+            Endpoint::ChatCompletions
+            | Endpoint::Messages
+            | Endpoint::Responses
+            | Endpoint::Models
+            | Endpoint::Unknown => {
                 ChatRequest::parse(cx.client_dialect, &body)
             }
         };
