@@ -102,6 +102,9 @@ pub struct ServerConfig {
     pub shutdown_grace: Duration,
     /// Worker threads for the data path. Default: number of CPUs.
     pub threads: usize,
+    /// Whether an idle worker thread takes tasks queued on a busy one (pingora's
+    /// `work_stealing`). Default true.
+    pub work_stealing: bool,
     /// Where usage lines go: `usage_log: stdout | stderr | off | <path>`. Default stdout.
     pub usage_log: UsageSink,
     /// A request's head (request line and headers) must arrive within this, or the

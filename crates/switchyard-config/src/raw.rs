@@ -54,6 +54,8 @@ pub struct RawServer {
     pub shutdown_grace: Option<Text>,
     /// Worker threads.
     pub threads: Option<u64>,
+    /// Whether idle worker threads take tasks queued on busy ones.
+    pub work_stealing: Option<bool>,
     /// `stdout | stderr | off | <path>`.
     pub usage_log: Option<String>,
     /// Humantime duration.

@@ -25,6 +25,7 @@ impl Config {
                 "log_format": match s.log_format { LogFormat::Text => "text", LogFormat::Json => "json" },
                 "shutdown_grace": humantime::format_duration(s.shutdown_grace).to_string(),
                 "threads": s.threads,
+                "work_stealing": s.work_stealing,
                 "usage_log": match &s.usage_log {
                     UsageSink::Stdout => "stdout".to_owned(),
                     UsageSink::Stderr => "stderr".to_owned(),

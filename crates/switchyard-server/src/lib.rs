@@ -164,7 +164,7 @@ impl Prepared {
         }
         let conf = ServerConf {
             threads: config.server.threads.max(1),
-            work_stealing: true,
+            work_stealing: config.server.work_stealing,
             // The drain (drain.rs) runs the grace period itself and ends early once nothing is
             // in flight; pingora gets no grace of its own to sleep through.
             grace_period_seconds: Some(0),

@@ -35,6 +35,7 @@ pub(crate) fn default_server() -> ServerConfig {
         log_format: LogFormat::Text,
         shutdown_grace: Duration::from_secs(20),
         threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        work_stealing: true,
         usage_log: UsageSink::Stdout,
         header_read_timeout: Duration::from_secs(10),
         body_read_timeout: Duration::from_secs(30),
@@ -161,6 +162,9 @@ pub(super) fn check_server(ctx: &mut Ctx<'_>, raw: Option<&Entry<RawServer>>) ->
         Some(0) => ctx.error("server.threads", "must be at least 1"),
         Some(n) => config.threads = usize::try_from(n).unwrap_or(usize::MAX),
         None => {}
+    }
+    if let Some(steal) = raw.work_stealing {
+        config.work_stealing = steal;
     }
     if let Some(sink) = &raw.usage_log {
         config.usage_log = match sink.trim() {
