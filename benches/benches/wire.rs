@@ -76,6 +76,39 @@ fn requests(c: &mut Criterion) {
     group.finish();
 }
 
+/// A same-dialect request (OpenAI to OpenAI: model renamed, usage asked for) spliced from the
+/// client's bytes, beside the same request once a DOM is built and re-serialized (what an edit
+/// by a filter, or the gateway before splicing, costs).
+fn same_dialect_patch(c: &mut Criterion) {
+    let target = EncodeTarget {
+        dialect: Dialect::OpenAi,
+        upstream_model: "gpt-4o-2024-08-06",
+        default_max_output_tokens: None,
+        strict_params: false,
+        legacy_max_tokens: false,
+        stream_usage: true,
+    };
+    let mut group = c.benchmark_group("same_dialect_patch");
+    for (label, size) in [("1KB", 1_000), ("100KB", 100_000)] {
+        let body = openai_request(size);
+        group.throughput(Throughput::Bytes(body.len() as u64));
+        for dom in [false, true] {
+            let name = if dom { "dom" } else { "spliced" };
+            group.bench_with_input(BenchmarkId::new(name, label), &body, |b, body| {
+                b.iter(|| {
+                    let mut req =
+                        ChatRequest::parse(Dialect::OpenAi, black_box(body)).expect("parses");
+                    if dom {
+                        req.body_mut();
+                    }
+                    encode_request(&req, &target).expect("encodes")
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
 fn responses(c: &mut Criterion) {
     let mut group = c.benchmark_group("response_decode");
     for (from, to, file) in [
@@ -267,6 +300,7 @@ fn responses_api(c: &mut Criterion) {
 criterion_group!(
     benches,
     requests,
+    same_dialect_patch,
     responses,
     streams,
     passthrough,

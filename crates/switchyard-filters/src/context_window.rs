@@ -122,15 +122,20 @@ impl Filter for ContextWindowFilter {
             return Ok(());
         };
         // Fast path: the byte count bounds every tokenizer's count, so no BPE when it fits.
-        let bytes = tokens::upper_bound(req, Tokenizer::Cl100k);
-        let bound = |m: usize| match self.tokenizers.get(m) {
-            Some(Tokenizer::Estimate(margin)) => (bytes as f64 * margin).ceil() as u64,
-            _ => bytes,
+        let fits = |bytes: u64| {
+            let bound = |m: usize| match self.tokenizers.get(m) {
+                Some(Tokenizer::Estimate(margin)) => (bytes as f64 * margin).ceil() as u64,
+                _ => bytes,
+            };
+            targets.iter().all(|&m| {
+                self.window(m)
+                    .is_none_or(|w| bound(m) + self.output(req, m) <= w)
+            })
         };
-        if targets.iter().all(|&m| {
-            self.window(m)
-                .is_none_or(|w| bound(m) + self.output(req, m) <= w)
-        }) {
+        // The whole body's size bounds the text in it too, and needs no JSON DOM.
+        if tokens::raw_upper_bound(req).is_some_and(fits)
+            || fits(tokens::upper_bound(req, Tokenizer::Cl100k))
+        {
             return Ok(());
         }
         let mut misfits: Vec<Fit> = Vec::new();

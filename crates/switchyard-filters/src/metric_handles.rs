@@ -347,8 +347,10 @@ mod tests {
         let s = h.series(&labels("k", "r"));
         s.requests(&families, "200", 200, "success", false).inc();
         s.requests(&families, "200", 200, "success", false).inc();
-        s.requests(&families, "200", 200, "stream_error", true).inc();
-        s.requests(&families, "418", 418, "client_error", false).inc();
+        s.requests(&families, "200", 200, "stream_error", true)
+            .inc();
+        s.requests(&families, "418", 418, "client_error", false)
+            .inc();
         h.attempts(&families, 0, ["m", "p"], 0).inc();
         h.attempts(&families, 7, ["x", "p"], 5).inc();
         assert_eq!(

@@ -166,7 +166,7 @@ fn json_text(v: &Value, count: &mut impl FnMut(&str) -> u64, parts: &mut Parts) 
 }
 
 fn parts_of(req: &ChatRequest, count: &mut impl FnMut(&str) -> u64) -> Parts {
-    let body = &req.body;
+    let body = req.body();
     let mut parts = Parts::default();
     if let Some(system) = body.get("system") {
         parts.messages += 1;
@@ -236,6 +236,24 @@ pub fn upper_bound(req: &ChatRequest, tokenizer: Tokenizer) -> u64 {
         Tokenizer::Estimate(margin) => (total as f64 * margin).ceil() as u64,
         Tokenizer::O200k | Tokenizer::Cl100k => total,
     }
+}
+
+/// [`upper_bound`] from the client's unedited bytes, without a JSON DOM: the body's size
+/// bounds its text, its messages' and the reply's overhead (each costs more bytes than the
+/// tokens added for it), and every quoted media type name may be a media part.
+pub fn raw_upper_bound(req: &ChatRequest) -> Option<u64> {
+    let raw = req.raw_bytes()?;
+    let mut media = 0u64;
+    for quote in memchr::memchr_iter(b'"', raw) {
+        let rest = &raw[quote + 1..];
+        if MEDIA_TYPES
+            .iter()
+            .any(|t| rest.starts_with(t.as_bytes()) && rest.get(t.len()) == Some(&b'"'))
+        {
+            media += 1;
+        }
+    }
+    Some(raw.len() as u64 + media * MEDIA_PART_TOKENS)
 }
 
 /// A quick estimate without BPE (about 4 bytes per token), for ranking targets by cost.

@@ -175,3 +175,44 @@ fn a_responses_request_counts_like_the_same_chat_request() {
         count_with(&chat, Tokenizer::O200k)
     );
 }
+
+#[test]
+fn the_raw_bound_is_never_below_the_dom_bound() {
+    let anthropic = |b: serde_json::Value| {
+        ChatRequest::parse(Dialect::Anthropic, b.to_string().as_bytes()).unwrap()
+    };
+    let image = json!({"type": "image_url", "image_url": {"url": "https://x/y.png"}});
+    let cases = [
+        openai(json!({"model": "m", "messages": [{}, {}, {}, {}, {}, {}, {}, {}]})),
+        openai(
+            json!({"model": "m", "messages": [{"role": "user", "content": [image.clone(), image]}]}),
+        ),
+        openai(
+            json!({"model": "m", "messages": [{"role": "user", "content": "héllo \"world\"\n"}],
+            "tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]}),
+        ),
+        anthropic(
+            json!({"model": "m", "max_tokens": 5, "system": "s", "messages": [
+            {"role": "assistant", "content": [{"type": "tool_use", "id": "t", "name": "f", "input": {"a": [1, 2]}}]},
+            {"role": "user", "content": [{"type": "image", "source": {"type": "base64", "data": "AAAA"}}]}]}),
+        ),
+    ];
+    for req in &cases {
+        let raw = raw_upper_bound(req).expect("unedited");
+        for t in [Tokenizer::Cl100k, Tokenizer::O200k] {
+            assert!(
+                raw >= upper_bound(req, t),
+                "{raw} < {}",
+                upper_bound(req, t)
+            );
+        }
+    }
+    let mut edited = cases[0].clone();
+    edited.remove_metadata("x");
+    assert!(
+        raw_upper_bound(&edited).is_some(),
+        "no metadata: nothing edited"
+    );
+    edited.body_mut();
+    assert_eq!(raw_upper_bound(&edited), None);
+}

@@ -327,7 +327,7 @@ impl Filter for TranslateFilter {
             wants_usage: req.include_usage,
             embeddings: None,
             echo: (cx.client_dialect == Dialect::OpenAiResponses)
-                .then(|| Echo::from_request(&req.body)),
+                .then(|| Echo::from_request(req.body())),
             raw: false,
             state: None,
         });
@@ -581,7 +581,7 @@ fn embeddings_request(
         ),
         ProviderKind::Gemini => {
             let (path, body) =
-                switchyard_wire::gemini::embeddings_request_from_openai(&req.body, upstream_model)?;
+                switchyard_wire::gemini::embeddings_request_from_openai(req.body(), upstream_model)?;
             (path, serde_json::to_vec(&body).map_err(|e| GatewayError::Internal(e.to_string()))?)
         }
         ProviderKind::Anthropic | ProviderKind::Vertex | ProviderKind::Bedrock => {

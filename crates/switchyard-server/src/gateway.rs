@@ -217,9 +217,7 @@ impl Gateway {
             | Endpoint::Messages
             | Endpoint::Responses
             | Endpoint::Models
-            | Endpoint::Unknown => {
-                ChatRequest::parse(cx.client_dialect, &body)
-            }
+            | Endpoint::Unknown => ChatRequest::parse(cx.client_dialect, &body),
         };
         let mut req = match parsed {
             Ok(r) => r,

@@ -23,19 +23,12 @@ pub fn parse_embeddings(body: &[u8]) -> Result<ChatRequest, TranslateError> {
             ))
         }
     }
-    Ok(ChatRequest {
-        dialect: Dialect::OpenAi,
-        body,
-        model,
-        stream: false,
-        include_usage: false,
-        max_output_tokens: None,
-    })
+    Ok(ChatRequest::from_dom(Dialect::OpenAi, body, model))
 }
 
 /// The body for an OpenAI-type upstream: the client's, with the upstream model name.
 pub fn encode_openai_embeddings(req: &ChatRequest, upstream_model: &str) -> Vec<u8> {
-    let mut body = req.body.clone();
+    let mut body = req.body().clone();
     body.insert("model".to_owned(), Value::String(upstream_model.to_owned()));
     serde_json::to_vec(&body).unwrap_or_default()
 }

@@ -95,6 +95,7 @@ pub mod bedrock;
 mod error;
 mod json;
 mod openai;
+mod raw_body;
 mod request;
 mod response;
 pub mod sse;

@@ -4,18 +4,24 @@
 //! with only the gateway-owned fields rewritten; the typed fields next to it are the few facts
 //! every filter needs, validated once at parse time.
 
+use std::sync::OnceLock;
+
 use serde_json::{Map, Value};
 
 use crate::json::{self, Overlay};
+use crate::raw_body::{dom_of, RawBody, Source};
 use crate::{Dialect, TranslateError};
 
 /// A parsed chat request, in its inbound dialect.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// The body is kept as the client sent it, indexed at its top level, for as long as no filter
+/// edits it: a same-dialect request then goes upstream spliced from those bytes, and the JSON
+/// DOM is built only when something needs it (translation to another dialect, a BPE count, an
+/// edit) — [`ChatRequest::body`].
+#[derive(Debug, Clone)]
 pub struct ChatRequest {
     /// The dialect the client spoke.
     pub dialect: Dialect,
-    /// The client's JSON object; filters may edit it.
-    pub body: Map<String, Value>,
     /// `body["model"]`: the route or model the client asked for.
     pub model: String,
     /// Whether the client asked for a stream.
@@ -25,9 +31,48 @@ pub struct ChatRequest {
     pub include_usage: bool,
     /// Output cap the client asked for: `max_completion_tokens`, else `max_tokens`.
     pub max_output_tokens: Option<u64>,
+    /// The client's bytes and their top-level index, until the body is edited.
+    raw: Option<RawBody>,
+    /// The client's JSON object as a DOM, built on first use.
+    dom: OnceLock<Map<String, Value>>,
+}
+
+impl PartialEq for ChatRequest {
+    fn eq(&self, other: &Self) -> bool {
+        self.dialect == other.dialect
+            && self.model == other.model
+            && self.stream == other.stream
+            && self.include_usage == other.include_usage
+            && self.max_output_tokens == other.max_output_tokens
+            && self.body() == other.body()
+    }
 }
 
 impl ChatRequest {
+    /// A request from a validated body.
+    pub(crate) fn from_source(
+        src: Source,
+        dialect: Dialect,
+        model: String,
+        stream: bool,
+        include_usage: bool,
+        max_output_tokens: Option<u64>,
+    ) -> ChatRequest {
+        let (raw, dom) = match src {
+            Source::Raw(raw) => (Some(raw), OnceLock::new()),
+            Source::Dom(map) => (None, OnceLock::from(map)),
+        };
+        ChatRequest {
+            dialect,
+            model,
+            stream,
+            include_usage,
+            max_output_tokens,
+            raw,
+            dom,
+        }
+    }
+
     /// Parses and validates the fields the gateway relies on; everything else is left to the
     /// upstream to judge.
     ///
@@ -35,29 +80,39 @@ impl ChatRequest {
     /// `InvalidJson` when the body is not a JSON object; `InvalidRequest` naming the field when
     /// `model`, `messages`, `stream` or a token cap is missing or ill-typed.
     pub fn parse(dialect: Dialect, body: &[u8]) -> Result<ChatRequest, TranslateError> {
-        let (body, model) = object_with_model(body)?;
+        let (src, model) = Source::read(body)?;
         if matches!(dialect, Dialect::Gemini | Dialect::Bedrock) {
             return Err(TranslateError::InvalidRequest {
                 param: None,
                 message: format!("{dialect} is not an inbound dialect"),
             });
         }
+        // A Responses request is translated item by item (or checked for stored state) from
+        // its DOM anyway.
+        let src = match src {
+            Source::Raw(raw) if dialect == Dialect::OpenAiResponses => {
+                Source::Dom(dom_of(&raw.bytes))
+            }
+            src => src,
+        };
         if dialect == Dialect::OpenAiResponses {
-            crate::responses::inbound::check_stateless(&body)?;
-        } else if !matches!(body.get("messages"), Some(Value::Array(_))) {
+            if let Source::Dom(map) = &src {
+                crate::responses::inbound::check_stateless(map)?;
+            }
+        } else if !src.is_array("messages") {
             return Err(invalid(
                 "messages",
                 "`messages` is required and must be an array",
             ));
         }
-        let stream = match body.get("stream") {
+        let stream = match src.value("stream").as_deref() {
             None | Some(Value::Null) => false,
             Some(Value::Bool(b)) => *b,
             Some(_) => return Err(invalid("stream", "`stream` must be a boolean")),
         };
         let (include_usage, max_output_tokens) = match dialect {
             Dialect::Anthropic => {
-                let max = opt_u64(&body, "max_tokens")?.ok_or_else(|| {
+                let max = opt_u64(&src, "max_tokens")?.ok_or_else(|| {
                     invalid(
                         "max_tokens",
                         "`max_tokens` is required and must be an integer",
@@ -66,28 +121,29 @@ impl ChatRequest {
                 (true, Some(max))
             }
             // Usage always arrives in `response.completed`.
-            Dialect::OpenAiResponses => (true, opt_u64(&body, "max_output_tokens")?),
+            Dialect::OpenAiResponses => (true, opt_u64(&src, "max_output_tokens")?),
             _ => {
-                let include_usage = body
-                    .get("stream_options")
+                let include_usage = src
+                    .value("stream_options")
+                    .as_deref()
                     .and_then(|o| o.get("include_usage"))
                     .and_then(Value::as_bool)
                     .unwrap_or(false);
-                let max = match opt_u64(&body, "max_completion_tokens")? {
+                let max = match opt_u64(&src, "max_completion_tokens")? {
                     Some(m) => Some(m),
-                    None => opt_u64(&body, "max_tokens")?,
+                    None => opt_u64(&src, "max_tokens")?,
                 };
                 (include_usage, max)
             }
         };
-        Ok(ChatRequest {
+        Ok(ChatRequest::from_source(
+            src,
             dialect,
-            body,
             model,
             stream,
             include_usage,
             max_output_tokens,
-        })
+        ))
     }
 
     /// Parses an Anthropic `count_tokens` body: a Messages request without `max_tokens`.
@@ -95,21 +151,65 @@ impl ChatRequest {
     /// # Errors
     /// As [`ChatRequest::parse`].
     pub fn parse_count_tokens(body: &[u8]) -> Result<ChatRequest, TranslateError> {
-        let (body, model) = object_with_model(body)?;
-        if !matches!(body.get("messages"), Some(Value::Array(_))) {
+        let (src, model) = Source::read(body)?;
+        if !src.is_array("messages") {
             return Err(invalid(
                 "messages",
                 "`messages` is required and must be an array",
             ));
         }
-        Ok(ChatRequest {
-            dialect: Dialect::Anthropic,
-            body,
+        Ok(ChatRequest::from_source(
+            src,
+            Dialect::Anthropic,
             model,
-            stream: false,
-            include_usage: false,
-            max_output_tokens: None,
+            false,
+            false,
+            None,
+        ))
+    }
+
+    /// A request from an already-parsed body (embeddings).
+    pub(crate) fn from_dom(dialect: Dialect, body: Map<String, Value>, model: String) -> Self {
+        ChatRequest::from_source(Source::Dom(body), dialect, model, false, false, None)
+    }
+
+    /// The client's JSON object (built from the client's bytes on first use).
+    pub fn body(&self) -> &Map<String, Value> {
+        self.dom.get_or_init(|| match &self.raw {
+            Some(raw) => dom_of(&raw.bytes),
+            None => Map::new(),
         })
+    }
+
+    /// The client's JSON object, to edit; from then on the request is encoded from it.
+    pub fn body_mut(&mut self) -> &mut Map<String, Value> {
+        if let Some(raw) = self.raw.take() {
+            if self.dom.get().is_none() {
+                self.dom = OnceLock::from(dom_of(&raw.bytes));
+            }
+        }
+        if self.dom.get().is_none() {
+            self.dom = OnceLock::from(Map::new());
+        }
+        self.dom.get_mut().expect("set just above")
+    }
+
+    /// Whether the body has the top-level member `key`, without building the DOM.
+    pub fn has_member(&self, key: &str) -> bool {
+        match (&self.raw, self.dom.get()) {
+            (_, Some(map)) => map.contains_key(key),
+            (Some(raw), None) => raw.top.contains(&raw.bytes, key),
+            (None, None) => false,
+        }
+    }
+
+    /// The client's bytes, while no filter has edited the body.
+    pub fn raw_bytes(&self) -> Option<&[u8]> {
+        self.raw.as_ref().map(|r| &*r.bytes)
+    }
+
+    fn raw_len(&self) -> Option<usize> {
+        self.raw.as_ref().map(|r| r.bytes.len())
     }
 
     /// Lowers every output cap in the body (`max_tokens`, `max_completion_tokens`,
@@ -117,8 +217,9 @@ impl ChatRequest {
     /// returns the names lowered.
     pub fn clamp_max_output_tokens(&mut self, cap: u64) -> Vec<&'static str> {
         let mut lowered = Vec::new();
+        let body = self.body_mut();
         for key in ["max_tokens", "max_completion_tokens", "max_output_tokens"] {
-            if let Some(v) = self.body.get_mut(key) {
+            if let Some(v) = body.get_mut(key) {
                 if v.as_u64().is_some_and(|n| n > cap) {
                     *v = Value::from(cap);
                     lowered.push(key);
@@ -133,18 +234,25 @@ impl ChatRequest {
 
     /// `body.metadata[key]` when it is a string; routing and auth read hints from here.
     pub fn metadata_str(&self, key: &str) -> Option<&str> {
-        self.body.get("metadata")?.get(key)?.as_str()
+        if !self.has_member("metadata") {
+            return None;
+        }
+        self.body().get("metadata")?.get(key)?.as_str()
     }
 
     /// Removes a gateway-only hint so the upstream never sees it; drops `metadata` once empty,
     /// since some providers reject an empty object or refuse `metadata` altogether.
     pub fn remove_metadata(&mut self, key: &str) {
-        let Some(Value::Object(meta)) = self.body.get_mut("metadata") else {
+        if !self.has_member("metadata") {
+            return;
+        }
+        let body = self.body_mut();
+        let Some(Value::Object(meta)) = body.get_mut("metadata") else {
             return;
         };
         meta.remove(key);
         if meta.is_empty() {
-            self.body.remove("metadata");
+            body.remove("metadata");
         }
     }
 }
@@ -174,8 +282,8 @@ pub(crate) fn invalid(param: &str, message: &str) -> TranslateError {
     }
 }
 
-fn opt_u64(body: &Map<String, Value>, key: &str) -> Result<Option<u64>, TranslateError> {
-    match body.get(key) {
+fn opt_u64(src: &Source, key: &str) -> Result<Option<u64>, TranslateError> {
+    match src.value(key).as_deref() {
         None | Some(Value::Null) => Ok(None),
         Some(v) => v
             .as_u64()
@@ -228,14 +336,14 @@ pub fn encode_request(
     target: &EncodeTarget,
 ) -> Result<EncodedRequest, TranslateError> {
     match (req.dialect, target.dialect) {
-        (Dialect::OpenAi, Dialect::OpenAi) => Ok(encode_openai(&req.body, req.stream, target)),
+        (Dialect::OpenAi, Dialect::OpenAi) => Ok(encode_openai_request(req, target)),
         (Dialect::OpenAi, Dialect::Anthropic) => {
-            crate::anthropic::request::encode(&req.body, req.stream, target)
+            crate::anthropic::request::encode(req.body(), req.stream, target)
         }
         (Dialect::Anthropic, Dialect::Anthropic) => Ok(encode_anthropic(req, target)),
         (Dialect::Anthropic, Dialect::OpenAi) => {
             let mut canonical = crate::anthropic::inbound::to_canonical(
-                &req.body,
+                req.body(),
                 target.strict_params,
                 target.dialect,
             )?;
@@ -248,21 +356,19 @@ pub fn encode_request(
             encoded.dropped_params = canonical.dropped;
             Ok(encoded)
         }
-        (Dialect::OpenAi, Dialect::Gemini) => encode_gemini(&req.body, target, Vec::new()),
+        (Dialect::OpenAi, Dialect::Gemini) => encode_gemini(req.body(), target, Vec::new()),
         (Dialect::Anthropic, Dialect::Gemini) => {
             let canonical = crate::anthropic::inbound::to_canonical(
-                &req.body,
+                req.body(),
                 target.strict_params,
                 target.dialect,
             )?;
             encode_gemini(&canonical.body, target, canonical.dropped)
         }
-        (Dialect::OpenAiResponses, Dialect::OpenAiResponses) => {
-            Ok(encode_renamed(&req.body, target))
-        }
+        (Dialect::OpenAiResponses, Dialect::OpenAiResponses) => Ok(encode_renamed(req, target)),
         (Dialect::OpenAiResponses, to) => {
             let canonical =
-                crate::responses::inbound::to_canonical(&req.body, target.strict_params, to)?;
+                crate::responses::inbound::to_canonical(req.body(), target.strict_params, to)?;
             let mut body = canonical.body;
             let mut encoded = match to {
                 Dialect::Anthropic => crate::anthropic::request::encode(&body, req.stream, target)?,
@@ -287,10 +393,10 @@ pub fn encode_request(
             encoded.dropped_params = dropped;
             Ok(encoded)
         }
-        (Dialect::OpenAi, Dialect::Bedrock) => encode_bedrock(&req.body, target, Vec::new()),
+        (Dialect::OpenAi, Dialect::Bedrock) => encode_bedrock(req.body(), target, Vec::new()),
         (Dialect::Anthropic, Dialect::Bedrock) => {
             let canonical = crate::anthropic::inbound::to_canonical(
-                &req.body,
+                req.body(),
                 target.strict_params,
                 target.dialect,
             )?;
@@ -311,25 +417,50 @@ pub fn rename_model(req: &ChatRequest, upstream_model: &str) -> Vec<u8> {
         legacy_max_tokens: false,
         stream_usage: false,
     };
-    encode_renamed(&req.body, &target).body
+    encode_renamed(req, &target).body
 }
 
 /// A body passed through to an upstream of its own dialect with only `model` rewritten.
-fn encode_renamed(body: &Map<String, Value>, target: &EncodeTarget) -> EncodedRequest {
+fn encode_renamed(req: &ChatRequest, target: &EncodeTarget) -> EncodedRequest {
     let set = [("model", Value::String(target.upstream_model.to_owned()))];
-    let mut out = Vec::with_capacity(256);
-    json::write(
-        &mut out,
-        &Overlay {
-            base: body,
-            set: &set,
-            remove: &[],
-        },
-    );
     EncodedRequest {
-        body: out,
+        body: write_patched(req, &set, &[]),
         dropped_params: Vec::new(),
     }
+}
+
+/// The request's body with the `set` members replaced (or added) and the `remove` ones left
+/// out: spliced from the client's bytes while no filter has edited them, else written from
+/// the DOM.
+fn write_patched(req: &ChatRequest, set: &[(&str, Value)], remove: &[&str]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(req.raw_len().unwrap_or(256) + 64);
+    match &req.raw {
+        Some(raw) => {
+            let values: Vec<Vec<u8>> = set
+                .iter()
+                .map(|(_, v)| {
+                    let mut text = Vec::new();
+                    json::write(&mut text, v);
+                    text
+                })
+                .collect();
+            let set: Vec<(&str, &[u8])> = set
+                .iter()
+                .zip(&values)
+                .map(|((k, _), v)| (*k, v.as_slice()))
+                .collect();
+            raw.top.patch(&raw.bytes, &set, remove, &mut out);
+        }
+        None => json::write(
+            &mut out,
+            &Overlay {
+                base: req.body(),
+                set,
+                remove,
+            },
+        ),
+    }
+    out
 }
 
 /// An OpenAI-canonical body as a Converse request; the model and streaming go in the URL
@@ -371,21 +502,7 @@ fn encode_gemini(
 /// chunk so the gateway can meter even when the client didn't (the stream translator hides it
 /// again), unless the target refuses `stream_options`.
 fn encode_openai(body: &Map<String, Value>, stream: bool, target: &EncodeTarget) -> EncodedRequest {
-    let mut set: Vec<(&str, Value)> = Vec::with_capacity(2);
-    set.push(("model", Value::String(target.upstream_model.to_owned())));
-    if stream && target.stream_usage {
-        let mut options = match body.get("stream_options") {
-            Some(Value::Object(o)) => o.clone(),
-            _ => Map::new(),
-        };
-        options.insert("include_usage".to_owned(), Value::Bool(true));
-        set.push(("stream_options", Value::Object(options)));
-    }
-    let remove: &[&str] = if target.stream_usage {
-        &[]
-    } else {
-        &["stream_options"]
-    };
+    let (set, remove) = openai_members(body.get("stream_options"), stream, target);
     let mut out = Vec::with_capacity(256);
     json::write(
         &mut out,
@@ -401,29 +518,58 @@ fn encode_openai(body: &Map<String, Value>, stream: bool, target: &EncodeTarget)
     }
 }
 
+/// [`encode_openai`] for the client's own OpenAI request, spliced when unedited.
+fn encode_openai_request(req: &ChatRequest, target: &EncodeTarget) -> EncodedRequest {
+    let options = match &req.raw {
+        Some(raw) if req.dom.get().is_none() => raw.value("stream_options"),
+        _ => req.body().get("stream_options").cloned(),
+    };
+    let (set, remove) = openai_members(options.as_ref(), req.stream, target);
+    EncodedRequest {
+        body: write_patched(req, &set, remove),
+        dropped_params: Vec::new(),
+    }
+}
+
+/// What an OpenAI upstream gets rewritten: the model and, for streams, the usage chunk asked
+/// for (merged into the client's `stream_options`) or `stream_options` left out.
+fn openai_members(
+    client_options: Option<&Value>,
+    stream: bool,
+    target: &EncodeTarget,
+) -> (Vec<(&'static str, Value)>, &'static [&'static str]) {
+    let mut set: Vec<(&str, Value)> = Vec::with_capacity(2);
+    set.push(("model", Value::String(target.upstream_model.to_owned())));
+    if stream && target.stream_usage {
+        let mut options = match client_options {
+            Some(Value::Object(o)) => o.clone(),
+            _ => Map::new(),
+        };
+        options.insert("include_usage".to_owned(), Value::Bool(true));
+        set.push(("stream_options", Value::Object(options)));
+    }
+    let remove: &[&str] = if target.stream_usage {
+        &[]
+    } else {
+        &["stream_options"]
+    };
+    (set, remove)
+}
+
 /// Anthropic to Anthropic: rename the model; restore `max_tokens` if a filter removed it,
 /// since Anthropic requires it.
 fn encode_anthropic(req: &ChatRequest, target: &EncodeTarget) -> EncodedRequest {
     let mut set: Vec<(&str, Value)> = Vec::with_capacity(2);
     set.push(("model", Value::String(target.upstream_model.to_owned())));
-    if !req.body.contains_key("max_tokens") {
+    if !req.has_member("max_tokens") {
         let max = req
             .max_output_tokens
             .or(target.default_max_output_tokens)
             .unwrap_or(4096);
         set.push(("max_tokens", Value::from(max)));
     }
-    let mut out = Vec::with_capacity(256);
-    json::write(
-        &mut out,
-        &Overlay {
-            base: &req.body,
-            set: &set,
-            remove: &[],
-        },
-    );
     EncodedRequest {
-        body: out,
+        body: write_patched(req, &set, &[]),
         dropped_params: Vec::new(),
     }
 }

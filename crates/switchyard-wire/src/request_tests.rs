@@ -98,9 +98,9 @@ fn metadata_helpers_read_and_remove() {
     assert_eq!(req.metadata_str("priority"), Some("high"));
     assert_eq!(req.metadata_str("n"), None);
     req.remove_metadata("priority");
-    assert!(req.body.contains_key("metadata"));
+    assert!(req.body().contains_key("metadata"));
     req.remove_metadata("n");
-    assert!(!req.body.contains_key("metadata"));
+    assert!(!req.body().contains_key("metadata"));
     req.remove_metadata("absent");
 }
 
@@ -255,4 +255,84 @@ fn anthropic_thinking_budget_reaches_gemini_exactly_and_is_dropped_for_openai() 
     assert_eq!(openai.dropped_params, ["thinking"]);
     let body: Value = serde_json::from_slice(&openai.body).unwrap();
     assert!(body.get("thinking_budget").is_none(), "{body}");
+}
+
+#[test]
+fn malformed_json_gets_serde_jsons_own_error() {
+    for body in [
+        "",
+        "{",
+        "[1,2",
+        "\"text\"",
+        r#"{"model":"m","messages":[}"#,
+        r#"{"model":"m","messages":[],}"#,
+        r#"{"model":"m","messages":[]} trailing"#,
+        r#"{"model":"m","messages":[],"t":1e400}"#,
+        r#"{"model":"m","messages":[{"content":"\ud800"}]}"#,
+        r#"{"model":"m","messages":[{"content":"\q"}]}"#,
+    ] {
+        let want = match serde_json::from_slice::<Value>(body.as_bytes()) {
+            Err(e) => e.to_string(),
+            Ok(_) => "expected a JSON object".to_owned(),
+        };
+        for dialect in [Dialect::OpenAi, Dialect::Anthropic] {
+            match ChatRequest::parse(dialect, body.as_bytes()) {
+                Err(TranslateError::InvalidJson(got)) => assert_eq!(got, want, "{body}"),
+                other => panic!("{body}: {other:?}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn same_dialect_bodies_are_spliced_and_equal_the_dom_encoding() {
+    let body = br#"{ "stream_options": {"x": 1}, "model": "chat", "messages": [{"role": "user", "content": "hi", "model": "inner"}], "stream": true, "metadata": {"priority": "high", "k": "v"} }"#;
+    let req = ChatRequest::parse(Dialect::OpenAi, body).unwrap();
+    let mut dom = req.clone();
+    dom.body_mut();
+    for stream_usage in [true, false] {
+        let t = EncodeTarget {
+            stream_usage,
+            ..target(Dialect::OpenAi)
+        };
+        let spliced = encode_request(&req, &t).unwrap().body;
+        let written = encode_request(&dom, &t).unwrap().body;
+        assert_eq!(
+            serde_json::from_slice::<Value>(&spliced).unwrap(),
+            serde_json::from_slice::<Value>(&written).unwrap()
+        );
+        // The client's spacing and member order survive: only the gateway's members changed.
+        let text = String::from_utf8(spliced).unwrap();
+        assert!(text.starts_with(r#"{ "#), "{text}");
+        assert!(text.contains(r#""model": "gpt-4o-2024-08-06""#), "{text}");
+        assert!(
+            text.contains(r#""content": "hi", "model": "inner""#),
+            "{text}"
+        );
+    }
+    // An edit (routing removing its hint) switches to the DOM, so the edit is kept.
+    let mut edited = req.clone();
+    edited.remove_metadata("priority");
+    let out: Value = serde_json::from_slice(
+        &encode_request(&edited, &target(Dialect::OpenAi))
+            .unwrap()
+            .body,
+    )
+    .unwrap();
+    assert_eq!(out["metadata"], json!({"k": "v"}));
+    for (dialect, body) in [
+        (
+            Dialect::Anthropic,
+            &br#"{"model":"c","max_tokens":5,"messages":[]}"#[..],
+        ),
+        (
+            Dialect::OpenAiResponses,
+            &br#"{"model":"c","input":"hi","store":false}"#[..],
+        ),
+    ] {
+        let req = ChatRequest::parse(dialect, body).unwrap();
+        let out: Value =
+            serde_json::from_slice(&encode_request(&req, &target(dialect)).unwrap().body).unwrap();
+        assert_eq!(out["model"], "gpt-4o-2024-08-06");
+    }
 }

@@ -13,7 +13,7 @@ pub const FALLBACK_MAX_OUTPUT: u64 = 32_768;
 /// up-front charge, which the real usage corrects afterwards.
 pub fn estimate_prompt_tokens(req: &ChatRequest) -> u64 {
     // Embeddings carry their text (or token ids) in `input` rather than in messages.
-    let input = req.body.get("input").map_or(0, input_bytes);
+    let input = req.body().get("input").map_or(0, input_bytes);
     crate::tokens::quick_estimate(req) + input.div_ceil(4)
 }
 

@@ -50,7 +50,7 @@ fn anthropic_passthrough_renames_model_and_keeps_everything_else() {
 fn anthropic_passthrough_restores_a_removed_max_tokens() {
     let raw = br#"{"model":"c","max_tokens":50,"messages":[]}"#;
     let mut req = ChatRequest::parse(AN, raw).unwrap();
-    req.body.remove("max_tokens");
+    req.body_mut().remove("max_tokens");
     req.max_output_tokens = None;
     let enc = encode_request(&req, &target(AN, false, Some(777))).unwrap();
     let out: Value = serde_json::from_slice(&enc.body).unwrap();
