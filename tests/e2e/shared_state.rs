@@ -288,3 +288,138 @@ async fn redis_over_tls() {
         "limited by the window in Redis, not by an unreachable backend: {body}"
     );
 }
+
+/// The `remaining` budget gauge of key `app`, once it exists.
+fn remaining(gw: &Gateway) -> Option<f64> {
+    gw.metrics()
+        .lines()
+        .find(|l| l.starts_with("switchyard_budget_remaining_usd{key_id=\"app\"}"))
+        .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+}
+
+/// Waits (bounded) until the gauge of `app`'s remaining budget is `usd`.
+async fn remaining_is(gw: &Gateway, usd: f64) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let seen = remaining(gw);
+        if seen.is_some_and(|r| (r - usd).abs() < 1e-6) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "remaining {seen:?}, want {usd}");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_redis_outage_keeps_per_process_rpm_instead_of_none() {
+    if skip() {
+        return;
+    }
+    let mut redis = RedisServer::start();
+    let mock = MockProvider::start(Reply::json(&openai::completion("ok", 5, 5))).await;
+    let gw = redis_gateway(
+        &redis,
+        "      rpm: 5\n",
+        &one_provider(&mock.base()),
+        "fail_open",
+    );
+    let req = openai::request("gpt-4o-mini", false);
+    assert_eq!(
+        post(&gw.base, "/v1/chat/completions", &req).await.status(),
+        200
+    );
+    redis.kill();
+    let mut statuses = Vec::new();
+    for _ in 0..8 {
+        let r = post(&gw.base, "/v1/chat/completions", &req).await;
+        statuses.push(r.status().as_u16());
+        if r.status() == 429 {
+            let body: Value = r.json().await.unwrap();
+            assert_eq!(body["error"]["code"], "rate_limit_exceeded", "{body}");
+        }
+    }
+    // This process's own window of 5 a minute, not unlimited.
+    assert_eq!(
+        statuses,
+        [200, 200, 200, 200, 200, 429, 429, 429],
+        "{}",
+        gw.stderr()
+    );
+}
+
+#[tokio::test]
+async fn a_redis_outage_carries_the_spend_and_writes_it_back_after_a_restart() {
+    if skip() {
+        return;
+    }
+    let mut redis = RedisServer::start();
+    let mock = MockProvider::start(Reply::json(&openai::completion("ok", 10, 10))).await;
+    let limits = "      budget: { usd: 0.05, period: monthly }\n";
+    let gw = redis_gateway(&redis, limits, &priced_provider(&mock.base()), "fail_open");
+    // The test's redis-server keeps nothing on disk: the gateway says so at start.
+    let warned = gw.eventually(Duration::from_secs(10), || {
+        gw.stderr().contains("keeps nothing on disk")
+    });
+    assert!(warned, "no persistence warning:\n{}", gw.stderr());
+    // $0.03 spent through Redis (each answer costs $0.01 and reserves $0.02).
+    for spent in [0.01, 0.02, 0.03] {
+        assert_eq!(
+            post(&gw.base, "/v1/chat/completions", &capped_request())
+                .await
+                .status(),
+            200
+        );
+        remaining_is(&gw, 0.05 - spent).await;
+    }
+    redis.kill();
+    // Redis is gone: the budget goes on from Redis's $0.03, so two more fit, not unlimited.
+    assert_eq!(
+        post(&gw.base, "/v1/chat/completions", &capped_request())
+            .await
+            .status(),
+        200
+    );
+    remaining_is(&gw, 0.01).await;
+    assert_eq!(
+        post(&gw.base, "/v1/chat/completions", &capped_request())
+            .await
+            .status(),
+        200
+    );
+    remaining_is(&gw, 0.0).await;
+    let r = post(&gw.base, "/v1/chat/completions", &capped_request()).await;
+    assert_eq!(r.status(), 429);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "budget_exceeded", "{body}");
+    assert_eq!(mock.hits(), 5);
+
+    // Back without persistence: its $0.03 are gone, and the $0.02 of the outage are written
+    // back with the first call that reaches it.
+    redis.restart();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let spent = loop {
+        let _ = post(&gw.base, "/v1/chat/completions", &capped_request()).await;
+        let v = budgets(&gw);
+        let spent = v["budgets"][0]["spent"].as_f64();
+        if gw.stderr().contains("written back") && spent.is_some() {
+            break spent;
+        }
+        assert!(Instant::now() < deadline, "{v}\n{}", gw.stderr());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let served_since = mock.hits() as f64 - 3.0;
+    // Everything served since the outage began is in Redis: the outage's two answers and
+    // those after the restart.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut spent = spent.unwrap_or_default();
+    while (spent - served_since * 0.01).abs() > 1e-6 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        spent = budgets(&gw)["budgets"][0]["spent"]
+            .as_f64()
+            .unwrap_or_default();
+    }
+    assert!(
+        (spent - served_since * 0.01).abs() < 1e-6,
+        "Redis holds ${spent} after {served_since} answers since the outage began"
+    );
+}

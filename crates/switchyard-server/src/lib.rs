@@ -217,6 +217,11 @@ impl Prepared {
             }
         }
 
+        server.add_service(background_service(
+            "state check",
+            PersistenceCheck(self.limits.clone()),
+        ));
+
         if !config.server.admin_listen.ip().is_loopback() {
             if config.server.admin_token.is_none() {
                 tracing::warn!(admin = %config.server.admin_listen, "the admin listener is bound beyond loopback with no token: /config and /budgets are open to anyone who can reach it; set server.admin_token_env or bind it to 127.0.0.1");
@@ -259,5 +264,15 @@ impl Prepared {
         });
         tracing::info!("switchyard exited");
         std::process::exit(0)
+    }
+}
+
+/// At start: warns when the Redis server in force would lose budgets on a restart.
+struct PersistenceCheck(LimitsHandle);
+
+#[async_trait::async_trait]
+impl pingora_core::services::background::BackgroundService for PersistenceCheck {
+    async fn start(&self, _shutdown: pingora_core::server::ShutdownWatch) {
+        self.0.check_persistence().await;
     }
 }

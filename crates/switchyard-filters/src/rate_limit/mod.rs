@@ -6,6 +6,7 @@
 //! state backend (`state.backend: memory | redis`), which outlives config reloads.
 
 mod cost;
+mod fallback;
 mod shared;
 
 use std::collections::HashMap;
@@ -132,6 +133,9 @@ struct Held {
     hold: Option<Hold>,
     budget: Option<Budget>,
     backend: Arc<StateBackend>,
+    /// Admitted by the local fallback while Redis was unreachable: the budget period's tag
+    /// and Redis key ttl its spend is written back under.
+    carried: Option<(String, u64)>,
 }
 
 fn limited(message: String, retry_after: Duration, code: ErrorKind) -> GatewayError {
@@ -282,7 +286,19 @@ impl Filter for RateLimitFilter {
             tpm,
             budget,
         };
-        match self.backend.admit(&admission).await {
+        let verdict = self.backend.admit(&admission).await;
+        if let (Ok(v), StateBackend::Redis(_)) = (&verdict, self.backend.as_ref()) {
+            let usage = match v {
+                Verdict::Admitted(t) => t.usage,
+                Verdict::Limited(Limit::Budget(u)) => Some(*u),
+                Verdict::Limited(_) => None,
+            };
+            if let (Some(w), Some(u)) = (&window, usage) {
+                self.shared.fallback.saw(&key.id, &w.tag, u);
+            }
+            self.shared.fallback.recovered(&self.backend);
+        }
+        match verdict {
             Ok(Verdict::Admitted(ticket)) => {
                 if let (Some(b), Some(u)) = (&key.budget, ticket.usage) {
                     self.shared.metrics.set_budget(&key.id, b, u);
@@ -293,6 +309,7 @@ impl Filter for RateLimitFilter {
                     hold: ticket.hold,
                     budget: key.budget.clone(),
                     backend: self.backend.clone(),
+                    carried: None,
                 });
                 Ok(Flow::Continue)
             }
@@ -300,7 +317,7 @@ impl Filter for RateLimitFilter {
             Err(e) => {
                 self.shared.state_error(self.backend.kind(), "admit", &e);
                 if self.fail_open {
-                    return Ok(Flow::Continue);
+                    return self.admit_locally(cx, key, &admission, window.as_ref());
                 }
                 self.shared
                     .metrics
@@ -317,6 +334,56 @@ impl Filter for RateLimitFilter {
     }
 
     fn on_complete(&self, cx: &RequestCtx, _outcome: &Outcome) {
+        self.settle(cx);
+    }
+}
+
+impl RateLimitFilter {
+    /// Admits with this process's own limits while the shared backend is unreachable
+    /// (`fail_open`); a memory backend never gets here.
+    fn admit_locally(
+        &self,
+        cx: &mut RequestCtx,
+        key: &KeyLimits,
+        admission: &Admission<'_>,
+        window: Option<&period::Window>,
+    ) -> Result<Flow, GatewayError> {
+        if let StateBackend::Memory(_) = self.backend.as_ref() {
+            return Ok(Flow::Continue);
+        }
+        let local = self
+            .shared
+            .fallback
+            .backend(&key.id, window.map(|w| w.tag.as_str()));
+        let StateBackend::Memory(m) = local.as_ref() else {
+            return Ok(Flow::Continue);
+        };
+        match m.admit(admission) {
+            Verdict::Admitted(ticket) => {
+                if let (Some(b), Some(u)) = (&key.budget, ticket.usage) {
+                    self.shared.metrics.set_budget(&key.id, b, u);
+                }
+                cx.slots.insert(Held {
+                    key: key.id.clone(),
+                    tpm: admission.tpm.map(|t| (t.limit, t.cost)),
+                    hold: ticket.hold,
+                    budget: key.budget.clone(),
+                    backend: local.clone(),
+                    carried: window.map(|w| {
+                        (
+                            w.tag.clone(),
+                            crate::state::key_ttl(w.resets_at, admission.now_us),
+                        )
+                    }),
+                });
+                Ok(Flow::Continue)
+            }
+            Verdict::Limited(limit) => Err(self.refusal(key, limit, admission.now_us / 1_000_000)),
+        }
+    }
+
+    /// Corrects the admission with what the request used.
+    fn settle(&self, cx: &RequestCtx) {
         let Some(held) = cx.slots.get::<Held>() else {
             return;
         };
@@ -347,6 +414,9 @@ impl Filter for RateLimitFilter {
             if let (Some(u), Some(b)) = (m.settle(&settlement), &budget) {
                 shared.metrics.set_budget(&settlement.key_id, b, u);
             }
+            if let (Some((tag, ttl)), Some((_, actual))) = (&held.carried, &settlement.budget) {
+                shared.fallback.owe(&settlement.key_id, tag, *ttl, *actual);
+            }
             return;
         }
         // A remote settlement must not hold up the end of the request.
@@ -355,12 +425,23 @@ impl Filter for RateLimitFilter {
             let _settling = settling;
             match backend.settle(&settlement).await {
                 Ok(Some(u)) => {
+                    if let Some((Hold::Redis { tag, .. }, _)) = &settlement.budget {
+                        shared.fallback.saw(&settlement.key_id, tag, u);
+                    }
                     if let Some(b) = &budget {
                         shared.metrics.set_budget(&settlement.key_id, b, u);
                     }
                 }
                 Ok(None) => {}
-                Err(e) => shared.state_error(backend.kind(), "settle", &e),
+                Err(e) => {
+                    shared.state_error(backend.kind(), "settle", &e);
+                    // The reservation lapses in Redis by itself; the spend must not.
+                    if let Some((Hold::Redis { tag, ttl_s, .. }, actual)) = &settlement.budget {
+                        shared
+                            .fallback
+                            .owe(&settlement.key_id, tag, *ttl_s, *actual);
+                    }
+                }
             }
         };
         match tokio::runtime::Handle::try_current() {

@@ -90,6 +90,8 @@ pub struct Shared {
     memory: Arc<StateBackend>,
     redis: Mutex<Option<(String, Arc<StateBackend>)>>,
     pub(crate) metrics: LimitMetrics,
+    /// Limits and spend while Redis is unreachable.
+    pub(crate) fallback: Arc<super::fallback::Fallback>,
     last_error_log: AtomicU64,
     /// Remote settlements started and not finished, so an exiting process can wait for them.
     settling: AtomicUsize,
@@ -117,6 +119,7 @@ impl Shared {
             memory: Arc::new(StateBackend::Memory(MemoryState::new())),
             redis: Mutex::new(None),
             metrics: LimitMetrics::register(r)?,
+            fallback: Arc::new(super::fallback::Fallback::new()),
             last_error_log: AtomicU64::new(0),
             settling: AtomicUsize::new(0),
             settled: tokio::sync::Notify::new(),
@@ -225,6 +228,18 @@ pub struct BudgetStatus {
 pub struct LimitsHandle(pub(crate) Arc<Shared>);
 
 impl LimitsHandle {
+    /// Reads the persistence settings of the Redis server in force, if any, and warns when a
+    /// restart would reset budgets (see [`RedisState::check_persistence`]).
+    pub async fn check_persistence(&self) {
+        let backend = {
+            let cur = self.0.redis.lock().unwrap_or_else(|p| p.into_inner());
+            cur.as_ref().map(|(_, b)| b.clone())
+        };
+        if let Some(StateBackend::Redis(r)) = backend.as_deref() {
+            r.check_persistence().await;
+        }
+    }
+
     /// Every key of `config` that has a budget, with its spend in the current period.
     pub async fn budgets(&self, config: &Config) -> Vec<BudgetStatus> {
         let mut out = Vec::new();

@@ -132,10 +132,17 @@ async fn limits_survive_a_reload() {
 const REDIS_DOWN: &str = "state:\n  backend: redis\n  url_env: REDIS_URL\n";
 
 #[tokio::test]
-async fn unreachable_redis_fails_open_by_default() {
+async fn unreachable_redis_falls_back_to_local_limits_by_default() {
     let (config, chain, handle) = setup("      rpm: 1\n", REDIS_DOWN);
-    for _ in 0..3 {
-        one(&config, &chain, Some(1)).await.unwrap();
+    // fail_open: this process's own window of 1 a minute, not unlimited.
+    one(&config, &chain, Some(1)).await.unwrap();
+    for _ in 0..2 {
+        match one(&config, &chain, Some(1)).await {
+            Err(GatewayError::RateLimited { code, .. }) => {
+                assert_eq!(code, ErrorKind::RateLimitExceeded)
+            }
+            other => panic!("{other:?}"),
+        }
     }
     let b = setup("      budget: { usd: 1 }\n", REDIS_DOWN);
     let status = b.2.budget(&b.0, "app").await.unwrap();

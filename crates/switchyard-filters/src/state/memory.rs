@@ -189,6 +189,30 @@ impl MemoryState {
         }
     }
 
+    /// Records `key_id`'s budget in period `tag` as another store reported it (Redis's
+    /// numbers, kept for a fallback). Overwrites; no lock after the key's first sight.
+    pub fn record_budget(&self, key_id: &str, tag: &str, usage: BudgetUsage) {
+        let cell = Self::budget_cell(&self.cells(key_id), tag);
+        cell.spent.store(usage.spent, Ordering::Release);
+        cell.used.store(
+            usage.spent.saturating_add(usage.reserved),
+            Ordering::Release,
+        );
+    }
+
+    /// Starts `key_id`'s budget in period `tag` at `used` nano-dollars already spent, unless
+    /// this period has been counted here already.
+    pub fn seed_budget(&self, key_id: &str, tag: &str, used: u64) {
+        let cell = Self::budget_cell(&self.cells(key_id), tag);
+        if cell
+            .used
+            .compare_exchange(0, used, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+        {
+            cell.spent.fetch_add(used, Ordering::AcqRel);
+        }
+    }
+
     /// See [`super::StateBackend::budget_usage`].
     pub fn budget_usage(&self, key_id: &str, tag: &str) -> BudgetUsage {
         match self.keys.load().get(key_id) {

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 pub use memory::{BudgetCell, MemoryState};
 pub use period::Window;
+pub(crate) use redis::key_ttl;
 pub use redis::RedisState;
 
 /// Nano-dollars: budgets are counted in integers so Redis can add them atomically.

@@ -6,7 +6,7 @@
 //! once for [`BACKOFF`] instead of each waiting out the deadline, so a dead Redis costs one
 //! request the deadline per backoff, not every request.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -128,6 +128,8 @@ pub struct RedisState {
     settle: Script,
     /// Unix µs until which calls fail fast (0: Redis is believed up).
     down_until: AtomicU64,
+    /// Whether the server's persistence settings were read (once per backend).
+    persistence_checked: AtomicBool,
 }
 
 /// Keys of one gateway key; the `{id}` hash tag keeps them in one cluster slot.
@@ -151,6 +153,7 @@ impl RedisState {
             admit: Script::new(ADMIT),
             settle: Script::new(SETTLE),
             down_until: AtomicU64::new(0),
+            persistence_checked: AtomicBool::new(false),
         })
     }
 
@@ -178,8 +181,12 @@ impl RedisState {
         let manager = ConnectionManager::new_lazy_with_config(self.client.clone(), config)
             .map_err(|e| StateError::Backend(e.to_string()))?;
         let mut warm = manager.clone();
+        let check = !self.persistence_checked.swap(true, Ordering::AcqRel);
         tokio::spawn(async move {
             let _: redis::RedisResult<String> = redis::cmd("PING").query_async(&mut warm).await;
+            if check {
+                warn_without_persistence(&mut warm).await;
+            }
         });
         Ok(manager)
     }
@@ -190,6 +197,23 @@ impl RedisState {
         if tokio::runtime::Handle::try_current().is_ok() && !self.conn.initialized() {
             if let Ok(m) = self.connect() {
                 let _ = self.conn.set(m);
+            }
+        }
+    }
+
+    /// Reads the server's persistence settings on a connection of its own and warns when a
+    /// restart would lose budgets (at start: the shared connection is made by the first
+    /// request, on the data path's runtime). Once per backend.
+    pub async fn check_persistence(&self) {
+        if self.persistence_checked.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let connect = self.client.get_multiplexed_async_connection();
+        match tokio::time::timeout(CONNECT_TIMEOUT, connect).await {
+            Ok(Ok(mut conn)) => warn_without_persistence(&mut conn).await,
+            _ => {
+                // Not reachable yet: the first connection that succeeds asks instead.
+                self.persistence_checked.store(false, Ordering::Release);
             }
         }
     }
@@ -312,9 +336,37 @@ impl RedisState {
     }
 }
 
+/// Budgets live in Redis: a server that keeps nothing on disk resets every budget when it
+/// restarts. Asked once per connection manager, when it is made.
+async fn warn_without_persistence(conn: &mut impl redis::aio::ConnectionLike) {
+    async fn config_get(conn: &mut impl redis::aio::ConnectionLike, name: &str) -> Option<String> {
+        let r: redis::RedisResult<Vec<String>> = redis::cmd("CONFIG")
+            .arg("GET")
+            .arg(name)
+            .query_async(conn)
+            .await;
+        r.ok().and_then(|v| v.get(1).cloned())
+    }
+    let aof = config_get(conn, "appendonly").await;
+    let save = config_get(conn, "save").await;
+    match (aof.as_deref(), save.as_deref().map(str::trim)) {
+        (Some("yes"), _) => {}
+        (Some(_), Some("")) => tracing::warn!(
+            "the Redis server keeps nothing on disk (appendonly no, save \"\"): a Redis restart resets every budget's spend to 0; turn on AOF (appendonly yes)"
+        ),
+        (Some(_), Some(save)) => tracing::warn!(
+            save,
+            "the Redis server persists by snapshots only (appendonly no): a Redis restart loses the spend since the last snapshot; turn on AOF (appendonly yes) for budgets"
+        ),
+        _ => tracing::info!(
+            "cannot read the Redis server's persistence settings (CONFIG GET refused); budgets need a Redis that persists with AOF"
+        ),
+    }
+}
+
 /// Seconds a period's keys live: until a day after the period ends (late settlements still
 /// land), or forever for `total`.
-fn key_ttl(resets_at: Option<u64>, now_us: u64) -> u64 {
+pub(crate) fn key_ttl(resets_at: Option<u64>, now_us: u64) -> u64 {
     match resets_at {
         Some(end) => end.saturating_sub(now_us / 1_000_000) + 86_400,
         None => 0,
