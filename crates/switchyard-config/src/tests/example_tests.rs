@@ -82,7 +82,7 @@ fn config_md_example_parses() {
     let names: Vec<_> = c.filters.iter().map(|f| f.name.as_str()).collect();
     assert_eq!(names, crate::DEFAULT_FILTERS);
     let cw = &c.filters[2];
-    assert_eq!((cw.path.as_str(), cw.line), ("filters[2]", Some(77)));
+    assert_eq!((cw.path.as_str(), cw.line), ("filters[2]", Some(84)));
     assert_eq!(cw.settings["on_overflow"].as_str(), Some("reroute"));
     assert!(c.filters[0].settings.is_null());
 }
@@ -99,9 +99,9 @@ fn line_index_covers_keys_and_items() {
     assert_eq!(l.line_of("routes[0].targets[2].model"), Some(60));
     assert_eq!(l.line_of("routes[1].targets[1].weight"), Some(63));
     assert_eq!(l.line_of("routes[2].when.priority"), Some(65));
-    assert_eq!(l.line_of("filters[3]"), Some(78));
+    assert_eq!(l.line_of("filters[3]"), Some(85));
     // Unknown paths fall back to their nearest indexed ancestor.
-    assert_eq!(l.line_of("filters[4].circuit_breaker.nope"), Some(79));
+    assert_eq!(l.line_of("filters[4].circuit_breaker.nope"), Some(86));
 }
 
 #[test]
