@@ -63,6 +63,9 @@ fn server_span_name(endpoint: Endpoint) -> &'static str {
         Endpoint::Embeddings => "POST /v1/embeddings",
         Endpoint::Responses => "POST /v1/responses",
         Endpoint::CountTokens => "POST /v1/messages/count_tokens",
+        Endpoint::Models => "GET /v1/models",
+        // OpenTelemetry's name for a request without a known route.
+        Endpoint::Unknown => "HTTP",
     }
 }
 

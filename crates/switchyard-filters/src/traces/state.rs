@@ -96,7 +96,7 @@ impl Trace {
         if self.asked.is_some() || !self.sampled {
             return;
         }
-        let num = |k: &str| req.body.get(k).and_then(|v| v.as_f64());
+        let num = |k: &str| req.body().get(k).and_then(|v| v.as_f64());
         self.asked = Some(Asked {
             model: Some(req.model.clone()),
             max_tokens: req.max_output_tokens,
