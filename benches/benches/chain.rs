@@ -12,11 +12,9 @@ use std::sync::Arc;
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, Criterion};
 use http::HeaderMap;
+use switchyard_bench::{peers_file, run};
 use switchyard_config::{Config, MapEnv};
-use switchyard_filter::{
-    AttemptResult, Chain, Endpoint, Outcome, RequestCtx, ResponseHead, UpstreamRequest,
-};
-use switchyard_wire::{ChatRequest, Dialect};
+use switchyard_filter::Chain;
 
 const YAML: &str = r#"version: 1
 server: { usage_log: off }
@@ -76,58 +74,6 @@ fn headers() -> HeaderMap {
     h
 }
 
-/// One whole request through the chain; returns the client's body.
-fn run(
-    rt: &tokio::runtime::Runtime,
-    config: &Arc<Config>,
-    chain: &Chain,
-    body: &[u8],
-    reply: &[Bytes],
-) -> usize {
-    let mut cx = RequestCtx::new(
-        "bench".into(),
-        config.clone(),
-        Endpoint::ChatCompletions,
-        headers(),
-    );
-    let mut req = ChatRequest::parse(Dialect::OpenAi, body).unwrap();
-    rt.block_on(chain.on_request(&mut cx, &mut req)).unwrap();
-    chain.on_plan(&mut cx, &req).unwrap();
-    let target = cx.route.as_ref().unwrap().targets[0];
-    let mut up = UpstreamRequest::new(target);
-    chain.on_upstream_request(&mut cx, &req, &mut up).unwrap();
-    black_box(&up.body);
-    let mut head = ResponseHead {
-        status: 200,
-        headers: Vec::new(),
-    };
-    chain.on_response_head(&mut cx, &mut head).unwrap();
-    let mut out = 0;
-    for (i, piece) in reply.iter().enumerate() {
-        let mut chunk = piece.clone();
-        chain
-            .on_response_chunk(&mut cx, &mut chunk, i + 1 == reply.len())
-            .unwrap();
-        out += chunk.len();
-    }
-    chain.on_attempt_end(&mut cx, &up, &AttemptResult::Status(200));
-    chain.on_complete(
-        &cx,
-        &Outcome {
-            status: 200,
-            error_kind: None,
-            truncated: false,
-        },
-    );
-    out
-}
-
-fn peers_file(name: &str) -> Vec<u8> {
-    let path = format!("{}/../../shared/peers/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read(&path)
-        .unwrap_or_else(|_| panic!("{path}: run from the project checkout beside shared/"))
-}
-
 fn bench(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
@@ -155,18 +101,54 @@ fn bench(c: &mut Criterion) {
     ] {
         let (config, chain) = setup(filters);
         c.bench_function(&format!("{prefix}/json_1kb"), |b| {
-            b.iter(|| run(&rt, &config, &chain, black_box(&body), &json_reply))
+            b.iter(|| {
+                run(
+                    &rt,
+                    &config,
+                    &chain,
+                    headers(),
+                    black_box(&body),
+                    &json_reply,
+                )
+            })
         });
         c.bench_function(&format!("{prefix}/stream_1kb_22_events"), |b| {
-            b.iter(|| run(&rt, &config, &chain, black_box(&stream_body), &sse_reply))
+            b.iter(|| {
+                run(
+                    &rt,
+                    &config,
+                    &chain,
+                    headers(),
+                    black_box(&stream_body),
+                    &sse_reply,
+                )
+            })
         });
         c.bench_function(&format!("{prefix}/json_100kb"), |b| {
-            b.iter(|| run(&rt, &config, &chain, black_box(&big), &json_reply))
+            b.iter(|| {
+                run(
+                    &rt,
+                    &config,
+                    &chain,
+                    headers(),
+                    black_box(&big),
+                    &json_reply,
+                )
+            })
         });
     }
     let (config, chain) = setup(&format!("counted:{RESILIENCE}"));
     c.bench_function("chain_resilience/json_100kb_bpe_counted", |b| {
-        b.iter(|| run(&rt, &config, &chain, black_box(&big), &json_reply))
+        b.iter(|| {
+            run(
+                &rt,
+                &config,
+                &chain,
+                headers(),
+                black_box(&big),
+                &json_reply,
+            )
+        })
     });
 }
 

@@ -11,13 +11,11 @@ use std::sync::Arc;
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, Criterion};
 use http::HeaderMap;
+use switchyard_bench::{peers_file, run};
 use switchyard_config::{Config, MapEnv};
-use switchyard_filter::{
-    AttemptResult, Chain, Endpoint, Outcome, RequestCtx, ResponseHead, UpstreamRequest,
-};
+use switchyard_filter::Chain;
 use switchyard_telemetry::encode::{export_request, Preamble};
 use switchyard_telemetry::{Attr, SpanId, SpanKind, SpanRecord, Status, Text, TraceId, Value};
-use switchyard_wire::{ChatRequest, Dialect};
 
 const YAML: &str = r#"version: 1
 server: { usage_log: off }
@@ -69,58 +67,6 @@ fn headers() -> HeaderMap {
             .unwrap(),
     );
     h
-}
-
-/// One whole request through the chain, every hook as the data path calls them.
-fn run(
-    rt: &tokio::runtime::Runtime,
-    config: &Arc<Config>,
-    chain: &Chain,
-    body: &[u8],
-    reply: &[Bytes],
-) -> usize {
-    let mut cx = RequestCtx::new(
-        "bench".into(),
-        config.clone(),
-        Endpoint::ChatCompletions,
-        headers(),
-    );
-    let mut req = ChatRequest::parse(Dialect::OpenAi, body).unwrap();
-    rt.block_on(chain.on_request(&mut cx, &mut req)).unwrap();
-    chain.on_plan(&mut cx, &req).unwrap();
-    let target = cx.route.as_ref().unwrap().targets[0];
-    let mut up = UpstreamRequest::new(target);
-    chain.on_upstream_request(&mut cx, &req, &mut up).unwrap();
-    black_box(&up.headers);
-    let mut head = ResponseHead {
-        status: 200,
-        headers: Vec::new(),
-    };
-    chain.on_response_head(&mut cx, &mut head).unwrap();
-    let mut out = 0;
-    for (i, piece) in reply.iter().enumerate() {
-        let mut chunk = piece.clone();
-        chain
-            .on_response_chunk(&mut cx, &mut chunk, i + 1 == reply.len())
-            .unwrap();
-        out += chunk.len();
-    }
-    chain.on_attempt_end(&mut cx, &up, &AttemptResult::Status(200));
-    chain.on_complete(
-        &cx,
-        &Outcome {
-            status: 200,
-            error_kind: None,
-            truncated: false,
-        },
-    );
-    out
-}
-
-fn peers_file(name: &str) -> Vec<u8> {
-    let path = format!("{}/../../shared/peers/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read(&path)
-        .unwrap_or_else(|_| panic!("{path}: run from the project checkout beside shared/"))
 }
 
 /// A client span shaped like the gateway's, for the encoding bench.
@@ -183,10 +129,28 @@ fn bench(c: &mut Criterion) {
     ] {
         let (config, chain) = setup(extra);
         c.bench_function(&format!("{name}/json_1kb"), |b| {
-            b.iter(|| run(&rt, &config, &chain, black_box(&body), &json_reply))
+            b.iter(|| {
+                run(
+                    &rt,
+                    &config,
+                    &chain,
+                    headers(),
+                    black_box(&body),
+                    &json_reply,
+                )
+            })
         });
         c.bench_function(&format!("{name}/stream_1kb_22_events"), |b| {
-            b.iter(|| run(&rt, &config, &chain, black_box(&stream_body), &sse_reply))
+            b.iter(|| {
+                run(
+                    &rt,
+                    &config,
+                    &chain,
+                    headers(),
+                    black_box(&stream_body),
+                    &sse_reply,
+                )
+            })
         });
     }
     let pre = Preamble::new("switchyard", &[]);
