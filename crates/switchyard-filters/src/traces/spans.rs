@@ -55,17 +55,25 @@ pub(super) fn model_infos(config: &Config) -> Vec<ModelInfo> {
         .collect()
 }
 
-/// The request span's name: the HTTP conventions' `{method} {route}`.
-fn server_span_name(endpoint: Endpoint) -> &'static str {
+/// The request span's name (the HTTP conventions' `{method} {route}`, or `HTTP` when neither
+/// is known), its method and its route.
+fn server_span_name(endpoint: Endpoint) -> (&'static str, &'static str, Option<&'static str>) {
     match endpoint {
-        Endpoint::ChatCompletions => "POST /v1/chat/completions",
-        Endpoint::Messages => "POST /v1/messages",
-        Endpoint::Embeddings => "POST /v1/embeddings",
-        Endpoint::Responses => "POST /v1/responses",
-        Endpoint::CountTokens => "POST /v1/messages/count_tokens",
-        Endpoint::Models => "GET /v1/models",
-        // OpenTelemetry's name for a request without a known route.
-        Endpoint::Unknown => "HTTP",
+        Endpoint::ChatCompletions => (
+            "POST /v1/chat/completions",
+            "POST",
+            Some("/v1/chat/completions"),
+        ),
+        Endpoint::Messages => ("POST /v1/messages", "POST", Some("/v1/messages")),
+        Endpoint::Embeddings => ("POST /v1/embeddings", "POST", Some("/v1/embeddings")),
+        Endpoint::Responses => ("POST /v1/responses", "POST", Some("/v1/responses")),
+        Endpoint::CountTokens => (
+            "POST /v1/messages/count_tokens",
+            "POST",
+            Some("/v1/messages/count_tokens"),
+        ),
+        Endpoint::Models => ("GET /v1/models", "GET", Some("/v1/models")),
+        Endpoint::Unknown => ("HTTP", "_OTHER", None),
     }
 }
 
@@ -206,9 +214,11 @@ fn server_span(
     now: u64,
 ) -> SpanRecord {
     let mut attrs = Vec::with_capacity(24);
-    attrs.push(Attr::new("http.request.method", "POST"));
-    let route = &server_span_name(cx.endpoint)[5..];
-    attrs.push(Attr::new("http.route", route));
+    let (name, method, route) = server_span_name(cx.endpoint);
+    attrs.push(Attr::new("http.request.method", method));
+    if let Some(route) = route {
+        attrs.push(Attr::new("http.route", route));
+    }
     attrs.push(Attr::new(
         "http.response.status_code",
         i64::from(outcome.status),
@@ -274,7 +284,7 @@ fn server_span(
         parent_remote: t.parent.is_some(),
         trace_state: t.trace_state.clone(),
         flags: if t.sampled { SAMPLED } else { 0 },
-        name: Text::Static(server_span_name(cx.endpoint)),
+        name: Text::Static(name),
         kind: SpanKind::Server,
         start: t.start,
         end: now.max(t.start),

@@ -96,12 +96,12 @@ impl Trace {
         if self.asked.is_some() || !self.sampled {
             return;
         }
-        let num = |k: &str| req.body().get(k).and_then(|v| v.as_f64());
+        let sampling = sampling(req);
         self.asked = Some(Asked {
             model: Some(req.model.clone()),
             max_tokens: req.max_output_tokens,
-            temperature: num("temperature"),
-            top_p: num("top_p"),
+            temperature: sampling.temperature,
+            top_p: sampling.top_p,
         });
     }
 
@@ -110,6 +110,31 @@ impl Trace {
         self.attempts
             .last_mut()
             .filter(|a| a.model == model && a.result.is_none())
+    }
+}
+
+/// The client's sampling parameters.
+#[derive(Debug, Default, serde::Deserialize)]
+struct Sampling {
+    temperature: Option<f64>,
+    top_p: Option<f64>,
+}
+
+/// Reads `temperature` and `top_p` without building the request's DOM when it has not been
+/// built: the client's bytes are scanned for the two members, and only when one is there.
+fn sampling(req: &ChatRequest) -> Sampling {
+    if !req.has_member("temperature") && !req.has_member("top_p") {
+        return Sampling::default();
+    }
+    match req.raw_bytes() {
+        Some(raw) => serde_json::from_slice(raw).unwrap_or_default(),
+        None => {
+            let num = |k: &str| req.body().get(k).and_then(|v| v.as_f64());
+            Sampling {
+                temperature: num("temperature"),
+                top_p: num("top_p"),
+            }
+        }
     }
 }
 
