@@ -100,7 +100,7 @@ pub struct ServerConfig {
     pub log_format: LogFormat,
     /// How long SIGTERM waits for in-flight requests. Default 20s.
     pub shutdown_grace: Duration,
-    /// Worker threads for the data path. Default: number of CPUs.
+    /// Worker threads for the data path. Default 1 (a sidecar's share of its pod).
     pub threads: usize,
     /// Whether an idle worker thread takes tasks queued on a busy one (pingora's
     /// `work_stealing`). Default true.

@@ -34,7 +34,9 @@ pub(crate) fn default_server() -> ServerConfig {
         max_body_bytes: 10 << 20,
         log_format: LogFormat::Text,
         shutdown_grace: Duration::from_secs(20),
-        threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        // One worker: as a sidecar the gateway shares its pod's CPUs with the app, and a second
+        // work-stealing worker cost 1.4x the CPU per request (futex wake-ups) in perf stat.
+        threads: 1,
         work_stealing: true,
         usage_log: UsageSink::Stdout,
         header_read_timeout: Duration::from_secs(10),
