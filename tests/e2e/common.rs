@@ -18,6 +18,14 @@ pub fn gateway(body: &str) -> GatewayBuilder {
         .env("PROVIDER_KEY", PROVIDER_KEY)
 }
 
+/// A gateway for a typed config (see `switchyard_e2e::config`), with the client and provider
+/// keys in its environment.
+pub fn gateway_for(config: &switchyard_e2e::config::Config) -> GatewayBuilder {
+    GatewayBuilder::new(bin(), config.yaml())
+        .env("CLIENT_KEY", CLIENT_KEY)
+        .env("PROVIDER_KEY", PROVIDER_KEY)
+}
+
 /// One openai provider at `base` with model `gpt-4o-mini` (upstream name `gpt-4o-mini-up`).
 pub fn one_provider(base: &str) -> String {
     format!(

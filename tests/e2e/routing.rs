@@ -6,26 +6,42 @@ use std::time::Duration;
 
 use crate::common::*;
 use serde_json::{json, Value};
+use switchyard_e2e::config::{
+    filter_with, model, provider, route, weighted, Config, Model, RawRoute, RawStrategy,
+};
 use switchyard_e2e::{openai, MockProvider, Reply};
 
 fn ok(text: &str) -> Reply {
     Reply::json(&openai::completion(text, 5, 2))
 }
 
-/// Providers `pa`, `pb` at `a`, `b`; models `a`, `b` (with `extra` model fields each), and
-/// a route `r` with `strategy` over `targets`.
-fn two_models(a: &str, b: &str, a_extra: &str, b_extra: &str, route: &str) -> String {
-    format!(
-        r#"providers:
-  - {{ id: pa, type: openai, base_url: "{a}/v1", api_key_env: PROVIDER_KEY }}
-  - {{ id: pb, type: openai_compatible, base_url: "{b}/v1", api_key_env: PROVIDER_KEY }}
-models:
-  - {{ id: a, provider: pa{a_extra} }}
-  - {{ id: b, provider: pb{b_extra} }}
-routes:
-  - {route}
-"#
-    )
+/// Providers `pa` (openai) at `a` and `pb` (openai_compatible) at `b`, models `a` on `pa`
+/// and `b` on `pb` as the caller finishes them, and `route`.
+fn two_models(
+    a: &str,
+    b: &str,
+    model_a: impl FnOnce(Model) -> Model,
+    model_b: impl FnOnce(Model) -> Model,
+    route: RawRoute,
+) -> Config {
+    Config::new()
+        .provider(provider("pa", "openai", &format!("{a}/v1")))
+        .provider(provider("pb", "openai_compatible", &format!("{b}/v1")))
+        .model(model_a(model("a", "pa")))
+        .model(model_b(model("b", "pb")))
+        .route_with(route)
+}
+
+/// Route `r` with `strategy` over `targets`.
+fn with_strategy(strategy: RawStrategy, targets: &[&str]) -> RawRoute {
+    RawRoute {
+        strategy: Some(strategy),
+        ..route("r", targets)
+    }
+}
+
+fn same(m: Model) -> Model {
+    m
 }
 
 async fn served_by(base: &str, body: &Value, n: usize, concurrency: usize) -> Vec<String> {
@@ -73,12 +89,12 @@ async fn weighted_3_to_1_over_400_requests() {
         MockProvider::start(ok("a")).await,
         MockProvider::start(ok("b")).await,
     );
-    let gw = gateway(&two_models(
+    let gw = gateway_for(&two_models(
         &a.base(),
         &b.base(),
-        "",
-        "",
-        "{ name: r, strategy: weighted, targets: [{ model: a, weight: 3 }, { model: b, weight: 1 }] }",
+        same,
+        same,
+        weighted("r", &[("a", 3), ("b", 1)]),
     ))
     .start();
     let got = served_by(&gw.base, &openai::request("r", false), 400, 8).await;
@@ -95,16 +111,16 @@ async fn weighted_failover_still_reaches_every_target() {
     ))
     .await;
     let b = MockProvider::start(ok("b")).await;
-    let gw = gateway(&format!(
-        "{}filters: [auth, route, translate, metrics]\n",
-        two_models(
+    let gw = gateway_for(
+        &two_models(
             &a.base(),
             &b.base(),
-            "",
-            "",
-            "{ name: r, strategy: weighted, targets: [{ model: a, weight: 9 }, { model: b, weight: 1 }] }",
+            same,
+            same,
+            weighted("r", &[("a", 9), ("b", 1)]),
         )
-    ))
+        .filters(["auth", "route", "translate", "metrics"]),
+    )
     .start();
     let got = served_by(&gw.base, &openai::request("r", false), 40, 4).await;
     assert!(got.iter().all(|m| m == "b"));
@@ -118,12 +134,12 @@ async fn lowest_latency_sends_most_traffic_to_the_faster_target_and_keeps_explor
         Box::new(ok("slow")),
     ))
     .await;
-    let gw = gateway(&two_models(
+    let gw = gateway_for(&two_models(
         &a.base(),
         &b.base(),
-        "",
-        "",
-        "{ name: r, strategy: lowest_latency, targets: [{ model: b }, { model: a }] }",
+        same,
+        same,
+        with_strategy(RawStrategy::LowestLatency, &["b", "a"]),
     ))
     .start();
     let got = served_by(&gw.base, &openai::request("r", false), 300, 1).await;
@@ -139,12 +155,12 @@ async fn lowest_cost_weighs_prompt_and_output_prices() {
         MockProvider::start(ok("a")).await,
         MockProvider::start(ok("b")).await,
     );
-    let gw = gateway(&two_models(
+    let gw = gateway_for(&two_models(
         &a.base(),
         &b.base(),
-        ", pricing: { input_per_mtok: 0.10, output_per_mtok: 10.0 }",
-        ", pricing: { input_per_mtok: 3.0, output_per_mtok: 0.50 }",
-        "{ name: r, strategy: lowest_cost, targets: [{ model: a }, { model: b }] }",
+        |m| m.priced(0.10, 10.0),
+        |m| m.priced(3.0, 0.50),
+        with_strategy(RawStrategy::LowestCost, &["a", "b"]),
     ))
     .start();
     let mut short = openai::request("r", false);
@@ -166,16 +182,14 @@ async fn lowest_cost_weighs_prompt_and_output_prices() {
     );
 }
 
-fn context_config(small: &str, large: &str, filters: &str) -> String {
-    format!(
-        "{}{filters}",
-        two_models(
-            small,
-            large,
-            ", model: gpt-4o-mini, context_window: 4000",
-            ", model: big-local-model, context_window: 200000",
-            "{ name: r, targets: [{ model: a }, { model: b }] }",
-        )
+/// Model `a` (window 4,000) at `small`, then `b` (window 200,000) at `large`, as route `r`.
+fn context_config(small: &str, large: &str) -> Config {
+    two_models(
+        small,
+        large,
+        |m| m.upstream("gpt-4o-mini").context_window(4000),
+        |m| m.upstream("big-local-model").context_window(200_000),
+        route("r", &["a", "b"]),
     )
 }
 
@@ -191,7 +205,7 @@ async fn short_prompts_stay_on_the_small_window_and_long_ones_are_rerouted() {
         MockProvider::start(ok("small")).await,
         MockProvider::start(ok("large")).await,
     );
-    let gw = gateway(&context_config(&small.base(), &large.base(), "")).start();
+    let gw = gateway_for(&context_config(&small.base(), &large.base())).start();
     // ~2,000 prompt tokens + 1,024 default output fit 4,000.
     let resp = post(&gw.base, "/v1/chat/completions", &prompt(2_000)).await;
     assert_eq!(resp.status(), 200);
@@ -237,12 +251,15 @@ async fn reject_answers_400_when_the_first_target_cannot_fit() {
         MockProvider::start(ok("small")).await,
         MockProvider::start(ok("large")).await,
     );
-    let gw = gateway(&context_config(
-        &small.base(),
-        &large.base(),
-        "filters: [auth, context_window: { on_overflow: reject }, route, translate, metrics]\n",
-    ))
-    .start();
+    let reject = filter_with("context_window", json!({"on_overflow": "reject"}));
+    let config = context_config(&small.base(), &large.base()).filters([
+        "auth".into(),
+        reject,
+        "route".into(),
+        "translate".into(),
+        "metrics".into(),
+    ]);
+    let gw = gateway_for(&config).start();
     let resp = post(&gw.base, "/v1/chat/completions", &prompt(2_000)).await;
     assert_eq!(resp.status(), 200);
     let resp = post(&gw.base, "/v1/chat/completions", &prompt(3_500)).await;

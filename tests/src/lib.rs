@@ -8,6 +8,7 @@ pub mod answer;
 pub mod anthropic;
 pub mod bedrock;
 pub mod cases;
+pub mod config;
 pub mod gateway;
 pub mod gemini;
 pub mod http;

@@ -4,78 +4,107 @@
 //!
 //! Sections and list items are wrapped in [`Entry`], so a type error in one provider does
 //! not hide a type error in a model further down: every entry is parsed on its own.
+//!
+//! The types also serialise, leaving out what is `None` (the hand-written impls are in
+//! `raw_ser`), so a program (the end-to-end tests, a generator) can write a config from these
+//! types instead of formatting YAML text.
 
 use std::fmt;
 
 use serde::de::{self, DeserializeOwned, Deserializer, MapAccess, Visitor};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_yaml::Value;
 
 /// The whole file.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawConfig {
     /// Schema version; must be 1.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<Entry<u32>>,
     /// `server:`
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub server: Option<Entry<RawServer>>,
     /// `auth:`
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub auth: Option<Entry<RawAuth>>,
     /// `providers:`
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub providers: Option<Vec<Entry<RawProvider>>>,
     /// `models:`
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub models: Option<Vec<Entry<RawModel>>>,
     /// `routes:`
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub routes: Option<Vec<Entry<RawRoute>>>,
     /// `state:`
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<Entry<RawState>>,
     /// `filters:`
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Entry<RawFilter>>>,
     /// `telemetry:`
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub telemetry: Option<Entry<RawTelemetry>>,
     /// `catalog_file:` a model catalog (catalog.yaml's format) that extends or overrides the
     /// built-in one.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub catalog_file: Option<String>,
 }
 
 /// `server:`
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawServer {
     /// `host:port` of the API listener.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub listen: Option<String>,
     /// `host:port` of the admin listener.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_listen: Option<String>,
     /// `10MiB`, `512KiB`, `1MB` or a plain integer of bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_body_bytes: Option<Text>,
     /// `text | json`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub log_format: Option<RawLogFormat>,
     /// Humantime duration.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub shutdown_grace: Option<Text>,
     /// Worker threads.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub threads: Option<u64>,
     /// Whether idle worker threads take tasks queued on busy ones.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub work_stealing: Option<bool>,
     /// `stdout | stderr | off | <path>`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub usage_log: Option<String>,
     /// Humantime duration.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub header_read_timeout: Option<Text>,
     /// Humantime duration.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub body_read_timeout: Option<Text>,
     /// Humantime duration.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub keepalive_timeout: Option<Text>,
     /// Connections.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_connections: Option<u64>,
     /// A size.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_header_bytes: Option<Text>,
     /// A size.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_response_bytes: Option<Text>,
     /// Environment variable holding the admin bearer token.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_token_env: Option<String>,
 }
 
 /// `server.log_format`
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RawLogFormat {
     /// Human-readable.
@@ -85,52 +114,62 @@ pub enum RawLogFormat {
 }
 
 /// `auth:`
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawAuth {
     /// Gateway keys.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub keys: Option<Vec<Entry<RawKey>>>,
     /// `true` turns gateway auth off explicitly.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub disabled: bool,
 }
 
 /// `auth.keys[]`
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawKey {
     /// Shows in metrics and logs.
     pub id: String,
     /// Variable holding the key.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub key_env: Option<String>,
     /// File holding the key.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub key_file: Option<String>,
     /// The key itself (warned about).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
     /// The key's SHA-256 in hex.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub key_sha256: Option<String>,
     /// Globs over route and model ids.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub models: Option<Vec<String>>,
     /// Requests per minute.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rpm: Option<u64>,
     /// Tokens per minute.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tpm: Option<u64>,
     /// Spend cap.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub budget: Option<RawBudget>,
 }
 
 /// `budget: { usd, period }`
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawBudget {
     /// Cap in USD.
     pub usd: f64,
     /// Reset period; monthly when left out.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub period: Option<RawPeriod>,
 }
 
 /// `budget.period`
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RawPeriod {
     /// Daily.
@@ -144,77 +183,101 @@ pub enum RawPeriod {
 }
 
 /// `providers[]`
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawProvider {
     /// Unique id.
     pub id: String,
     /// A named preset (`groq`, `vertex`…) filling type, base_url, key variable and quirks.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub preset: Option<String>,
     /// `openai | openai_compatible | azure_openai | anthropic | gemini | vertex | bedrock`; checked in
     /// validation so the error can list the valid ones. Required unless `preset` gives it.
     #[serde(rename = "type")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
     /// Where to send requests; defaulted for openai, anthropic and gemini.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub base_url: Option<String>,
     /// Variable holding the key.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub api_key_env: Option<String>,
     /// File holding the key.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub api_key_file: Option<String>,
     /// The key itself (warned about).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub api_key: Option<String>,
     /// API version (Azure query, Anthropic header).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub api_version: Option<String>,
     /// Extra headers, in file order.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub headers: Option<OrderedMap>,
     /// OpenAI types: ask for the stream usage chunk (`stream_options.include_usage`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub stream_usage: Option<bool>,
     /// OpenAI types: `max_tokens` or `max_completion_tokens`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_tokens_field: Option<String>,
     /// Request parameters the provider refuses (dropped, or 400 under `strict_params`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub unsupported_params: Option<Vec<String>>,
     /// Vertex: Google Cloud project id.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub project: Option<String>,
     /// Vertex: region, `us`/`eu` multi-region or `global`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
     /// Vertex: service-account key file.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub credentials_file: Option<String>,
     /// Deadlines.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub timeouts: Option<RawTimeouts>,
     /// `type: bedrock`: the AWS region (signing scope and default base URL).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
     /// `type: bedrock`: which variables hold the AWS credentials.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub aws: Option<RawAws>,
 }
 
 /// `aws:` on a bedrock provider: variable names; each defaults to the standard `AWS_*` one.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawAws {
     /// Default `AWS_ACCESS_KEY_ID`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub access_key_id_env: Option<String>,
     /// Default `AWS_SECRET_ACCESS_KEY`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub secret_access_key_env: Option<String>,
     /// Default `AWS_SESSION_TOKEN` (optional unless named).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub session_token_env: Option<String>,
 }
 
 /// `timeouts:` humantime durations.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawTimeouts {
     /// TCP + TLS connect.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub connect: Option<Text>,
     /// Until the response head.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub first_byte: Option<Text>,
     /// Between body chunks.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub idle: Option<Text>,
     /// The whole request.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<Text>,
 }
 
 /// `models[]`
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawModel {
     /// Unique id.
@@ -222,14 +285,19 @@ pub struct RawModel {
     /// A provider id.
     pub provider: String,
     /// Upstream name; defaults to `id`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
     /// Tokens, prompt + output.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub context_window: Option<u64>,
     /// Output tokens.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_output_tokens: Option<u64>,
     /// USD per million tokens.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub pricing: Option<RawPricing>,
     /// 400 instead of dropping unmappable parameters.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub strict_params: Option<bool>,
 }
 
@@ -257,7 +325,7 @@ impl<'de> Deserialize<'de> for RawPricing {
 }
 
 /// `pricing: { ... }`
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawPrices {
     /// Prompt tokens.
@@ -265,41 +333,50 @@ pub struct RawPrices {
     /// Completion tokens.
     pub output_per_mtok: f64,
     /// Cached prompt tokens (cache reads).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cached_input_per_mtok: Option<f64>,
     /// Cache writes (Anthropic 5-minute).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cache_write_per_mtok: Option<f64>,
     /// Cache writes with a 1-hour lifetime.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cache_write_1h_per_mtok: Option<f64>,
 }
 
 /// `routes[]`
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawRoute {
     /// The name clients send as `model`.
     pub name: String,
     /// Condition.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub when: Option<RawWhen>,
     /// Priority when left out.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub strategy: Option<RawStrategy>,
     /// Models to try.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub targets: Option<Vec<RawTarget>>,
     /// 400 instead of dropping unmappable parameters.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub strict_params: Option<bool>,
 }
 
 /// `routes[].when`
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawWhen {
     /// `x-switchyard-priority` / `metadata.priority`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub priority: Option<Text>,
     /// Header name → value.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub headers: Option<OrderedMap>,
 }
 
 /// `routes[].strategy`
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RawStrategy {
     /// In order.
@@ -313,31 +390,36 @@ pub enum RawStrategy {
 }
 
 /// `routes[].targets[]`
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawTarget {
     /// A model id (or `provider/model`).
     pub model: String,
     /// For `weighted`; 1 when left out.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub weight: Option<i64>,
 }
 
 /// `state:`
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawState {
     /// Memory when left out.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub backend: Option<RawBackend>,
     /// Variable holding the Redis URL.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub url_env: Option<String>,
     /// The Redis URL itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// Behaviour when Redis is down.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub on_unavailable: Option<RawOnUnavailable>,
 }
 
 /// `state.backend`
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RawBackend {
     /// One process.
@@ -347,7 +429,7 @@ pub enum RawBackend {
 }
 
 /// `state.on_unavailable`
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RawOnUnavailable {
     /// Let requests through unlimited.
@@ -357,12 +439,16 @@ pub enum RawOnUnavailable {
 }
 
 /// `telemetry:`
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawTelemetry {
     /// OpenTelemetry traces over OTLP; off when absent, on with defaults when written as
     /// a bare `otlp:`.
-    #[serde(default, deserialize_with = "present_even_if_empty")]
+    #[serde(
+        default,
+        deserialize_with = "present_even_if_empty",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub otlp: Option<RawOtlp>,
 }
 
@@ -373,16 +459,20 @@ fn present_even_if_empty<'de, D: Deserializer<'de>>(d: D) -> Result<Option<RawOt
 
 /// `telemetry.otlp:` (an empty map turns traces on with everything from `OTEL_*` variables
 /// or the defaults).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawOtlp {
     /// Collector URL.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub endpoint: Option<String>,
     /// `grpc | http/protobuf` (`http` for short).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub protocol: Option<String>,
     /// Variable holding extra headers as `name=value,name2=value2`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub headers_env: Option<String>,
     /// Share of new traces recorded, 0 to 1.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sample_ratio: Option<f64>,
 }
 
