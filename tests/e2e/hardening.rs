@@ -8,6 +8,18 @@ use std::time::{Duration, Instant};
 use crate::common::*;
 use switchyard_e2e::{openai, Gateway, MockProvider, Reply};
 
+/// A stream the gateway commits before its end: its pieces arrive 50 ms apart.
+fn slow_stream() -> Reply {
+    Reply::Stream {
+        status: 200,
+        pieces: openai::stream(&["Hel", "lo"], 3, 2)
+            .into_iter()
+            .map(|e| (Duration::from_millis(50), e.into_bytes()))
+            .collect(),
+        cut: false,
+    }
+}
+
 /// The value of the first sample whose line starts with `series`.
 fn sample(metrics: &str, series: &str) -> Option<f64> {
     metrics
@@ -411,4 +423,59 @@ async fn an_oversized_whole_answer_and_a_redirect_are_failed_attempts_not_relaye
     assert!(r.headers().get("location").is_none());
     let text = r.text().await.unwrap();
     assert!(text.contains("redirect"), "{text}");
+}
+
+// Multi-threaded: the test reads its raw socket blocking while the mock streams.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_1_0_clients_get_a_body_they_can_read_and_pipelined_requests_are_all_answered() {
+    use std::io::Write;
+    let mock = MockProvider::start(Reply::json(&openai::completion("hi", 1, 1))).await;
+    let gw = with_server(&mock.base(), "");
+    let chat = |stream: bool| {
+        serde_json::json!({"model": "gpt-4o-mini", "stream": stream, "messages": [{"role": "user", "content": "hi"}]})
+            .to_string()
+    };
+
+    // HTTP/1.0 has no chunked coding: a stream's body runs until the connection closes.
+    mock.push(slow_stream());
+    let body = chat(true);
+    let mut s = connect(&gw);
+    write!(
+        s,
+        "POST /v1/chat/completions HTTP/1.0\r\nHost: x\r\nAuthorization: Bearer {CLIENT_KEY}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let text = read_all(&mut s);
+    let (head, rest) = text.split_once("\r\n\r\n").expect("a head");
+    assert!(head.contains(" 200 "), "{head}");
+    assert!(
+        !head.to_ascii_lowercase().contains("transfer-encoding"),
+        "{head}"
+    );
+    assert!(
+        rest.starts_with("data: "),
+        "chunk sizes in the body: {rest}"
+    );
+    assert!(rest.contains(r#""content":"Hel""#), "{rest}");
+    assert!(rest.trim_end().ends_with("data: [DONE]"), "{rest}");
+
+    // Three requests written at once on one connection get three answers, in order.
+    let auth = format!("Host: x\r\nAuthorization: Bearer {CLIENT_KEY}\r\n");
+    let body = chat(false);
+    let mut s = connect(&gw);
+    write!(
+        s,
+        "GET /v1/models HTTP/1.1\r\n{auth}\r\n\
+         POST /v1/chat/completions HTTP/1.1\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}\
+         GET /v1/models HTTP/1.1\r\n{auth}Connection: close\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    let text = read_all(&mut s);
+    assert_eq!(text.matches("HTTP/1.1 200 ").count(), 3, "{text}");
+    let models = text.find(r#""object":"list""#).expect("the models list");
+    let answer = text.find(r#""content":"hi""#).expect("the chat answer");
+    assert!(models < answer, "answers out of order: {text}");
+    assert_eq!(text.matches(r#""object":"list""#).count(), 2, "{text}");
 }

@@ -267,7 +267,10 @@ impl Answer {
         if self.end {
             return written(respond::whole(session, head, chunk).await.is_ok());
         }
-        if !session.is_http2() {
+        if session.req_header().version == http::Version::HTTP_10 {
+            // HTTP/1.0 has no chunked coding: the body ends when the connection closes.
+            session.set_keepalive(None);
+        } else if !session.is_http2() {
             let _ = head.insert_header("transfer-encoding", "chunked");
         }
         if session.write_response_header(Box::new(head)).await.is_err() {

@@ -333,6 +333,9 @@ impl HttpServerApp for Gateway {
         };
         let keepalive = server.keepalive_timeout.as_secs().max(1);
         session.set_keepalive(Some(keepalive));
+        // Requests a client pipelines are answered in order (RFC 9112 §9.3.2), not dropped:
+        // the bytes read past this request's body start the next one on this connection.
+        session.set_pipelining_enabled(true);
         // The whole head must arrive within the header timeout, counted from the first byte a
         // kept-alive connection may idle for up to the keep-alive timeout before it.
         let within = if guard.1 {
