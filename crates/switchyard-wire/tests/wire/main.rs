@@ -13,6 +13,7 @@ mod common;
 
 mod anthropic;
 mod bedrock;
+mod bedrock_cache;
 mod gemini_paths;
 mod gemini_request;
 mod gemini_response;
