@@ -12,7 +12,6 @@ mod lines;
 mod model;
 mod presets;
 pub mod raw;
-mod raw_ser;
 mod redact;
 mod telemetry;
 mod units;
