@@ -6,7 +6,6 @@ mod bpe;
 pub mod circuit_breaker;
 pub mod context_window;
 pub mod genai;
-mod metric_handles;
 pub mod metrics;
 pub mod rate_limit;
 pub mod retry;

@@ -6,212 +6,24 @@ use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
-use prometheus::{
-    exponential_buckets, CounterVec, HistogramOpts, HistogramVec, IntCounter, IntCounterVec,
-    IntGauge, Opts, Registry,
-};
+use prometheus::{IntCounter, IntGauge, Registry};
 use serde::Serialize;
-use switchyard_config::{Config, Pricing};
+use switchyard_config::Config;
 use switchyard_filter::{
     AttemptResult, BuildEnv, BuildError, Filter, FilterFactory, GatewayError, Outcome, RequestCtx,
     ResponseHead, UpstreamRequest,
 };
-use switchyard_wire::Usage;
 
-use crate::metric_handles::{Handles, Labels, OUTCOMES};
 use crate::usage_log::{UsageSinks, UsageWriter};
 
-/// The metric families, registered once per process and shared by every config's filter.
-pub struct Families {
-    pub(crate) requests: IntCounterVec,
-    pub(crate) duration: HistogramVec,
-    pub(crate) ttft: HistogramVec,
-    pub(crate) tokens: IntCounterVec,
-    pub(crate) cost: CounterVec,
-    pub(crate) attempts: IntCounterVec,
-    pub(crate) skips: IntCounterVec,
-    pub(crate) exhausted: IntCounterVec,
-    pub(crate) stream_errors: IntCounterVec,
-    pub(crate) overhead: HistogramVec,
-    pub(crate) genai_tokens: HistogramVec,
-    pub(crate) genai_duration: HistogramVec,
-    pub(crate) genai_ttft: HistogramVec,
-    streams_in_flight: IntGauge,
-}
+mod cost;
+mod families;
+mod handles;
 
-fn reg<T: prometheus::core::Collector + Clone + 'static>(
-    r: &Registry,
-    c: T,
-) -> prometheus::Result<T> {
-    r.register(Box::new(c.clone()))?;
-    Ok(c)
-}
-
-impl Families {
-    /// Creates and registers every family in `r`.
-    pub fn register(r: &Registry) -> prometheus::Result<Self> {
-        let latency = vec![
-            0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0,
-        ];
-        let route4 = &["key_id", "route", "model", "provider"];
-        // Histograms carry no key_id: a bucket series per key would multiply their cardinality
-        // by the number of keys (the counters keep it). `endpoint` takes a few fixed values.
-        let route_hist = &["endpoint", "route", "model", "provider"];
-        let genai = &[
-            "gen_ai_operation_name",
-            "gen_ai_provider_name",
-            "gen_ai_request_model",
-            "gen_ai_response_model",
-        ];
-        Ok(Self {
-            requests: reg(
-                r,
-                IntCounterVec::new(
-                    Opts::new(
-                        "switchyard_requests_total",
-                        "Client requests by outcome status.",
-                    ),
-                    &[
-                        "key_id", "endpoint", "route", "model", "provider", "status", "outcome",
-                    ],
-                )?,
-            )?,
-            duration: reg(
-                r,
-                HistogramVec::new(
-                    HistogramOpts::new(
-                        "switchyard_request_duration_seconds",
-                        "Client request duration, to the last byte.",
-                    )
-                    .buckets(latency.clone()),
-                    route_hist,
-                )?,
-            )?,
-            ttft: reg(
-                r,
-                HistogramVec::new(
-                    HistogramOpts::new(
-                        "switchyard_time_to_first_token_seconds",
-                        "Request start to the first body byte sent to the client.",
-                    )
-                    .buckets(latency.clone()),
-                    route_hist,
-                )?,
-            )?,
-            tokens: reg(
-                r,
-                IntCounterVec::new(
-                    Opts::new(
-                        "switchyard_tokens_total",
-                        "Tokens used, by type (prompt, completion, cached).",
-                    ),
-                    &["key_id", "route", "model", "provider", "type"],
-                )?,
-            )?,
-            cost: reg(
-                r,
-                CounterVec::new(
-                    Opts::new(
-                        "switchyard_cost_usd_total",
-                        "Cost in US dollars, from the configured pricing.",
-                    ),
-                    route4,
-                )?,
-            )?,
-            attempts: reg(
-                r,
-                IntCounterVec::new(
-                    Opts::new(
-                        "switchyard_upstream_attempts_total",
-                        "Upstream requests by target and outcome.",
-                    ),
-                    &["model", "provider", "outcome"],
-                )?,
-            )?,
-            skips: reg(
-                r,
-                IntCounterVec::new(
-                    Opts::new(
-                        "switchyard_upstream_skips_total",
-                        "Targets passed over without a request (open breaker, context window).",
-                    ),
-                    &["model", "provider", "reason"],
-                )?,
-            )?,
-            exhausted: reg(
-                r,
-                IntCounterVec::new(
-                    Opts::new(
-                        "switchyard_route_exhausted_total",
-                        "Requests for which every target of the route failed.",
-                    ),
-                    &["route"],
-                )?,
-            )?,
-            stream_errors: reg(
-                r,
-                IntCounterVec::new(
-                    Opts::new(
-                        "switchyard_stream_errors_total",
-                        "Streams cut by an upstream failure after the first byte.",
-                    ),
-                    &["route", "model", "provider"],
-                )?,
-            )?,
-            overhead: reg(
-                r,
-                HistogramVec::new(
-                    HistogramOpts::new(
-                        "switchyard_overhead_seconds",
-                        "Time the gateway itself spent on a request (total minus upstream wait).",
-                    )
-                    .buckets(exponential_buckets(0.00005, 2.0, 16)?),
-                    &["endpoint", "route"],
-                )?,
-            )?,
-            genai_tokens: reg(
-                r,
-                HistogramVec::new(
-                    HistogramOpts::new(
-                        "gen_ai_client_token_usage",
-                        "OpenTelemetry GenAI: tokens used per operation.",
-                    )
-                    .buckets(exponential_buckets(1.0, 4.0, 14)?),
-                    &[genai[0], genai[1], genai[2], genai[3], "gen_ai_token_type"],
-                )?,
-            )?,
-            genai_duration: reg(
-                r,
-                HistogramVec::new(
-                    HistogramOpts::new(
-                        "gen_ai_client_operation_duration_seconds",
-                        "OpenTelemetry GenAI: operation duration.",
-                    )
-                    .buckets(exponential_buckets(0.01, 2.0, 14)?),
-                    &[genai[0], genai[1], genai[2], genai[3], "error_type"],
-                )?,
-            )?,
-            genai_ttft: reg(
-                r,
-                HistogramVec::new(
-                    HistogramOpts::new(
-                        "gen_ai_client_operation_time_to_first_chunk_seconds",
-                        "OpenTelemetry GenAI (the gateway is the client): time to the first chunk of a streamed answer.",
-                    )
-                    .buckets(exponential_buckets(0.01, 2.0, 14)?),
-                    genai,
-                )?,
-            )?,
-            streams_in_flight: reg(
-                r,
-                IntGauge::new(
-                    "switchyard_streams_in_flight",
-                    "Streamed answers being sent to clients right now.",
-                )?,
-            )?,
-        })
-    }
-}
+pub use cost::cost_usd;
+use families::reg;
+pub use families::Families;
+use handles::{Handles, Labels, OUTCOMES};
 
 /// Builds [`MetricsFilter`]; owns the families and the usage sink across reloads.
 pub struct MetricsFactory {
@@ -286,27 +98,6 @@ impl FilterFactory for MetricsFactory {
             usage: OnceLock::new(),
         }))
     }
-}
-
-/// Cost in USD of `usage` at `pricing`. Prompt tokens split three ways: cache reads at the
-/// cache-read price, cache writes at the write price (5-minute, and 1-hour ones at theirs), the
-/// rest at the input price; completion tokens (reasoning included) at the output price.
-/// Unset cache prices fall back to the input price (1-hour writes to the 5-minute price).
-pub fn cost_usd(usage: &Usage, pricing: &Pricing) -> f64 {
-    let cached = usage.cached_tokens.min(usage.prompt_tokens);
-    let writes = usage.cache_write_tokens.min(usage.prompt_tokens - cached);
-    let writes_1h = usage.cache_write_1h_tokens.min(writes);
-    let fresh = usage.prompt_tokens - cached - writes;
-    let input = pricing.input_per_mtok;
-    let read = pricing.cached_input_per_mtok.unwrap_or(input);
-    let write = pricing.cache_write_per_mtok.unwrap_or(input);
-    let write_1h = pricing.cache_write_1h_per_mtok.unwrap_or(write);
-    (fresh as f64 * input
-        + cached as f64 * read
-        + (writes - writes_1h) as f64 * write
-        + writes_1h as f64 * write_1h
-        + usage.completion_tokens as f64 * pricing.output_per_mtok)
-        / 1_000_000.0
 }
 
 /// One usage record, as written to the usage log.
@@ -556,47 +347,5 @@ fn status_label(status: u16) -> Cow<'static, str> {
         503 => "503".into(),
         504 => "504".into(),
         s => s.to_string().into(),
-    }
-}
-
-#[cfg(test)]
-mod cost_tests {
-    use super::*;
-
-    #[test]
-    fn cache_reads_and_both_write_lifetimes_have_their_own_prices() {
-        // Claude Opus 4.1: 15 in, 75 out, 1.50 read, 18.75 write (5m), 30 write (1h).
-        let pricing = switchyard_config::lookup("claude-opus-4-1")
-            .expect("in the catalog")
-            .pricing();
-        let usage = Usage {
-            prompt_tokens: 1_000 + 2_000 + 300 + 200,
-            completion_tokens: 500,
-            cached_tokens: 2_000,
-            reasoning_tokens: 400,
-            cache_write_tokens: 500,
-            cache_write_1h_tokens: 200,
-        };
-        let want =
-            (1_000.0 * 15.0 + 2_000.0 * 1.5 + 300.0 * 18.75 + 200.0 * 30.0 + 500.0 * 75.0) / 1e6;
-        assert!((cost_usd(&usage, &pricing) - want).abs() < 1e-12);
-    }
-
-    #[test]
-    fn unset_cache_prices_fall_back_to_input() {
-        let pricing = Pricing {
-            input_per_mtok: 2.0,
-            output_per_mtok: 8.0,
-            ..Pricing::FREE
-        };
-        let usage = Usage {
-            prompt_tokens: 100,
-            completion_tokens: 10,
-            cached_tokens: 40,
-            cache_write_tokens: 30,
-            cache_write_1h_tokens: 10,
-            ..Usage::default()
-        };
-        assert!((cost_usd(&usage, &pricing) - (100.0 * 2.0 + 10.0 * 8.0) / 1e6).abs() < 1e-12);
     }
 }
