@@ -86,3 +86,27 @@ pub fn capped_request() -> serde_json::Value {
     r["max_tokens"] = serde_json::json!(20);
     r
 }
+
+/// One test per row of a scenario table. `rows!(text, stream => { gemini: (Kind::Gemini), … })`
+/// makes, for each scenario function named (`text`, `stream`), a module of the same name with a
+/// `#[tokio::test] fn gemini` per row that runs `text(Kind::Gemini)`: each row is its own test,
+/// named by the table and the row (`provider_matrix::text::gemini`), so a failure says which
+/// row failed, and a name filter runs one row, one table (`::text::`) or one provider across
+/// the tables (`::gemini`).
+macro_rules! rows {
+    (@table $scenario:ident { $($row:ident: ($($arg:expr),* $(,)?)),+ $(,)? }) => {
+        mod $scenario {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[tokio::test]
+                async fn $row() {
+                    super::$scenario($($arg),*).await;
+                }
+            )+
+        }
+    };
+    ($($scenario:ident),+ => $rows:tt) => {
+        $( rows!(@table $scenario $rows); )+
+    };
+}

@@ -5,7 +5,8 @@
 //! **Where new scenarios go:** a module in this directory (`tests/e2e/<area>.rs`), declared
 //! below, never a new file under `crates/*/tests/` (each of those is another binary to link).
 //! Put a scenario that runs across provider types in a table over
-//! `switchyard_e2e::providers::Kind` rather than a copy per provider; shared helpers go in
+//! `switchyard_e2e::providers::Kind` (`rows!`, a test per row; see `provider_matrix`) rather
+//! than a copy per provider; shared helpers go in
 //! `common.rs` (or the harness crate when they are not about one test binary).
 //!
 //! Run them with `cargo test -p switchyard --test e2e` (add a name filter such as
@@ -14,6 +15,7 @@
 // Test code: a failed assertion with the gateway's log is the point.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
+#[macro_use]
 mod common;
 
 mod cli;
@@ -25,12 +27,9 @@ mod failover;
 mod hardening;
 mod limits;
 mod passthrough;
-mod providers_anthropic;
-mod providers_azure;
+mod provider_matrix;
 mod providers_bedrock;
 mod providers_config;
-mod providers_gemini;
-mod providers_openai;
 mod providers_params;
 mod providers_presets;
 mod providers_recorded;

@@ -259,6 +259,24 @@ pub fn signature(client: Client, v: &Value) -> String {
     }
 }
 
+/// The expected OpenAI client events for a text answer made of `pieces` (no usage chunk).
+pub fn openai_text_events(pieces: &[&str]) -> Vec<String> {
+    let mut e = vec!["role+text:".to_owned()];
+    e.extend(pieces.iter().map(|p| format!("text:{p}")));
+    e.push("finish:stop".into());
+    e.push("[DONE]".into());
+    e
+}
+
+/// The expected events of a text answer made of `pieces` that ends cleanly, in `client`'s
+/// format.
+pub fn text_events(client: Client, pieces: &[&str]) -> Vec<String> {
+    match client {
+        Client::OpenAi => openai_text_events(pieces),
+        Client::Anthropic => anthropic_text_events(pieces, "end_turn"),
+    }
+}
+
 /// The expected Anthropic client events for a text answer made of `pieces`.
 pub fn anthropic_text_events(pieces: &[&str], stop: &str) -> Vec<String> {
     let mut e = vec![

@@ -7,7 +7,9 @@
 
 use serde_json::Value;
 
-pub use crate::answer::{anthropic_text_events, error_of, finish_for, signature, Answer};
+pub use crate::answer::{
+    anthropic_text_events, error_of, finish_for, openai_text_events, signature, text_events, Answer,
+};
 pub use crate::cases::{reply, req};
 use crate::{openai, Gateway, GatewayBuilder, MockProvider, Received, Reply};
 
