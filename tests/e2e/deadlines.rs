@@ -5,24 +5,8 @@
 use std::time::{Duration, Instant};
 
 use crate::common::*;
-use serde_json::Value;
+use serde_json::{json, Value};
 use switchyard_e2e::{openai, MockProvider, Reply};
-
-/// A route `chat` over `primary` (provider `first`, with `timeouts`) then `backup`, and the
-/// given `filters:` section (empty for the default chain).
-fn two(first: &str, timeouts: &str, second: &str, filters: &str) -> String {
-    format!(
-        r#"providers:
-  - {{ id: first, type: openai, base_url: "{first}/v1", api_key_env: PROVIDER_KEY, timeouts: {timeouts} }}
-  - {{ id: second, type: openai_compatible, base_url: "{second}/v1", api_key_env: PROVIDER_KEY }}
-models:
-  - {{ id: primary, provider: first }}
-  - {{ id: backup, provider: second }}
-routes:
-  - {{ name: chat, targets: [{{ model: primary }}, {{ model: backup }}] }}
-{filters}"#
-    )
-}
 
 fn ok(text: &str) -> Reply {
     Reply::json(&openai::completion(text, 5, 2))
@@ -58,7 +42,12 @@ fn black_hole() -> (tokio::net::TcpListener, std::net::TcpStream, String) {
 async fn connect_timeout_moves_on_and_alone_is_504() {
     let (_hole, _filler, dead) = black_hole();
     let backup = MockProvider::start(ok("from backup")).await;
-    let gw = gateway(&two(&dead, "{ connect: 300ms }", &backup.base(), "")).start();
+    let gw = gateway_for(&primary_then_backup(
+        &dead,
+        timeouts(Some("300ms"), None, None, None),
+        &backup.base(),
+    ))
+    .start();
     let (resp, took) = chat(&gw.base, "chat", false).await;
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.headers()["x-switchyard-model"], "backup");
@@ -89,11 +78,10 @@ async fn total_spans_every_attempt() {
         MockProvider::start(stall()).await,
         MockProvider::start(stall()).await,
     );
-    let gw = gateway(&two(
+    let gw = gateway_for(&primary_then_backup(
         &a.base(),
-        "{ first_byte: 700ms, total: 1s }",
+        timeouts(None, Some("700ms"), None, Some("1s")),
         &b.base(),
-        "",
     ))
     .start();
     let (resp, took) = chat(&gw.base, "chat", false).await;
@@ -124,10 +112,18 @@ async fn total_cuts_a_stream_that_never_goes_quiet() {
         cut: false,
     };
     let a = MockProvider::start(trickle).await;
-    let gw = gateway(&one_provider(&a.base()).replace(
-        "api_key_env: PROVIDER_KEY\n",
-        "api_key_env: PROVIDER_KEY\n    timeouts: { idle: 500ms, total: 1s }\n",
-    ))
+    let gw = gateway_for(
+        &Config::new()
+            .provider(RawProvider {
+                timeouts: Some(timeouts(None, None, Some("500ms"), Some("1s"))),
+                ..provider("mock", "openai", &format!("{}/v1", a.base()))
+            })
+            .model(
+                model("gpt-4o-mini", "mock")
+                    .upstream("gpt-4o-mini-up")
+                    .priced(0.15, 0.60),
+            ),
+    )
     .start();
     let (resp, _) = chat(&gw.base, "gpt-4o-mini", true).await;
     let started = Instant::now();
@@ -144,11 +140,8 @@ async fn retries_back_off_with_jitter_then_succeed() {
     let a = MockProvider::start(ok("third time")).await;
     a.push(fail(503));
     a.push(fail(500));
-    let gw = gateway(&format!(
-        "{}filters: [auth, route, retry: {{ attempts: 3, backoff: 200ms }}, translate, metrics]\n",
-        one_provider(&a.base())
-    ))
-    .start();
+    let retry = filter_with("retry", json!({"attempts": 3, "backoff": "200ms"}));
+    let gw = gateway_for(&one_model(&a.base()).filters(chain_with([retry]))).start();
     let (resp, took) = chat(&gw.base, "gpt-4o-mini", false).await;
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.headers()["x-switchyard-attempts"], "3");
@@ -165,13 +158,8 @@ async fn retries_back_off_with_jitter_then_succeed() {
 #[tokio::test]
 async fn a_short_retry_after_is_waited_on_when_there_is_no_other_target() {
     let a = MockProvider::start(ok("after waiting")).await;
-    a.push(Reply::Whole {
-        status: 429,
-        content_type: "application/json",
-        body: serde_json::to_vec(&openai::error("slow down", "rate_limit_error", None)).unwrap(),
-        headers: vec![("retry-after".into(), "1".into())],
-    });
-    let gw = gateway(&one_provider(&a.base())).start();
+    a.push(rate_limited("1"));
+    let gw = gateway_for(&one_model(&a.base())).start();
     let (resp, took) = chat(&gw.base, "gpt-4o-mini", false).await;
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.headers()["x-switchyard-attempts"], "2");
@@ -187,12 +175,9 @@ async fn without_retry_in_the_list_each_target_is_tried_once() {
         MockProvider::start(fail(500)).await,
         MockProvider::start(fail(502)).await,
     );
-    let gw = gateway(&two(
-        &a.base(),
-        "{}",
-        &b.base(),
-        "filters: [auth, route, translate, metrics]\n",
-    ))
+    let gw = gateway_for(
+        &primary_then_backup(&a.base(), RawTimeouts::default(), &b.base()).filters(chain_with([])),
+    )
     .start();
     let (resp, _) = chat(&gw.base, "chat", false).await;
     assert_eq!(resp.status(), 502);
@@ -208,12 +193,11 @@ async fn retry_on_limits_which_failures_move_on() {
         MockProvider::start(fail(500)).await,
         MockProvider::start(ok("b")).await,
     );
-    let gw = gateway(&two(
-        &a.base(),
-        "{}",
-        &b.base(),
-        "filters: [auth, route, retry: { on: [connect, timeout] }, translate, metrics]\n",
-    ))
+    let retry = filter_with("retry", json!({"on": ["connect", "timeout"]}));
+    let gw = gateway_for(
+        &primary_then_backup(&a.base(), RawTimeouts::default(), &b.base())
+            .filters(chain_with([retry])),
+    )
     .start();
     let (resp, _) = chat(&gw.base, "chat", false).await;
     assert_eq!(resp.status(), 502);
@@ -232,8 +216,15 @@ fn gauge(m: &str, model: &str) -> Option<i64> {
 async fn an_open_breaker_skips_its_target_then_a_probe_closes_it_and_reloads_keep_it() {
     let flaky = MockProvider::start(fail(500)).await;
     let backup = MockProvider::start(ok("from backup")).await;
-    let filters = "filters: [auth, route, circuit_breaker: { failure_threshold: 2, open_for: 4s }, translate, metrics]\n";
-    let gw = gateway(&two(&flaky.base(), "{}", &backup.base(), filters)).start();
+    let breaker = filter_with(
+        "circuit_breaker",
+        json!({"failure_threshold": 2, "open_for": "4s"}),
+    );
+    let gw = gateway_for(
+        &primary_then_backup(&flaky.base(), RawTimeouts::default(), &backup.base())
+            .filters(chain_with([breaker])),
+    )
+    .start();
     let mut opened = std::time::Instant::now();
     for attempts in ["2", "2", "1", "1"] {
         let (resp, _) = chat(&gw.base, "chat", false).await;
@@ -268,7 +259,9 @@ async fn an_open_breaker_skips_its_target_then_a_probe_closes_it_and_reloads_kee
         opened.elapsed() < Duration::from_secs(4),
         "the reload took too long to tell"
     );
-    tokio::time::sleep(Duration::from_millis(4_100).saturating_sub(opened.elapsed())).await;
+    // `open_for` is a span the breaker waits out with nothing to observe before it ends (a
+    // request meanwhile would go to the backup and change the counts): wait it out too.
+    tokio::time::sleep_until((opened + Duration::from_millis(4_100)).into()).await;
     for _ in 0..2 {
         let (resp, _) = chat(&gw.base, "chat", false).await;
         assert_eq!(resp.headers()["x-switchyard-model"], "primary");
@@ -280,11 +273,11 @@ async fn an_open_breaker_skips_its_target_then_a_probe_closes_it_and_reloads_kee
 #[tokio::test]
 async fn every_breaker_open_is_503_no_target_available_at_once() {
     let flaky = MockProvider::start(fail(500)).await;
-    let gw = gateway(&format!(
-        "{}filters: [auth, route, circuit_breaker: {{ failure_threshold: 1, open_for: 30s }}, translate, metrics]\n",
-        one_provider(&flaky.base())
-    ))
-    .start();
+    let breaker = filter_with(
+        "circuit_breaker",
+        json!({"failure_threshold": 1, "open_for": "30s"}),
+    );
+    let gw = gateway_for(&one_model(&flaky.base()).filters(chain_with([breaker]))).start();
     let (resp, _) = chat(&gw.base, "gpt-4o-mini", false).await;
     assert_eq!(resp.status(), 502);
     let (resp, took) = chat(&gw.base, "gpt-4o-mini", false).await;
@@ -306,14 +299,14 @@ async fn every_breaker_open_is_503_no_target_available_at_once() {
 #[tokio::test]
 async fn a_target_that_said_retry_after_is_passed_over_by_later_requests() {
     let primary = MockProvider::start(ok("from primary")).await;
-    primary.push(Reply::Whole {
-        status: 429,
-        content_type: "application/json",
-        body: serde_json::to_vec(&openai::error("slow down", "rate_limit_error", None)).unwrap(),
-        headers: vec![("retry-after".into(), "30".into())],
-    });
+    primary.push(rate_limited("30"));
     let backup = MockProvider::start(ok("from backup")).await;
-    let gw = gateway(&two(&primary.base(), "{}", &backup.base(), "")).start();
+    let gw = gateway_for(&primary_then_backup(
+        &primary.base(),
+        RawTimeouts::default(),
+        &backup.base(),
+    ))
+    .start();
     let (resp, took) = chat(&gw.base, "chat", false).await;
     assert_eq!(resp.headers()["x-switchyard-model"], "backup");
     assert_eq!(resp.headers()["x-switchyard-attempts"], "2");

@@ -18,26 +18,10 @@ async fn sigterm_drains_a_stream_in_flight_then_exits() {
         cut: false,
     };
     let mock = MockProvider::start(slow).await;
-    let yaml = format!(
-        "server:\n  listen: 127.0.0.1:0\n  admin_listen: 127.0.0.1:0\n  shutdown_grace: 3s\n{}",
-        one_provider(&mock.base())
-    );
-    let mut gw = gateway(&yaml).start();
-    let base = gw.base.clone();
-    let in_flight = tokio::spawn(async move {
-        post(
-            &base,
-            "/v1/chat/completions",
-            &openai::request("gpt-4o-mini", true),
-        )
-        .await
-        .text()
-        .await
-        .unwrap()
-    });
+    let config = one_model(&mock.base()).server(|s| s.shutdown_grace = Some("3s".into()));
+    let mut gw = gateway_for(&config).start();
     // SIGTERM once the stream is in flight: the upstream has the request.
-    let reached = poll_until(|| mock.hits(), |&n| n >= 1).await;
-    assert_eq!(reached, 1, "the stream never reached the upstream");
+    let in_flight = stream_in_flight(&gw, "gpt-4o-mini", &mock).await;
     let sent = Instant::now();
     gw.signal("TERM");
     let readyz = format!("{}/readyz", gw.admin);
@@ -105,16 +89,13 @@ async fn streams_past_the_grace_end_with_an_error_event_each_and_are_metered() {
     let gap = Duration::from_millis(100);
     let oai = MockProvider::start(slow(openai::stream(&pieces, 11, 200), gap)).await;
     let claude = MockProvider::start(slow(anthropic::stream(&pieces, 17, 200), gap)).await;
-    let yaml = format!(
-        "server:\n  listen: 127.0.0.1:0\n  admin_listen: 127.0.0.1:0\n  shutdown_grace: 2s\n\
-         providers:\n  - id: oai\n    type: openai\n    base_url: {}/v1\n    api_key_env: PROVIDER_KEY\n\
-         \x20 - id: claude\n    type: anthropic\n    base_url: {}\n    api_key_env: PROVIDER_KEY\n\
-         models:\n  - id: gpt\n    provider: oai\n    model: gpt-4o-mini\n\
-         \x20 - id: sonnet\n    provider: claude\n    model: claude-sonnet-4-20250514\n",
-        oai.base(),
-        claude.base()
-    );
-    let mut gw = gateway(&yaml).start();
+    let config = Config::new()
+        .server(|s| s.shutdown_grace = Some("2s".into()))
+        .provider(provider("oai", "openai", &format!("{}/v1", oai.base())))
+        .provider(provider("claude", "anthropic", &claude.base()))
+        .model(model("gpt", "oai").upstream("gpt-4o-mini"))
+        .model(model("sonnet", "claude").upstream("claude-sonnet-4-20250514"));
+    let mut gw = gateway_for(&config).start();
     let (started, mut first_bytes) = tokio::sync::mpsc::channel(3);
     let clients = [
         ("/v1/chat/completions", openai::request("gpt", true)),
@@ -238,17 +219,9 @@ async fn streams_past_the_grace_end_with_an_error_event_each_and_are_metered() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_idle_gateway_exits_at_once_not_after_the_grace() {
     let mock = MockProvider::start(Reply::json(&openai::completion("hi", 1, 1))).await;
-    let yaml = format!(
-        "server:\n  listen: 127.0.0.1:0\n  admin_listen: 127.0.0.1:0\n  shutdown_grace: 30s\n{}",
-        one_provider(&mock.base())
-    );
-    let gw = gateway(&yaml).start();
-    let resp = post(
-        &gw.base,
-        "/v1/chat/completions",
-        &openai::request("gpt-4o-mini", false),
-    )
-    .await;
+    let config = one_model(&mock.base()).server(|s| s.shutdown_grace = Some("30s".into()));
+    let gw = gateway_for(&config).start();
+    let resp = ask(&gw, "gpt-4o-mini").await;
     assert_eq!(resp.status(), 200);
     let sent = Instant::now();
     gw.signal("TERM");

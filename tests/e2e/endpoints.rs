@@ -3,42 +3,28 @@
 
 use crate::common::*;
 use serde_json::{json, Value};
+use switchyard_e2e::config::RawKey;
 use switchyard_e2e::{MockProvider, Reply};
 
-fn config(openai: &str, gemini: &str) -> String {
-    format!(
-        r#"    - id: narrow
-      key_env: NARROW_KEY
-      models: ["chat", "emb-*"]
-      budget: {{ usd: 5, period: monthly }}
-providers:
-  - id: oai
-    type: openai
-    base_url: {openai}/v1
-    api_key_env: PROVIDER_KEY
-  - id: goog
-    type: gemini
-    base_url: {gemini}
-    api_key_env: PROVIDER_KEY
-  - id: claude
-    type: anthropic
-    base_url: {openai}
-    api_key_env: PROVIDER_KEY
-models:
-  - id: emb-openai
-    provider: oai
-    model: text-embedding-3-small
-  - id: emb-gemini
-    provider: goog
-    model: gemini-embedding-001
-  - id: sonnet
-    provider: claude
-    model: claude-sonnet-4-5
-routes:
-  - name: chat
-    targets: [{{ model: sonnet }}]
-"#
-    )
+/// Key `narrow` (variable `NARROW_KEY`) may use `chat` and `emb-*`, within 5 USD a month;
+/// embeddings models at OpenAI (`openai`) and Gemini (`gemini`), and route `chat` over an
+/// Anthropic model (also at `openai`).
+fn config(openai: &str, gemini: &str) -> Config {
+    let narrow = RawKey {
+        key_env: Some("NARROW_KEY".into()),
+        models: Some(vec!["chat".into(), "emb-*".into()]),
+        budget: Some(budget(5.0, RawPeriod::Monthly)),
+        ..key("narrow")
+    };
+    Config::new()
+        .key(narrow)
+        .provider(provider("oai", "openai", &format!("{openai}/v1")))
+        .provider(provider("goog", "gemini", gemini))
+        .provider(provider("claude", "anthropic", openai))
+        .model(model("emb-openai", "oai").upstream("text-embedding-3-small"))
+        .model(model("emb-gemini", "goog").upstream("gemini-embedding-001"))
+        .model(model("sonnet", "claude").upstream("claude-sonnet-4-5"))
+        .route("chat", &["sonnet"])
 }
 
 fn openai_embeddings() -> Value {
@@ -56,45 +42,31 @@ fn openai_embeddings() -> Value {
 #[tokio::test]
 async fn models_lists_what_the_key_may_use_in_both_shapes() {
     let mock = MockProvider::start(Reply::json(&openai_embeddings())).await;
-    let gw = gateway(&config(&mock.base(), &mock.base()))
+    let gw = gateway_for(&config(&mock.base(), &mock.base()))
         .env("NARROW_KEY", "sk-narrow")
         .start();
     let c = client();
-    let all: Value = c
-        .get(format!("{}/v1/models", gw.base))
-        .bearer_auth(CLIENT_KEY)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let models = |req: reqwest::RequestBuilder| async move {
+        let v: Value = req.send().await.unwrap().json().await.unwrap();
+        let ids: Vec<String> = v["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["id"].as_str().unwrap().to_owned())
+            .collect();
+        (v, ids)
+    };
+    let url = format!("{}/v1/models", gw.base);
+    let (all, ids) = models(c.get(&url).bearer_auth(CLIENT_KEY)).await;
     assert_eq!(all["object"], "list");
-    let ids: Vec<&str> = all["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["id"].as_str().unwrap())
-        .collect();
     assert_eq!(ids, ["chat", "emb-gemini", "emb-openai", "sonnet"]);
     assert_eq!(all["data"][1]["owned_by"], "goog");
 
-    let narrow: Value = c
-        .get(format!("{}/v1/models", gw.base))
+    let narrow_request = c
+        .get(&url)
         .header("x-api-key", "sk-narrow")
-        .header("anthropic-version", "2023-06-01")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let ids: Vec<&str> = narrow["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["id"].as_str().unwrap())
-        .collect();
+        .header("anthropic-version", "2023-06-01");
+    let (narrow, ids) = models(narrow_request).await;
     assert_eq!(ids, ["chat", "emb-gemini", "emb-openai"]);
     assert_eq!(narrow["data"][0]["type"], "model");
     assert_eq!(narrow["has_more"], false);
@@ -126,7 +98,7 @@ async fn embeddings_pass_through_to_openai_and_translate_for_gemini() {
         "embeddings": [{"values": [0.1, 0.2, 0.3]}, {"values": [0.4, 0.5, 0.6]}]
     })))
     .await;
-    let gw = gateway(&config(&oai.base(), &goog.base()))
+    let gw = gateway_for(&config(&oai.base(), &goog.base()))
         .env("NARROW_KEY", "sk-narrow")
         .start();
     let req = json!({"model": "emb-openai", "input": ["hello", "world"]});

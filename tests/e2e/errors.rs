@@ -2,6 +2,7 @@
 
 use crate::common::*;
 use serde_json::{json, Value};
+use switchyard_e2e::config::RawKey;
 use switchyard_e2e::{openai, MockProvider, Reply};
 
 async fn error_of(resp: reqwest::Response) -> (u16, Value) {
@@ -21,17 +22,10 @@ async fn error_of(resp: reqwest::Response) -> (u16, Value) {
     (status, body)
 }
 
-fn routes_yaml(base: &str) -> String {
-    format!(
-        "{}routes:\n  - name: chat\n    targets: [{{ model: gpt-4o-mini }}]\n",
-        one_provider(base)
-    )
-}
-
 #[tokio::test]
 async fn malformed_and_incomplete_requests_are_400() {
     let mock = MockProvider::start(Reply::json(&openai::completion("x", 1, 1))).await;
-    let gw = gateway(&one_provider(&mock.base())).start();
+    let gw = gateway_for(&one_model(&mock.base())).start();
     let c = client();
     let url = format!("{}/v1/chat/completions", gw.base);
     let resp = c
@@ -68,11 +62,15 @@ async fn malformed_and_incomplete_requests_are_400() {
 #[tokio::test]
 async fn keys_are_checked_401_and_403() {
     let mock = MockProvider::start(Reply::json(&openai::completion("x", 1, 1))).await;
-    let yaml = format!(
-        "    - id: narrow\n      key_env: NARROW_KEY\n      models: [\"chat\"]\n{}",
-        routes_yaml(&mock.base())
-    );
-    let gw = gateway(&yaml).env("NARROW_KEY", "sk-narrow").start();
+    let narrow = RawKey {
+        key_env: Some("NARROW_KEY".into()),
+        models: Some(vec!["chat".into()]),
+        ..key("narrow")
+    };
+    let config = one_model(&mock.base())
+        .key(narrow)
+        .route("chat", &["gpt-4o-mini"]);
+    let gw = gateway_for(&config).env("NARROW_KEY", "sk-narrow").start();
     let c = client();
     let url = format!("{}/v1/chat/completions", gw.base);
     let body = openai::request("gpt-4o-mini", false);
@@ -115,38 +113,22 @@ async fn keys_are_checked_401_and_403() {
 #[tokio::test]
 async fn unknown_model_is_404_model_not_found() {
     let mock = MockProvider::start(Reply::json(&openai::completion("x", 1, 1))).await;
-    let gw = gateway(&one_provider(&mock.base())).start();
-    let (s, b) = error_of(
-        post(
-            &gw.base,
-            "/v1/chat/completions",
-            &openai::request("gpt-9", false),
-        )
-        .await,
-    )
-    .await;
+    let gw = gateway_for(&one_model(&mock.base())).start();
+    let (s, b) = error_of(ask(&gw, "gpt-9").await).await;
     assert_eq!(s, 404);
     assert_eq!(b["error"]["code"], "model_not_found");
     let (s, _) = error_of(post(&gw.base, "/v1/nope", &json!({})).await).await;
     assert_eq!(s, 404);
     // provider/model names reach a declared deployment.
-    let ok = post(
-        &gw.base,
-        "/v1/chat/completions",
-        &openai::request("mock/gpt-4o-mini-up", false),
-    )
-    .await;
+    let ok = ask(&gw, "mock/gpt-4o-mini-up").await;
     assert_eq!(ok.status(), 200);
 }
 
 #[tokio::test]
 async fn oversized_body_is_413() {
     let mock = MockProvider::start(Reply::json(&openai::completion("x", 1, 1))).await;
-    let yaml = format!(
-        "server:\n  listen: 127.0.0.1:{{port}}\n  admin_listen: 127.0.0.1:{{admin_port}}\n  max_body_bytes: 4KiB\n{}",
-        one_provider(&mock.base())
-    );
-    let gw = gateway(&yaml).start();
+    let config = one_model(&mock.base()).server(|s| s.max_body_bytes = Some("4KiB".into()));
+    let gw = gateway_for(&config).start();
     let mut body = openai::request("gpt-4o-mini", false);
     body["messages"][1]["content"] = json!("x".repeat(10_000));
     let (s, b) = error_of(post(&gw.base, "/v1/chat/completions", &body).await).await;
@@ -166,16 +148,8 @@ async fn upstream_client_errors_pass_through_translated() {
         ),
     ))
     .await;
-    let gw = gateway(&one_provider(&mock.base())).start();
-    let (s, b) = error_of(
-        post(
-            &gw.base,
-            "/v1/chat/completions",
-            &openai::request("gpt-4o-mini", false),
-        )
-        .await,
-    )
-    .await;
+    let gw = gateway_for(&one_model(&mock.base())).start();
+    let (s, b) = error_of(ask(&gw, "gpt-4o-mini").await).await;
     assert_eq!(s, 400);
     assert!(b["error"]["message"]
         .as_str()

@@ -6,31 +6,14 @@ use std::time::Duration;
 
 use crate::common::*;
 use serde_json::{json, Value};
+use switchyard_e2e::config::RawStrategy;
 use switchyard_e2e::{openai, MockProvider, RefusedPort, Reply};
 
-fn two_targets(first_base: &str, first_timeouts: &str, second_base: &str) -> String {
-    format!(
-        r#"providers:
-  - id: first
-    type: openai
-    base_url: {first_base}/v1
-    api_key_env: PROVIDER_KEY
-    timeouts: {first_timeouts}
-  - id: second
-    type: openai_compatible
-    base_url: {second_base}/v1
-    api_key_env: PROVIDER_KEY
-models:
-  - id: primary
-    provider: first
-  - id: backup
-    provider: second
-routes:
-  - name: chat
-    strategy: priority
-    targets: [{{ model: primary }}, {{ model: backup }}]
-"#
-    )
+/// Route `chat`, by priority, over `primary` (provider `first` at `first_base`, with
+/// `first_timeouts`) then `backup`.
+fn two_targets(first_base: &str, first_timeouts: RawTimeouts, second_base: &str) -> Config {
+    primary_then_backup(first_base, first_timeouts, second_base)
+        .strategy("chat", RawStrategy::Priority)
 }
 
 fn big_request(stream: bool) -> Value {
@@ -61,9 +44,9 @@ async fn assert_served_by_backup(gw_base: &str, backup: &MockProvider, stream: b
 async fn one_mib_request_fails_over_from_a_refused_connection() {
     let backup = MockProvider::start(Reply::json(&openai::completion("from backup", 5, 2))).await;
     let dead = RefusedPort::new();
-    let gw = gateway(&two_targets(
+    let gw = gateway_for(&two_targets(
         &dead.base(),
-        "{ connect: 1s }",
+        timeouts(Some("1s"), None, None, None),
         &backup.base(),
     ))
     .start();
@@ -82,9 +65,9 @@ async fn one_mib_request_fails_over_from_a_503() {
     ))
     .await;
     let backup = MockProvider::start(Reply::json(&openai::completion("from backup", 5, 2))).await;
-    let gw = gateway(&two_targets(
+    let gw = gateway_for(&two_targets(
         &primary.base(),
-        "{ connect: 1s }",
+        timeouts(Some("1s"), None, None, None),
         &backup.base(),
     ))
     .start();
@@ -103,9 +86,9 @@ async fn one_mib_request_fails_over_from_a_503() {
 async fn streams_fail_over_from_a_reset_and_a_stall_before_the_first_byte() {
     let primary = MockProvider::start(Reply::Reset).await;
     let backup = MockProvider::start(Reply::sse(&openai::stream(&["from backup"], 5, 2))).await;
-    let gw = gateway(&two_targets(
+    let gw = gateway_for(&two_targets(
         &primary.base(),
-        "{ connect: 1s, first_byte: 300ms }",
+        timeouts(Some("1s"), Some("300ms"), None, None),
         &backup.base(),
     ))
     .start();
@@ -127,13 +110,13 @@ async fn every_target_failing_is_502_and_only_timeouts_is_504() {
     ))
     .await;
     let b = MockProvider::start(Reply::Reset).await;
-    let gw = gateway(&two_targets(&a.base(), "{ connect: 1s }", &b.base())).start();
-    let resp = post(
-        &gw.base,
-        "/v1/chat/completions",
-        &openai::request("chat", false),
-    )
-    .await;
+    let gw = gateway_for(&two_targets(
+        &a.base(),
+        timeouts(Some("1s"), None, None, None),
+        &b.base(),
+    ))
+    .start();
+    let resp = ask(&gw, "chat").await;
     assert_eq!(resp.status(), 502);
     // The default chain's `retry` (attempts: 3) tries the first target again after both failed.
     assert_eq!(resp.headers()["x-switchyard-attempts"], "3");
@@ -143,18 +126,13 @@ async fn every_target_failing_is_502_and_only_timeouts_is_504() {
     drop(gw);
 
     let a = MockProvider::start(Reply::Stall(Duration::from_secs(5))).await;
-    let gw = gateway(&two_targets(
+    let gw = gateway_for(&two_targets(
         &a.base(),
-        "{ first_byte: 200ms, total: 2s }",
+        timeouts(None, Some("200ms"), None, Some("2s")),
         &a.base(),
     ))
     .start();
-    let resp = post(
-        &gw.base,
-        "/v1/chat/completions",
-        &openai::request("primary", false),
-    )
-    .await;
+    let resp = ask(&gw, "primary").await;
     assert_eq!(resp.status(), 504);
     // Metrics are recorded once the response is written: poll briefly.
     assert!(gw.eventually(std::time::Duration::from_secs(5), || gw
@@ -174,13 +152,8 @@ async fn upstream_reset_mid_stream_ends_with_an_error_event() {
         cut: true,
     };
     let primary = MockProvider::start(cut).await;
-    let gw = gateway(&one_provider(&primary.base())).start();
-    let resp = post(
-        &gw.base,
-        "/v1/chat/completions",
-        &openai::request("gpt-4o-mini", true),
-    )
-    .await;
+    let gw = gateway_for(&one_model(&primary.base())).start();
+    let resp = ask_stream(&gw, "gpt-4o-mini").await;
     assert_eq!(resp.status(), 200);
     let text = resp.text().await.unwrap();
     assert!(text.starts_with(&events[..3].concat()), "{text}");

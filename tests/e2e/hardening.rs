@@ -6,6 +6,7 @@ use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
 use crate::common::*;
+use switchyard_e2e::config::{RawBackend, RawServer, RawState};
 use switchyard_e2e::{openai, Gateway, MockProvider, Reply};
 
 /// A stream the gateway commits before its end: its pieces arrive 50 ms apart.
@@ -37,23 +38,10 @@ fn failures(gw: &Gateway) -> f64 {
     .unwrap_or(0.0)
 }
 
-/// Watches `cond` for the whole of `window` and says whether it held every time: the way
-/// to check that something does *not* happen.
-fn holds_for(window: Duration, mut cond: impl FnMut() -> bool) -> bool {
-    let end = Instant::now() + window;
-    while Instant::now() < end {
-        if !cond() {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    true
-}
-
 #[tokio::test]
 async fn a_bad_edit_is_read_once_and_reverting_it_clears_the_failure() {
     let mock = MockProvider::start(Reply::json(&openai::completion("hi", 1, 1))).await;
-    let gw = gateway(&one_provider(&mock.base())).start();
+    let gw = gateway_for(&one_model(&mock.base())).start();
     let good = std::fs::read_to_string(&gw.config_path).unwrap();
     std::fs::write(&gw.config_path, format!("{good}\nnot: [valid")).unwrap();
     assert!(
@@ -63,7 +51,7 @@ async fn a_bad_edit_is_read_once_and_reverting_it_clears_the_failure() {
     );
     // The reloader's own read of the file must not trigger another reload.
     assert!(
-        holds_for(Duration::from_millis(1500), || failures(&gw) == 1.0),
+        holds_for(Duration::from_millis(1500), || failures(&gw) == 1.0).await,
         "the watcher re-read the file by itself: {} failures\n{}",
         failures(&gw),
         gw.stderr()
@@ -82,30 +70,13 @@ async fn a_bad_edit_is_read_once_and_reverting_it_clears_the_failure() {
     );
 }
 
-fn side_effect_config(base: &str, usage: &str, extra: &str) -> String {
-    format!(
-        r#"version: 1
-server:
-  listen: 127.0.0.1:{{port}}
-  admin_listen: 127.0.0.1:{{admin_port}}
-  shutdown_grace: 1s
-  usage_log: {usage}
-auth:
-  keys:
-    - id: app
-      key_env: CLIENT_KEY
-      budget: {{ usd: 5, period: daily }}
-providers:
-  - id: mock
-    type: openai
-    base_url: {base}/v1
-    api_key_env: PROVIDER_KEY
-models:
-  - id: gpt-4o-mini
-    provider: mock
-    pricing: free
-{extra}"#
-    )
+/// One free model, usage records to `usage`, and key `app` with a daily budget of `usd`.
+fn side_effect_config(base: &str, usage: &str, usd: f64) -> Config {
+    Config::new()
+        .server(|s| s.usage_log = Some(usage.into()))
+        .app_key(|k| k.budget = Some(budget(usd, RawPeriod::Daily)))
+        .provider(provider("mock", "openai", &format!("{base}/v1")))
+        .model(model("gpt-4o-mini", "mock").free())
 }
 
 #[tokio::test]
@@ -117,14 +88,14 @@ async fn a_rejected_config_changes_no_metric_sink_or_backend() {
     // Stands in for a Redis server: whoever connects is seen.
     let redis = TcpListener::bind("127.0.0.1:0").unwrap();
     redis.set_nonblocking(true).unwrap();
-    let yaml = side_effect_config(
-        &mock.base(),
-        &first_log.display().to_string(),
-        "filters: [auth, rate_limit, route, circuit_breaker, metrics]\n",
-    );
-    let gw = switchyard_e2e::GatewayBuilder::new(bin(), yaml)
-        .env("CLIENT_KEY", CLIENT_KEY)
-        .env("PROVIDER_KEY", PROVIDER_KEY)
+    let config = side_effect_config(&mock.base(), &first_log.display().to_string(), 5.0).filters([
+        "auth",
+        "rate_limit",
+        "route",
+        "circuit_breaker",
+        "metrics",
+    ]);
+    let gw = gateway_for(&config)
         .env(
             "REDIS_URL",
             &format!("redis://{}/", redis.local_addr().unwrap()),
@@ -135,22 +106,17 @@ async fn a_rejected_config_changes_no_metric_sink_or_backend() {
         sample(&before, r#"switchyard_budget_usd{key_id="app"}"#),
         Some(5.0)
     );
-    let text = std::fs::read_to_string(&gw.config_path).unwrap();
-    let (listen, admin) = {
-        let pick = |k: &str| text.lines().find(|l| l.contains(k)).unwrap().to_string();
-        (pick("  listen:"), pick("admin_listen:"))
-    };
     // Every factory builds (new sink, Redis backend, a new deployment for the breaker), then
     // the chain is refused: `circuit_breaker` before `route`.
-    let rejected = side_effect_config(
-        &mock.base(),
-        &rejected_log.display().to_string(),
-        "  - id: other\n    provider: mock\n    pricing: free\nstate: { backend: redis, url_env: REDIS_URL }\nfilters: [auth, rate_limit, circuit_breaker, route, metrics]\n",
-    )
-    .replace("  listen: 127.0.0.1:{port}", &listen)
-    .replace("  admin_listen: 127.0.0.1:{admin_port}", &admin)
-    .replace("usd: 5", "usd: 7");
-    std::fs::write(&gw.config_path, rejected).unwrap();
+    let rejected = side_effect_config(&mock.base(), &rejected_log.display().to_string(), 7.0)
+        .model(model("other", "mock").free())
+        .state(RawState {
+            backend: Some(RawBackend::Redis),
+            url_env: Some("REDIS_URL".into()),
+            ..RawState::default()
+        })
+        .filters(["auth", "rate_limit", "circuit_breaker", "route", "metrics"]);
+    std::fs::write(&gw.config_path, rejected.yaml()).unwrap();
     assert!(
         gw.eventually(Duration::from_secs(10), || failures(&gw) >= 1.0),
         "{}",
@@ -178,16 +144,11 @@ async fn a_rejected_config_changes_no_metric_sink_or_backend() {
         "the rejected config opened its usage log"
     );
     assert!(
-        holds_for(Duration::from_millis(500), || redis.accept().is_err()),
+        holds_for(Duration::from_millis(500), || redis.accept().is_err()).await,
         "the rejected config connected to its Redis"
     );
     // The config in force still writes where it did.
-    let resp = post(
-        &gw.base,
-        "/v1/chat/completions",
-        &openai::request("gpt-4o-mini", false),
-    )
-    .await;
+    let resp = ask(&gw, "gpt-4o-mini").await;
     assert_eq!(resp.status(), 200);
     assert!(gw.eventually(Duration::from_secs(5), || {
         std::fs::read_to_string(&first_log).is_ok_and(|t| t.contains("\"status\":200"))
@@ -197,7 +158,7 @@ async fn a_rejected_config_changes_no_metric_sink_or_backend() {
 #[tokio::test]
 async fn requests_the_gateway_refuses_are_counted_with_their_outcome() {
     let mock = MockProvider::start(Reply::json(&openai::completion("hi", 1, 1))).await;
-    let gw = gateway(&one_provider(&mock.base())).start();
+    let gw = gateway_for(&one_model(&mock.base())).start();
     let resp = client()
         .post(format!("{}/v1/chat/completions", gw.base))
         .bearer_auth("sk-wrong")
@@ -213,12 +174,7 @@ async fn requests_the_gateway_refuses_are_counted_with_their_outcome() {
     )
     .await;
     assert_eq!(resp.status(), 404);
-    let resp = post(
-        &gw.base,
-        "/v1/chat/completions",
-        &openai::request("gpt-4o-mini", false),
-    )
-    .await;
+    let resp = ask(&gw, "gpt-4o-mini").await;
     assert_eq!(resp.status(), 200);
     // A request is counted once its answer is written: wait for the last one.
     let counted = |m: &str| m.contains(r#"outcome="success",provider="mock""#);
@@ -242,25 +198,19 @@ async fn requests_the_gateway_refuses_are_counted_with_their_outcome() {
     }
 }
 
-/// A gateway in front of `base` whose `server:` block adds `settings` (YAML lines, indented
-/// two spaces) to the loopback listeners.
-fn with_server(base: &str, settings: &str) -> Gateway {
-    let yaml = format!(
-        "version: 1\nserver:\n  listen: 127.0.0.1:{{port}}\n  admin_listen: 127.0.0.1:{{admin_port}}\n{settings}auth:\n  keys:\n    - id: app\n      key_env: CLIENT_KEY\n{}",
-        one_provider(base)
-    );
-    switchyard_e2e::GatewayBuilder::new(bin(), yaml)
-        .env("CLIENT_KEY", CLIENT_KEY)
-        .env("PROVIDER_KEY", PROVIDER_KEY)
-        .start()
+/// A gateway in front of `base` whose `server:` block `settings` edits.
+fn with_server(base: &str, settings: impl FnOnce(&mut RawServer)) -> Gateway {
+    gateway_for(&one_model(base).server(settings)).start()
 }
 
 /// A gateway with tight connection limits.
 fn tight(base: &str) -> Gateway {
-    with_server(
-        base,
-        "  shutdown_grace: 1s\n  header_read_timeout: 1s\n  body_read_timeout: 1s\n  max_connections: 4\n  max_header_bytes: 4KiB\n",
-    )
+    with_server(base, |s| {
+        s.header_read_timeout = Some("1s".into());
+        s.body_read_timeout = Some("1s".into());
+        s.max_connections = Some(4);
+        s.max_header_bytes = Some("4KiB".into());
+    })
 }
 
 fn connect(gw: &Gateway) -> std::net::TcpStream {
@@ -396,7 +346,9 @@ async fn an_oversized_whole_answer_and_a_redirect_are_failed_attempts_not_relaye
     let mut huge = ok.clone();
     huge["choices"][0]["message"]["content"] = serde_json::Value::String(big);
     let mock = MockProvider::start(Reply::json(&ok)).await;
-    let gw = with_server(&mock.base(), "  max_response_bytes: 64KiB\n");
+    let gw = with_server(&mock.base(), |s| {
+        s.max_response_bytes = Some("64KiB".into())
+    });
     let body = serde_json::json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]});
 
     // Within the cap: answered as usual.
@@ -430,7 +382,7 @@ async fn an_oversized_whole_answer_and_a_redirect_are_failed_attempts_not_relaye
 async fn http_1_0_clients_get_a_body_they_can_read_and_pipelined_requests_are_all_answered() {
     use std::io::Write;
     let mock = MockProvider::start(Reply::json(&openai::completion("hi", 1, 1))).await;
-    let gw = with_server(&mock.base(), "");
+    let gw = with_server(&mock.base(), |_| {});
     let chat = |stream: bool| {
         serde_json::json!({"model": "gpt-4o-mini", "stream": stream, "messages": [{"role": "user", "content": "hi"}]})
             .to_string()

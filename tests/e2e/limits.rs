@@ -6,31 +6,24 @@ use std::time::Duration;
 
 use crate::common::*;
 use serde_json::{json, Value};
+use switchyard_e2e::config::{RawBudget, RawKey};
 use switchyard_e2e::{openai, GatewayBuilder, MockProvider, Reply};
 
-/// A gateway whose key `app` has `limits` (YAML lines indented for the key).
-fn limited(limits: &str, body: &str) -> GatewayBuilder {
-    let yaml = format!(
-        "version: 1\nauth:\n  keys:\n    - id: app\n      key_env: CLIENT_KEY\n{limits}{body}"
-    );
-    GatewayBuilder::new(bin(), yaml)
-        .env("CLIENT_KEY", CLIENT_KEY)
-        .env("PROVIDER_KEY", PROVIDER_KEY)
+/// A gateway for `config` whose key `app` has the limits `limits` sets.
+fn limited(limits: impl FnOnce(&mut RawKey), config: Config) -> GatewayBuilder {
+    gateway_for(&config.app_key(limits))
+}
+
+/// Waits until `n` requests were metered. A request's limits are settled to its real usage
+/// when it completes, in the same pass (on the gateway's one worker thread) that writes its
+/// usage record, after the client got the answer: the next request sees the real usage.
+fn metered(gw: &switchyard_e2e::Gateway, n: usize) {
+    let recs = gw.usage_records(n);
+    assert_eq!(recs.len(), n, "{recs:?}");
 }
 
 fn anthropic_request(model: &str) -> Value {
     json!({"model": model, "max_tokens": 64, "messages": [{"role": "user", "content": "Say hello."}]})
-}
-
-fn metric(m: &str, prefix: &str) -> f64 {
-    m.lines()
-        .find(|l| l.starts_with(prefix))
-        .unwrap_or_else(|| panic!("no metric {prefix} in\n{m}"))
-        .rsplit(' ')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap()
 }
 
 fn retry_after(r: &reqwest::Response) -> u64 {
@@ -46,25 +39,15 @@ fn retry_after(r: &reqwest::Response) -> u64 {
 #[tokio::test]
 async fn rpm_limit_answers_429_with_retry_after_in_each_clients_format() {
     let mock = MockProvider::start(Reply::json(&openai::completion("ok", 10, 2))).await;
-    let gw = limited("      rpm: 3\n", &one_provider(&mock.base())).start();
+    let gw = limited(|k| k.rpm = Some(3), one_model(&mock.base())).start();
     for _ in 0..2 {
-        let r = post(
-            &gw.base,
-            "/v1/chat/completions",
-            &openai::request("gpt-4o-mini", false),
-        )
-        .await;
+        let r = ask(&gw, "gpt-4o-mini").await;
         assert_eq!(r.status(), 200);
     }
     let r = post(&gw.base, "/v1/messages", &anthropic_request("gpt-4o-mini")).await;
     assert_eq!(r.status(), 200);
 
-    let r = post(
-        &gw.base,
-        "/v1/chat/completions",
-        &openai::request("gpt-4o-mini", false),
-    )
-    .await;
+    let r = ask(&gw, "gpt-4o-mini").await;
     assert_eq!(r.status(), 429);
     let wait = retry_after(&r);
     assert!(
@@ -101,15 +84,15 @@ async fn rpm_limit_answers_429_with_retry_after_in_each_clients_format() {
 async fn tpm_limit_is_corrected_by_the_real_usage() {
     // Each answer reports 700 tokens, far above the ~15 estimated up front.
     let mock = MockProvider::start(Reply::json(&openai::completion("ok", 300, 400))).await;
-    let gw = limited("      tpm: 1000\n", &one_provider(&mock.base())).start();
+    let gw = limited(|k| k.tpm = Some(1000), one_model(&mock.base())).start();
     let req = openai::request("gpt-4o-mini", false);
     let first = post(&gw.base, "/v1/chat/completions", &req).await;
     assert_eq!(first.status(), 200);
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    metered(&gw, 1);
     // 700 charged after the fact: a small request still fits, and then the window is over.
     let second = post(&gw.base, "/v1/chat/completions", &req).await;
     assert_eq!(second.status(), 200);
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    metered(&gw, 2);
     let third = post(&gw.base, "/v1/chat/completions", &req).await;
     assert_eq!(third.status(), 429);
     let wait = retry_after(&third);
@@ -130,28 +113,12 @@ async fn a_budget_holds_under_100_concurrent_requests() {
     let mock = MockProvider::start(Reply::json(&openai::completion("ok", 10, 10))).await;
     let cap = 0.105;
     let gw = limited(
-        &format!("      budget: {{ usd: {cap}, period: daily }}\n"),
-        &priced_provider(&mock.base()),
+        |k| k.budget = Some(budget(cap, RawPeriod::Daily)),
+        priced_model(&mock.base()),
     )
     .start();
     let client = client();
-    let tasks: Vec<_> = (0..100)
-        .map(|_| {
-            let (c, url) = (client.clone(), format!("{}/v1/chat/completions", gw.base));
-            tokio::spawn(async move {
-                let r = c
-                    .post(url)
-                    .bearer_auth(CLIENT_KEY)
-                    .json(&capped_request())
-                    .send()
-                    .await
-                    .unwrap();
-                let status = r.status().as_u16();
-                let body: Value = r.json().await.unwrap();
-                (status, body)
-            })
-        })
-        .collect();
+    let tasks: Vec<_> = (0..100).map(|_| spawn_capped(&client, &gw.base)).collect();
     let mut ok = 0;
     for t in tasks {
         let (status, body) = t.await.unwrap();
@@ -170,7 +137,8 @@ async fn a_budget_holds_under_100_concurrent_requests() {
     // Keep going one at a time until it refuses: it never passes cap + one reservation.
     let mut total = spent;
     loop {
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        // The last answer settled: its reservation released, its real cost spent.
+        poll_until(|| budgets(&gw), |v| v["budgets"][0]["reserved"] == 0.0).await;
         let r = post(&gw.base, "/v1/chat/completions", &capped_request()).await;
         if r.status() == 429 {
             let wait = retry_after(&r);
@@ -211,8 +179,8 @@ async fn a_failed_request_releases_its_reservation() {
     ))
     .await;
     let gw = limited(
-        "      budget: { usd: 0.03, period: total }\n",
-        &priced_provider(&mock.base()),
+        |k| k.budget = Some(budget(0.03, RawPeriod::Total)),
+        priced_model(&mock.base()),
     )
     .start();
     for _ in 0..5 {
@@ -249,11 +217,23 @@ async fn keys_from_files_and_hashes_never_leak() {
         String::from_utf8(out.stdout).unwrap()[..64].to_string()
     };
     let mock = MockProvider::start(Reply::json(&openai::completion("ok", 5, 5))).await;
-    let keys = format!(
-        "      rpm: 2\n    - id: from-file\n      key_file: {}\n      budget: {{ usd: 5 }}\n    - id: hashed\n      key_sha256: {sha}\n      tpm: 100000\n",
-        key_path.display()
-    );
-    let gw = limited(&keys, &one_provider(&mock.base())).start();
+    let from_file = RawKey {
+        id: "from-file".into(),
+        key_file: Some(key_path.display().to_string()),
+        budget: Some(RawBudget {
+            usd: 5.0,
+            period: None,
+        }),
+        ..RawKey::default()
+    };
+    let hashed = RawKey {
+        id: "hashed".into(),
+        key_sha256: Some(sha),
+        tpm: Some(100_000),
+        ..RawKey::default()
+    };
+    let config = one_model(&mock.base()).key(from_file).key(hashed);
+    let gw = limited(|k| k.rpm = Some(2), config).start();
     let c = client();
     let url = format!("{}/v1/chat/completions", gw.base);
     let mut statuses = Vec::new();
@@ -295,20 +275,17 @@ async fn keys_from_files_and_hashes_never_leak() {
 #[tokio::test]
 async fn spend_and_windows_survive_a_reload() {
     let mock = MockProvider::start(Reply::json(&openai::completion("ok", 10, 10))).await;
-    let body = priced_provider(&mock.base());
-    let gw = limited(
-        "      rpm: 3\n      budget: { usd: 1, period: monthly }\n",
-        &body,
-    )
-    .start();
+    let config = priced_model(&mock.base()).app_key(|k| {
+        k.rpm = Some(3);
+        k.budget = Some(budget(1.0, RawPeriod::Monthly));
+    });
+    let gw = gateway_for(&config).start();
     for _ in 0..2 {
         let r = post(&gw.base, "/v1/chat/completions", &capped_request()).await;
         assert_eq!(r.status(), 200);
     }
     // Same limits, one more route: a new config generation with new filter instances.
-    let yaml = std::fs::read_to_string(&gw.config_path).unwrap()
-        + "routes:\n  - name: extra\n    targets: [{ model: m }]\n";
-    std::fs::write(&gw.config_path, yaml).unwrap();
+    std::fs::write(&gw.config_path, config.route("extra", &["m"]).yaml()).unwrap();
     assert!(gw.eventually(Duration::from_secs(10), || gw
         .metrics()
         .contains("switchyard_config_generation 2")));
@@ -334,19 +311,15 @@ async fn chat_messages_and_embeddings_share_one_rpm_window_and_one_budget() {
     })))
     .await;
     // Chat: $0.01 per answer (10 output tokens at $1/1000). Embeddings: 8 tokens at $1/1000.
-    let body = format!(
-        "{}  - id: emb\n    provider: e\n    pricing: {{ input_per_mtok: 1000.0, output_per_mtok: 0.0 }}\n",
-        priced_provider(&chat.base()).replace(
-            "models:\n",
-            &format!(
-                "  - id: e\n    type: openai\n    base_url: {}/v1\n    api_key_env: PROVIDER_KEY\nmodels:\n",
-                emb.base()
-            )
-        )
-    );
+    let config = priced_model(&chat.base())
+        .provider(provider("e", "openai", &format!("{}/v1", emb.base())))
+        .model(model("emb", "e").priced(1000.0, 0.0));
     let gw = limited(
-        "      rpm: 3\n      budget: { usd: 1, period: total }\n",
-        &body,
+        |k| {
+            k.rpm = Some(3);
+            k.budget = Some(budget(1.0, RawPeriod::Total));
+        },
+        config,
     )
     .start();
     let r = post(&gw.base, "/v1/chat/completions", &capped_request()).await;

@@ -8,13 +8,8 @@ use switchyard_e2e::{openai, MockProvider, Reply};
 #[tokio::test]
 async fn json_response_passes_through_with_provider_key_and_headers() {
     let mock = MockProvider::start(Reply::json(&openai::completion("Hello!", 21, 3))).await;
-    let gw = gateway(&one_provider(&mock.base())).start();
-    let resp = post(
-        &gw.base,
-        "/v1/chat/completions",
-        &openai::request("gpt-4o-mini", false),
-    )
-    .await;
+    let gw = gateway_for(&one_model(&mock.base())).start();
+    let resp = ask(&gw, "gpt-4o-mini").await;
     assert_eq!(resp.status(), 200);
     let h = resp.headers().clone();
     assert!(h.get("x-request-id").is_some());
@@ -64,14 +59,9 @@ async fn json_response_passes_through_with_provider_key_and_headers() {
 async fn stream_forwards_events_and_hides_the_usage_chunk_unless_asked() {
     let events = openai::stream(&["Hel", "lo", "!"], 12, 4);
     let mock = MockProvider::start(Reply::sse(&events)).await;
-    let gw = gateway(&one_provider(&mock.base())).start();
+    let gw = gateway_for(&one_model(&mock.base())).start();
 
-    let resp = post(
-        &gw.base,
-        "/v1/chat/completions",
-        &openai::request("gpt-4o-mini", true),
-    )
-    .await;
+    let resp = ask_stream(&gw, "gpt-4o-mini").await;
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.headers()["content-type"], "text/event-stream");
     let text = resp.text().await.unwrap();
@@ -106,28 +96,14 @@ async fn stream_forwards_events_and_hides_the_usage_chunk_unless_asked() {
 #[tokio::test]
 async fn metrics_count_requests_tokens_and_cost() {
     let mock = MockProvider::start(Reply::json(&openai::completion("ok", 100, 50))).await;
-    let gw = gateway(&one_provider(&mock.base())).start();
+    let gw = gateway_for(&one_model(&mock.base())).start();
     for _ in 0..3 {
-        let r = post(
-            &gw.base,
-            "/v1/chat/completions",
-            &openai::request("gpt-4o-mini", false),
-        )
-        .await;
+        let r = ask(&gw, "gpt-4o-mini").await;
         assert_eq!(r.status(), 200);
     }
     gw.usage_records(3);
     let m = gw.metrics();
-    let line = |prefix: &str| -> f64 {
-        m.lines()
-            .find(|l| l.starts_with(prefix))
-            .unwrap_or_else(|| panic!("no metric {prefix} in\n{m}"))
-            .rsplit(' ')
-            .next()
-            .unwrap()
-            .parse()
-            .unwrap()
-    };
+    let line = |prefix: &str| metric(&m, prefix);
     assert_eq!(
         line(
             r#"switchyard_requests_total{endpoint="chat_completions",key_id="app",model="gpt-4o-mini",outcome="success",provider="mock",route="gpt-4o-mini",status="200"}"#
@@ -165,13 +141,8 @@ async fn provider_key_never_reaches_client_logs_metrics_or_config() {
         ),
     ))
     .await;
-    let gw = gateway(&one_provider(&mock.base())).start();
-    let resp = post(
-        &gw.base,
-        "/v1/chat/completions",
-        &openai::request("gpt-4o-mini", false),
-    )
-    .await;
+    let gw = gateway_for(&one_model(&mock.base())).start();
+    let resp = ask(&gw, "gpt-4o-mini").await;
     assert_eq!(resp.status(), 401);
     let headers = format!("{:?}", resp.headers());
     let body = resp.text().await.unwrap();

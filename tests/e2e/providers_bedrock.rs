@@ -12,30 +12,50 @@ use switchyard_e2e::bedrock::{
     converse_text, converse_tool_call, event, frame, text_frames, tool_frames, usage, BedrockMock,
     BedrockReply, ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, SESSION_TOKEN,
 };
+use switchyard_e2e::config::RawAws;
 use switchyard_e2e::providers::{req, Answer, Client, CLIENTS, CLIENT_KEY};
 use switchyard_e2e::{openai, Gateway, GatewayBuilder, MockProvider, Reply};
+
+use crate::common::{bin, chain_with, filter_with, model, provider, Config, RawProvider};
 
 const MODEL: &str = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
 const PATH: &str = "/model/us.anthropic.claude-sonnet-4-5-20250929-v1%3A0/converse";
 
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_switchyard")
-}
-
 /// A gateway with provider `aws` (bedrock, at `mock`) as model `m`, and route `ha` = [m,
-/// spare]. `aws_block` is YAML under the provider (credentials by name), `env` the variables.
+/// spare]. `aws` names the credential variables (the standard ones when `None`), `env` gives
+/// them.
 fn gateway(
     mock: &BedrockMock,
     spare: &MockProvider,
-    aws_block: &str,
+    aws: Option<RawAws>,
     env: &[(&str, &str)],
 ) -> Gateway {
-    let yaml = format!(
-        "version: 1\nauth:\n  keys:\n    - id: app\n      key_env: CLIENT_KEY\nproviders:\n  - id: aws\n    type: bedrock\n    region: {REGION}\n    base_url: {base}\n{aws_block}  - id: spare\n    type: openai\n    base_url: {spare}/v1\n    api_key_env: SPARE_KEY\nmodels:\n  - id: m\n    provider: aws\n    model: {MODEL}\n    max_output_tokens: 1000\n    pricing: {{ input_per_mtok: 3.0, output_per_mtok: 15.0 }}\n  - id: spare\n    provider: spare\n    model: spare-model\nroutes:\n  - name: ha\n    targets: [{{ model: m }}, {{ model: spare }}]\nfilters:\n  - auth\n  - route\n  - retry: {{ attempts: 2, backoff: 10ms }}\n  - translate\n  - metrics\n",
-        base = mock.base(),
-        spare = spare.base(),
-    );
-    let mut b = GatewayBuilder::new(bin(), yaml)
+    let bedrock = RawProvider {
+        id: "aws".into(),
+        kind: Some("bedrock".into()),
+        region: Some(REGION.into()),
+        base_url: Some(mock.base()),
+        aws,
+        ..RawProvider::default()
+    };
+    let spare_provider = RawProvider {
+        api_key_env: Some("SPARE_KEY".into()),
+        ..provider("spare", "openai", &format!("{}/v1", spare.base()))
+    };
+    let retry = filter_with("retry", json!({"attempts": 2, "backoff": "10ms"}));
+    let config = Config::new()
+        .provider(bedrock)
+        .provider(spare_provider)
+        .model(
+            model("m", "aws")
+                .upstream(MODEL)
+                .max_output_tokens(1000)
+                .priced(3.0, 15.0),
+        )
+        .model(model("spare", "spare").upstream("spare-model"))
+        .route("ha", &["m", "spare"])
+        .filters(chain_with([retry]));
+    let mut b = GatewayBuilder::new(bin(), config.yaml())
         .env("CLIENT_KEY", CLIENT_KEY)
         .env("SPARE_KEY", "sk-spare-0000");
     for (k, v) in env {
@@ -50,6 +70,15 @@ const STANDARD: [(&str, &str); 3] = [
     ("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY),
     ("AWS_SESSION_TOKEN", SESSION_TOKEN),
 ];
+
+/// A Bedrock mock answering `reply` that checks the session token, the spare, and a gateway
+/// with the standard credential variables.
+async fn standard(reply: BedrockReply) -> (BedrockMock, MockProvider, Gateway) {
+    let mock = BedrockMock::start(reply, Some(SESSION_TOKEN)).await;
+    let spare = spare().await;
+    let gw = gateway(&mock, &spare, None, &STANDARD);
+    (mock, spare, gw)
+}
 
 async fn spare() -> MockProvider {
     MockProvider::start(Reply::json(&openai::completion("from spare", 5, 2))).await
@@ -93,17 +122,12 @@ fn no_rejections(mock: &BedrockMock) {
 
 #[tokio::test]
 async fn text_both_dialects_signed_with_the_session_token() {
-    let mock = BedrockMock::start(
-        BedrockReply::Converse(converse_text(
-            "Hello from Bedrock.",
-            "end_turn",
-            usage(20, 7, 100, 30),
-        )),
-        Some(SESSION_TOKEN),
-    )
+    let (mock, _spare, gw) = standard(BedrockReply::Converse(converse_text(
+        "Hello from Bedrock.",
+        "end_turn",
+        usage(20, 7, 100, 30),
+    )))
     .await;
-    let spare = spare().await;
-    let gw = gateway(&mock, &spare, "", &STANDARD);
     for client in CLIENTS {
         let a = answer(&gw, client, &req::text(client, "m", false)).await;
         assert_eq!(a.text, "Hello from Bedrock.");
@@ -153,17 +177,12 @@ async fn text_both_dialects_signed_with_the_session_token() {
 #[tokio::test]
 async fn streams_both_dialects_from_event_stream_frames() {
     let pieces = ["Waves", " fold into foam,", "\nthe tide keeps its time."];
-    let mock = BedrockMock::start(
-        BedrockReply::Stream {
-            frames: text_frames(&pieces, usage(25, 12, 0, 0)),
-            gap: Duration::from_millis(5),
-            cut: false,
-        },
-        Some(SESSION_TOKEN),
-    )
+    let (mock, _spare, gw) = standard(BedrockReply::Stream {
+        frames: text_frames(&pieces, usage(25, 12, 0, 0)),
+        gap: Duration::from_millis(5),
+        cut: false,
+    })
     .await;
-    let spare = spare().await;
-    let gw = gateway(&mock, &spare, "", &STANDARD);
     for client in CLIENTS {
         let mut body = req::text(client, "m", true);
         if client == Client::OpenAi {
@@ -203,45 +222,40 @@ async fn streams_both_dialects_from_event_stream_frames() {
 async fn tools_and_a_tool_round_trip_both_dialects() {
     let mock = BedrockMock::start(BedrockReply::Converse(converse_tool_call()), None).await;
     let spare = spare().await;
-    let named =
-        "    aws: { access_key_id_env: TEAM_AWS_ID, secret_access_key_env: TEAM_AWS_SECRET }\n";
+    let named = RawAws {
+        access_key_id_env: Some("TEAM_AWS_ID".into()),
+        secret_access_key_env: Some("TEAM_AWS_SECRET".into()),
+        ..RawAws::default()
+    };
     let env = [
         ("TEAM_AWS_ID", ACCESS_KEY_ID),
         ("TEAM_AWS_SECRET", SECRET_ACCESS_KEY),
     ];
-    let gw = gateway(&mock, &spare, named, &env);
+    let gw = gateway(&mock, &spare, Some(named), &env);
     for client in CLIENTS {
-        let a = answer(&gw, client, &req::tools(client, "m", false)).await;
         let want_finish = if client == Client::OpenAi {
             "tool_calls"
         } else {
             "tool_use"
         };
-        assert_eq!(a.finish, want_finish);
-        assert_eq!(
-            a.tool_calls,
-            [(
-                "tooluse_Paris01".to_owned(),
-                "get_weather".to_owned(),
-                json!({"city": "Paris"})
-            )]
-        );
-        // Streamed: the same call from contentBlockStart + toolUse deltas.
-        mock.push(BedrockReply::Stream {
-            frames: tool_frames(),
-            gap: Duration::ZERO,
-            cut: false,
-        });
-        let a = answer(&gw, client, &req::tools(client, "m", true)).await;
-        assert_eq!(a.finish, want_finish);
-        assert_eq!(
-            a.tool_calls,
-            [(
-                "tooluse_Paris01".to_owned(),
-                "get_weather".to_owned(),
-                json!({"city": "Paris"})
-            )]
-        );
+        let want_call = [(
+            "tooluse_Paris01".to_owned(),
+            "get_weather".to_owned(),
+            json!({"city": "Paris"}),
+        )];
+        // Whole, then streamed: the same call from contentBlockStart + toolUse deltas.
+        for stream in [false, true] {
+            if stream {
+                mock.push(BedrockReply::Stream {
+                    frames: tool_frames(),
+                    gap: Duration::ZERO,
+                    cut: false,
+                });
+            }
+            let a = answer(&gw, client, &req::tools(client, "m", stream)).await;
+            assert_eq!(a.finish, want_finish, "stream: {stream}");
+            assert_eq!(a.tool_calls, want_call, "stream: {stream}");
+        }
         mock.push(BedrockReply::Converse(converse_text(
             "18°C and sunny in Paris.",
             "end_turn",
@@ -288,17 +302,12 @@ async fn tools_and_a_tool_round_trip_both_dialects() {
 
 #[tokio::test]
 async fn throttling_fails_over_and_validation_errors_reach_the_client() {
-    let mock = BedrockMock::start(
-        BedrockReply::Error(
-            429,
-            "ThrottlingException",
-            "Too many requests, please wait before trying again.",
-        ),
-        Some(SESSION_TOKEN),
-    )
+    let (mock, spare, gw) = standard(BedrockReply::Error(
+        429,
+        "ThrottlingException",
+        "Too many requests, please wait before trying again.",
+    ))
     .await;
-    let spare = spare().await;
-    let gw = gateway(&mock, &spare, "", &STANDARD);
     for client in CLIENTS {
         let a = answer(&gw, client, &req::text(client, "ha", false)).await;
         assert_eq!(a.text, "from spare");
@@ -353,17 +362,12 @@ async fn a_mid_stream_exception_ends_the_clients_stream_loudly() {
         "contentBlockDelta",
         json!({"contentBlockIndex": 0, "delta": {"text": "never shown"}}),
     ));
-    let mock = BedrockMock::start(
-        BedrockReply::Stream {
-            frames,
-            gap: Duration::ZERO,
-            cut: false,
-        },
-        Some(SESSION_TOKEN),
-    )
+    let (mock, _spare, gw) = standard(BedrockReply::Stream {
+        frames,
+        gap: Duration::ZERO,
+        cut: false,
+    })
     .await;
-    let spare = spare().await;
-    let gw = gateway(&mock, &spare, "", &STANDARD);
     for client in CLIENTS {
         let (status, text) = ask(&gw, client, &req::text(client, "m", true)).await;
         assert_eq!(status, 200);
@@ -406,7 +410,7 @@ async fn no_credential_reaches_logs_metrics_config_or_clients() {
         ("AWS_SECRET_ACCESS_KEY", wrong),
         ("AWS_SESSION_TOKEN", SESSION_TOKEN),
     ];
-    let gw = gateway(&mock, &spare, "", &env);
+    let gw = gateway(&mock, &spare, None, &env);
     let mut outputs = Vec::new();
     for client in CLIENTS {
         for stream in [false, true] {

@@ -4,18 +4,20 @@
 //! header that is forwarded, `anthropic-beta` (Anthropic client to Anthropic upstream).
 
 use serde_json::json;
-use switchyard_e2e::{anthropic, gemini, openai, GatewayBuilder, MockProvider, Reply};
+use switchyard_e2e::config::OrderedMap;
+use switchyard_e2e::{anthropic, gemini, openai, MockProvider, Reply};
 
-use crate::common::{bin, CLIENT_KEY, PROVIDER_KEY};
+use crate::common::{
+    bin, gateway_for, model, provider, Config, RawProvider, CLIENT_KEY, PROVIDER_KEY,
+};
 
-fn start(providers_and_models: &str) -> switchyard_e2e::Gateway {
-    let yaml = format!(
-        "version: 1\nauth:\n  keys:\n    - id: app\n      key_env: CLIENT_KEY\n{providers_and_models}"
-    );
-    GatewayBuilder::new(bin(), yaml)
-        .env("CLIENT_KEY", CLIENT_KEY)
-        .env("PROVIDER_KEY", PROVIDER_KEY)
-        .start()
+fn start(config: Config) -> switchyard_e2e::Gateway {
+    gateway_for(&config).start()
+}
+
+/// `headers:` with one entry.
+fn header(name: &str, value: &str) -> Option<OrderedMap> {
+    Some(OrderedMap(vec![(name.into(), value.into())]))
 }
 
 async fn chat(gw: &switchyard_e2e::Gateway, model: &str) -> u16 {
@@ -36,29 +38,27 @@ async fn chat(gw: &switchyard_e2e::Gateway, model: &str) -> u16 {
 async fn keyless_compatible_provider_sends_no_authorization_and_extra_headers_go_upstream() {
     let local = MockProvider::start(Reply::json(&openai::completion("Hi", 3, 1))).await;
     let claude = MockProvider::start(Reply::json(&anthropic::message("Hi", 3, 1))).await;
-    let gw = start(&format!(
-        "providers:
-  - id: ollama
-    type: openai_compatible
-    base_url: {}/v1/
-    headers: {{ X-Team: search }}
-  - id: claude
-    type: anthropic
-    base_url: {}
-    api_key_env: PROVIDER_KEY
-    api_version: 2024-01-01
-    headers: {{ anthropic-beta: output-128k-2025-02-19 }}
-models:
-  - id: llama
-    provider: ollama
-    model: llama3.2
-  - id: sonnet
-    provider: claude
-    model: claude-sonnet-4-5
-",
-        local.base(),
-        claude.base()
-    ));
+    let ollama = RawProvider {
+        api_key_env: None,
+        headers: header("X-Team", "search"),
+        ..provider(
+            "ollama",
+            "openai_compatible",
+            &format!("{}/v1/", local.base()),
+        )
+    };
+    let claude_provider = RawProvider {
+        api_version: Some("2024-01-01".into()),
+        headers: header("anthropic-beta", "output-128k-2025-02-19"),
+        ..provider("claude", "anthropic", &claude.base())
+    };
+    let gw = start(
+        Config::new()
+            .provider(ollama)
+            .provider(claude_provider)
+            .model(model("llama", "ollama").upstream("llama3.2"))
+            .model(model("sonnet", "claude").upstream("claude-sonnet-4-5")),
+    );
     assert_eq!(chat(&gw, "llama").await, 200);
     let sent = &local.received()[0];
     assert_eq!(sent.path, "/v1/chat/completions", "no double slash");
@@ -100,7 +100,7 @@ models:
 
 #[tokio::test]
 async fn anthropic_beta_flags_reach_anthropic_only_from_anthropic_clients() {
-    use switchyard_e2e::providers::{reply, req, Client, Kind, Rig};
+    use switchyard_e2e::providers::{req, Client, Kind, Rig};
     let bin = bin();
     let beta = "context-1m-2025-08-07";
     let ask = |rig: &Rig, client: Client| {
@@ -116,24 +116,12 @@ async fn anthropic_beta_flags_reach_anthropic_only_from_anthropic_clients() {
             .json(&req::text(client, "m", false))
             .send()
     };
-    let claude = Rig::start(
-        bin,
-        Kind::Anthropic,
-        reply::text(Kind::Anthropic.wire(), "Hi"),
-        "",
-    )
-    .await;
+    let claude = Rig::answering(bin, Kind::Anthropic, "Hi").await;
     assert_eq!(ask(&claude, Client::Anthropic).await.unwrap().status(), 200);
     assert_eq!(ask(&claude, Client::OpenAi).await.unwrap().status(), 200);
     assert_eq!(claude.sent_nth(0).header("anthropic-beta"), Some(beta));
     assert_eq!(claude.sent_nth(1).header("anthropic-beta"), None);
-    let goog = Rig::start(
-        bin,
-        Kind::Gemini,
-        reply::text(Kind::Gemini.wire(), "Hi"),
-        "",
-    )
-    .await;
+    let goog = Rig::answering(bin, Kind::Gemini, "Hi").await;
     assert_eq!(ask(&goog, Client::Anthropic).await.unwrap().status(), 200);
     assert_eq!(goog.sent().header("anthropic-beta"), None);
 }
@@ -142,27 +130,17 @@ async fn anthropic_beta_flags_reach_anthropic_only_from_anthropic_clients() {
 async fn azure_defaults_its_api_version_and_gemini_takes_resource_names() {
     let azure = MockProvider::start(Reply::json(&openai::completion("Hi", 3, 1))).await;
     let goog = MockProvider::start(Reply::json(&gemini::response("Hi", "STOP", 3, 1))).await;
-    let gw = start(&format!(
-        "providers:
-  - id: az
-    type: azure_openai
-    base_url: {}/
-    api_key_env: PROVIDER_KEY
-  - id: goog
-    type: gemini
-    base_url: {}
-    api_key_env: PROVIDER_KEY
-models:
-  - id: gpt
-    provider: az
-    model: gpt-4o-prod
-  - id: flash
-    provider: goog
-    model: models/gemini-2.5-flash
-",
-        azure.base(),
-        goog.base()
-    ));
+    let gw = start(
+        Config::new()
+            .provider(provider(
+                "az",
+                "azure_openai",
+                &format!("{}/", azure.base()),
+            ))
+            .provider(provider("goog", "gemini", &goog.base()))
+            .model(model("gpt", "az").upstream("gpt-4o-prod"))
+            .model(model("flash", "goog").upstream("models/gemini-2.5-flash")),
+    );
     assert_eq!(chat(&gw, "gpt").await, 200);
     assert_eq!(
         azure.received()[0].path,
@@ -209,20 +187,19 @@ fn mistral_stream() -> Reply {
 #[tokio::test]
 async fn stream_usage_false_leaves_stream_options_out_and_still_meters() {
     let mistral = MockProvider::start(mistral_stream()).await;
-    let gw = start(&format!(
-        "providers:
-  - id: mistral
-    type: openai_compatible
-    base_url: {}/v1
-    api_key_env: PROVIDER_KEY
-    stream_usage: false
-models:
-  - id: small
-    provider: mistral
-    model: mistral-small-latest
-",
-        mistral.base()
-    ));
+    let no_usage_option = RawProvider {
+        stream_usage: Some(false),
+        ..provider(
+            "mistral",
+            "openai_compatible",
+            &format!("{}/v1", mistral.base()),
+        )
+    };
+    let gw = start(
+        Config::new()
+            .provider(no_usage_option)
+            .model(model("small", "mistral").upstream("mistral-small-latest")),
+    );
     let c = reqwest::Client::new();
     for (client_path, body) in [
         ("/v1/chat/completions", {

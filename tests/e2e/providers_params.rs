@@ -7,14 +7,20 @@
 //! has one.
 
 use serde_json::{json, Value};
+use switchyard_e2e::config::{model, route, Config};
 use switchyard_e2e::providers::{error_of, reply, req, Client, Kind, Rig};
 
 use crate::common::bin;
 
-const STRICT: &str =
-    "  - id: strict\n    provider: up\n    model: claude-sonnet-4-5\n    strict_params: true\n";
-const STRICT_ROUTE: &str =
-    "  - name: careful\n    strict_params: true\n    targets: [{ model: m }]\n";
+/// Adds model `strict` (upstream `upstream`) and route `careful` over `m`, both with
+/// `strict_params: true`.
+fn strict(config: Config, upstream: &str) -> Config {
+    let mut careful = route("careful", &["m"]);
+    careful.strict_params = Some(true);
+    config
+        .model(model("strict", "up").upstream(upstream).strict_params())
+        .route_with(careful)
+}
 
 fn dropped(resp: &reqwest::Response) -> Option<String> {
     resp.headers()
@@ -24,13 +30,7 @@ fn dropped(resp: &reqwest::Response) -> Option<String> {
 
 #[tokio::test]
 async fn dropped_params_are_named_in_a_header_and_the_log() {
-    let rig = Rig::start(
-        bin(),
-        Kind::Anthropic,
-        reply::text(Kind::Anthropic.wire(), "Hi"),
-        "",
-    )
-    .await;
+    let rig = Rig::answering(bin(), Kind::Anthropic, "Hi").await;
     let mut body = req::text(Client::OpenAi, "m", false);
     body["logit_bias"] = json!({"50256": -100});
     body["seed"] = json!(7);
@@ -74,12 +74,11 @@ async fn dropped_params_are_named_in_a_header_and_the_log() {
 
 #[tokio::test]
 async fn strict_params_on_a_model_or_a_route_refuse_with_400_naming_the_parameter() {
-    let rig = Rig::start_with_routes(
+    let rig = Rig::start_with(
         bin(),
         Kind::Anthropic,
         reply::text(Kind::Anthropic.wire(), "Hi"),
-        STRICT,
-        STRICT_ROUTE,
+        |c| strict(c, "claude-sonnet-4-5"),
     )
     .await;
     for model in ["strict", "careful"] {
@@ -108,12 +107,11 @@ async fn strict_params_on_a_model_or_a_route_refuse_with_400_naming_the_paramete
 
 #[tokio::test]
 async fn anthropic_clients_get_drops_and_strict_refusals_in_their_own_shape() {
-    let strict = "  - id: strict\n    provider: up\n    model: gpt-4o-mini-2024-07-18\n    strict_params: true\n";
-    let rig = Rig::start(
+    let rig = Rig::start_with(
         bin(),
         Kind::OpenAi,
         reply::text(Kind::OpenAi.wire(), "Hi"),
-        strict,
+        |c| strict(c, "gpt-4o-mini-2024-07-18"),
     )
     .await;
     let mut body = req::text(Client::Anthropic, "m", false);
@@ -133,13 +131,7 @@ async fn anthropic_clients_get_drops_and_strict_refusals_in_their_own_shape() {
 
 #[tokio::test]
 async fn gemini_drops_what_it_lacks_and_keeps_top_k() {
-    let rig = Rig::start(
-        bin(),
-        Kind::Gemini,
-        reply::text(Kind::Gemini.wire(), "Hi"),
-        "",
-    )
-    .await;
+    let rig = Rig::answering(bin(), Kind::Gemini, "Hi").await;
     let mut body = req::text(Client::OpenAi, "m", false);
     body["logit_bias"] = json!({"50256": -100});
     body["seed"] = json!(7);
@@ -228,20 +220,8 @@ fn azure_deployment_names_that_would_change_the_url_are_config_errors() {
 
 #[tokio::test]
 async fn reasoning_effort_becomes_a_thinking_budget_for_anthropic_and_gemini() {
-    let claude = Rig::start(
-        bin(),
-        Kind::Anthropic,
-        reply::text(Kind::Anthropic.wire(), "Hi"),
-        "",
-    )
-    .await;
-    let goog = Rig::start(
-        bin(),
-        Kind::Gemini,
-        reply::text(Kind::Gemini.wire(), "Hi"),
-        "",
-    )
-    .await;
+    let claude = Rig::answering(bin(), Kind::Anthropic, "Hi").await;
+    let goog = Rig::answering(bin(), Kind::Gemini, "Hi").await;
     let mut body = req::text(Client::OpenAi, "m", false);
     body["reasoning_effort"] = json!("low");
     body["max_completion_tokens"] = json!(8000);
@@ -268,13 +248,7 @@ async fn anthropic_thinking_reaches_gemini_as_its_budget_and_thoughts_come_back_
     answer["candidates"][0]["content"]["parts"] =
         json!([{"text": "**Greeting**\nSay hi briefly.", "thought": true}, {"text": "Hi"}]);
     answer["usageMetadata"]["thoughtsTokenCount"] = json!(40);
-    let rig = Rig::start(
-        bin(),
-        Kind::Gemini,
-        switchyard_e2e::Reply::json(&answer),
-        "",
-    )
-    .await;
+    let rig = Rig::start(bin(), Kind::Gemini, switchyard_e2e::Reply::json(&answer)).await;
     let mut body = req::text(Client::Anthropic, "m", false);
     body["max_tokens"] = json!(4096);
     body["thinking"] = json!({"type": "enabled", "budget_tokens": 2048});

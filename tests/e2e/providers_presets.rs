@@ -6,24 +6,27 @@
 use serde_json::{json, Value};
 use switchyard_e2e::{openai, GatewayBuilder, MockProvider, Reply};
 
-use crate::common::bin;
+use crate::common::{bin, model, Config, RawProvider};
 
 #[tokio::test]
 async fn groq_preset_drops_what_groq_refuses_and_strict_refuses_it() {
     let groq = MockProvider::start(Reply::json(&openai::completion("hi", 5, 2))).await;
-    let yaml = format!(
-        r#"
-version: 1
-auth: {{ disabled: true }}
-providers:
-  - {{ id: groq, preset: groq, base_url: {}/openai/v1 }}
-models:
-  - {{ id: llama, provider: groq, model: llama-3.3-70b-versatile }}
-  - {{ id: llama-strict, provider: groq, model: llama-3.3-70b-versatile, strict_params: true }}
-"#,
-        groq.base()
-    );
-    let gw = GatewayBuilder::new(bin(), yaml)
+    let groq_preset = RawProvider {
+        id: "groq".into(),
+        preset: Some("groq".into()),
+        base_url: Some(format!("{}/openai/v1", groq.base())),
+        ..RawProvider::default()
+    };
+    let config = Config::new()
+        .auth_disabled()
+        .provider(groq_preset)
+        .model(model("llama", "groq").upstream("llama-3.3-70b-versatile"))
+        .model(
+            model("llama-strict", "groq")
+                .upstream("llama-3.3-70b-versatile")
+                .strict_params(),
+        );
+    let gw = GatewayBuilder::new(bin(), config.yaml())
         .env("GROQ_API_KEY", "gsk-test-123456")
         .start();
     let client = reqwest::Client::new();

@@ -66,7 +66,7 @@ fn events(text: &str, live: bool) -> Vec<(Option<String>, Value)> {
 
 /// Streams `transcript` to `client`; an OpenAI client asks for the usage chunk when `usage`.
 async fn replay(kind: Kind, transcript: &str, client: Client, usage: bool) -> String {
-    let rig = Rig::start(bin(), kind, split(&fixture(transcript)), "").await;
+    let rig = Rig::start(bin(), kind, split(&fixture(transcript))).await;
     let mut body = req::text(client, "m", true);
     if usage && client == Client::OpenAi {
         body["stream_options"] = json!({"include_usage": true});
@@ -162,7 +162,7 @@ async fn gemini_replies_without_model_version_are_named_by_the_configured_model(
     let mut raw: Value =
         serde_json::from_str(&fixture("gemini/response/text.gemini.json")).unwrap();
     raw.as_object_mut().unwrap().remove("modelVersion");
-    let rig = Rig::start(bin(), Kind::Gemini, Reply::json(&raw), "").await;
+    let rig = Rig::start(bin(), Kind::Gemini, Reply::json(&raw)).await;
     for client in [Client::OpenAi, Client::Anthropic] {
         let resp = rig.ask(client, &req::text(client, "m", false)).await;
         let v: Value = resp.json().await.unwrap();
@@ -175,7 +175,7 @@ async fn gemini_streams_without_model_version_are_named_by_the_configured_model(
     let transcript: String =
         fixture("gemini/stream/text.sse").replace(r#", "modelVersion": "gemini-2.5-flash""#, "");
     assert!(!transcript.contains("modelVersion"));
-    let rig = Rig::start(bin(), Kind::Gemini, split(&transcript), "").await;
+    let rig = Rig::start(bin(), Kind::Gemini, split(&transcript)).await;
     let resp = rig
         .ask(Client::OpenAi, &req::text(Client::OpenAi, "m", true))
         .await;
@@ -189,7 +189,7 @@ async fn gemini_streams_without_model_version_are_named_by_the_configured_model(
 /// answer with its golden translation (`{body, usage}` files from the wire crate's golden
 /// test, or a bare body), and each usage record with the usage the translation reports.
 async fn golden_bodies(kind: Kind, client: Client, cases: &[(&str, &str)]) {
-    let rig = Rig::start(bin(), kind, Reply::Reset, "").await;
+    let rig = Rig::start(bin(), kind, Reply::Reset).await;
     for (n, (input, expected)) in cases.iter().enumerate() {
         let raw: Value = serde_json::from_str(&fixture(input)).unwrap();
         rig.mock.push(Reply::json(&raw));

@@ -20,7 +20,8 @@ const EMAIL: &str = "switchyard@test-proj.iam.gserviceaccount.com";
 const TOKEN: &str = "ya29.c.TOP-SECRET-ACCESS-TOKEN-4b1e";
 const CLIENT_KEY: &str = "sk-client-vertex-1";
 
-use crate::common::bin;
+use crate::common::{bin, model, provider, Config, RawProvider};
+use switchyard_e2e::config::RawBudget;
 
 fn token_reply(expires_in: u64) -> Reply {
     Reply::json(&json!({"access_token": TOKEN, "expires_in": expires_in, "token_type": "Bearer"}))
@@ -48,32 +49,33 @@ async fn start(token: Reply, vertex: Reply) -> Rig {
     let dir = tempfile::tempdir().unwrap();
     let key_path = dir.path().join("sa.json");
     write_key(&key_path, "kid-0042", &token_uri);
-    let yaml = format!(
-        r#"
-version: 1
-auth:
-  keys:
-    - {{ id: app, key_env: CLIENT_KEY, budget: {{ usd: 100 }} }}
-providers:
-  - id: vertex
-    type: vertex
-    project: test-proj
-    location: us-east5
-    base_url: {base}
-    credentials_file: {key}
-  - {{ id: spare, type: openai, base_url: {spare}/v1, api_key_env: SPARE_KEY }}
-models:
-  - {{ id: flash, provider: vertex, model: gemini-2.5-flash }}
-  - {{ id: claude, provider: vertex, model: claude-sonnet-4-5@20250929 }}
-  - {{ id: spare, provider: spare, model: gpt-4o-mini }}
-routes:
-  - {{ name: ha, targets: [{{ model: claude }}, {{ model: spare }}] }}
-"#,
-        base = vertex.base(),
-        key = key_path.display(),
-        spare = spare.base(),
-    );
-    let gw = GatewayBuilder::new(bin(), yaml)
+    let vertex_provider = RawProvider {
+        id: "vertex".into(),
+        kind: Some("vertex".into()),
+        project: Some("test-proj".into()),
+        location: Some("us-east5".into()),
+        base_url: Some(vertex.base()),
+        credentials_file: Some(key_path.display().to_string()),
+        ..RawProvider::default()
+    };
+    let spare_provider = RawProvider {
+        api_key_env: Some("SPARE_KEY".into()),
+        ..provider("spare", "openai", &format!("{}/v1", spare.base()))
+    };
+    let config = Config::new()
+        .app_key(|k| {
+            k.budget = Some(RawBudget {
+                usd: 100.0,
+                period: None,
+            })
+        })
+        .provider(vertex_provider)
+        .provider(spare_provider)
+        .model(model("flash", "vertex").upstream("gemini-2.5-flash"))
+        .model(model("claude", "vertex").upstream("claude-sonnet-4-5@20250929"))
+        .model(model("spare", "spare").upstream("gpt-4o-mini"))
+        .route("ha", &["claude", "spare"]);
+    let gw = GatewayBuilder::new(bin(), config.yaml())
         .env("CLIENT_KEY", CLIENT_KEY)
         .env("SPARE_KEY", "sk-spare-1")
         .start();

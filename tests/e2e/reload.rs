@@ -7,73 +7,23 @@ use std::time::Duration;
 use crate::common::*;
 use switchyard_e2e::{configmap_write, openai, Gate, Gateway, MockProvider, Reply};
 
-/// Providers `a` and `b`, and route `chat` pointing at `target`.
-fn config(a: &str, b: &str, target: &str) -> String {
-    format!(
-        r#"version: 1
-server:
-  listen: 127.0.0.1:{{port}}
-  admin_listen: 127.0.0.1:{{admin_port}}
-  shutdown_grace: 1s
-auth:
-  keys:
-    - id: app
-      key_env: CLIENT_KEY
-providers:
-  - id: a
-    type: openai
-    base_url: {a}/v1
-    api_key_env: PROVIDER_KEY
-  - id: b
-    type: openai
-    base_url: {b}/v1
-    api_key_env: PROVIDER_KEY
-models:
-  - id: model-a
-    provider: a
-  - id: model-b
-    provider: b
-routes:
-  - name: chat
-    targets: [{{ model: {target} }}]
-"#
-    )
+/// Providers `a` and `b` (at `b`), and route `chat` pointing at `target`.
+fn with_provider_a(a: RawProvider, b: &str, target: &str) -> Config {
+    Config::new()
+        .provider(a)
+        .provider(provider("b", "openai", &format!("{b}/v1")))
+        .model(model("model-a", "a"))
+        .model(model("model-b", "b"))
+        .route("chat", &[target])
 }
 
-/// The text the gateway was started with, with its ports filled in (from its admin URL).
-fn with_ports(gw: &Gateway, yaml: &str) -> String {
-    let text = std::fs::read_to_string(&gw.config_path).unwrap();
-    let listen = text
-        .lines()
-        .find(|l| l.contains("  listen:"))
-        .unwrap()
-        .to_string();
-    let admin = text
-        .lines()
-        .find(|l| l.contains("admin_listen:"))
-        .unwrap()
-        .to_string();
-    yaml.lines()
-        .map(|l| {
-            if l.contains("  listen:") {
-                listen.clone()
-            } else if l.contains("admin_listen:") {
-                admin.clone()
-            } else {
-                l.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+/// Providers `a` and `b` at those bases, and route `chat` pointing at `target`.
+fn config(a: &str, b: &str, target: &str) -> Config {
+    with_provider_a(provider("a", "openai", &format!("{a}/v1")), b, target)
 }
 
 async fn answering_model(gw: &Gateway) -> String {
-    let resp = post(
-        &gw.base,
-        "/v1/chat/completions",
-        &openai::request("chat", false),
-    )
-    .await;
+    let resp = ask(gw, "chat").await;
     assert_eq!(resp.status(), 200);
     resp.headers()["x-switchyard-model"]
         .to_str()
@@ -98,10 +48,8 @@ async fn mocks() -> (MockProvider, MockProvider) {
     )
 }
 
-fn start(yaml: String) -> switchyard_e2e::GatewayBuilder {
-    switchyard_e2e::GatewayBuilder::new(bin(), yaml)
-        .env("CLIENT_KEY", CLIENT_KEY)
-        .env("PROVIDER_KEY", PROVIDER_KEY)
+fn start(config: Config) -> switchyard_e2e::GatewayBuilder {
+    gateway_for(&config)
 }
 
 #[tokio::test]
@@ -112,17 +60,13 @@ async fn reloads_on_overwrite_and_on_rename() {
 
     std::fs::write(
         &gw.config_path,
-        with_ports(&gw, &config(&a.base(), &b.base(), "model-b")),
+        config(&a.base(), &b.base(), "model-b").yaml(),
     )
     .unwrap();
     wait_for_model(&gw, "model-b").await;
 
     let tmp = gw.dir().join("next.yaml.tmp");
-    std::fs::write(
-        &tmp,
-        with_ports(&gw, &config(&a.base(), &b.base(), "model-a")),
-    )
-    .unwrap();
+    std::fs::write(&tmp, config(&a.base(), &b.base(), "model-a").yaml()).unwrap();
     std::fs::rename(&tmp, &gw.config_path).unwrap();
     wait_for_model(&gw, "model-a").await;
     assert!(
@@ -141,10 +85,10 @@ async fn reloads_on_a_configmap_symlink_swap() {
         .configmap_layout()
         .start();
     assert_eq!(answering_model(&gw).await, "model-a");
-    let next = with_ports(&gw, &config(&a.base(), &b.base(), "model-b"));
+    let next = config(&a.base(), &b.base(), "model-b").yaml();
     configmap_write(gw.dir(), "switchyard.yaml", &next, 2);
     wait_for_model(&gw, "model-b").await;
-    let again = with_ports(&gw, &config(&a.base(), &b.base(), "model-a"));
+    let again = config(&a.base(), &b.base(), "model-a").yaml();
     configmap_write(gw.dir(), "switchyard.yaml", &again, 3);
     wait_for_model(&gw, "model-a").await;
 }
@@ -154,14 +98,12 @@ async fn sighup_rereads_key_files() {
     let (a, b) = mocks().await;
     let key_file = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(key_file.path(), "sk-file-key-one\n").unwrap();
-    let yaml = config(&a.base(), &b.base(), "model-a")
-        .replace("    base_url: ".to_string().as_str(), "    base_url: ");
-    let yaml = yaml.replacen(
-        "    api_key_env: PROVIDER_KEY",
-        &format!("    api_key_file: {}", key_file.path().display()),
-        1,
-    );
-    let gw = start(yaml).start();
+    let from_file = RawProvider {
+        api_key_env: None,
+        api_key_file: Some(key_file.path().display().to_string()),
+        ..provider("a", "openai", &format!("{}/v1", a.base()))
+    };
+    let gw = start(with_provider_a(from_file, &b.base(), "model-a")).start();
     answering_model(&gw).await;
     assert_eq!(
         a.received()[0].header("authorization"),
@@ -184,7 +126,7 @@ async fn sighup_rereads_key_files() {
 async fn an_invalid_file_is_rejected_and_the_old_config_keeps_serving() {
     let (a, b) = mocks().await;
     let gw = start(config(&a.base(), &b.base(), "model-a")).start();
-    let broken = with_ports(&gw, &config(&a.base(), &b.base(), "model-zzz"));
+    let broken = config(&a.base(), &b.base(), "model-zzz").yaml();
     std::fs::write(&gw.config_path, broken).unwrap();
     let rejected = gw.eventually(Duration::from_secs(5), || {
         gw.metrics()
@@ -212,24 +154,11 @@ async fn a_stream_in_flight_finishes_across_a_reload() {
     let a = MockProvider::start(held).await;
     let b = MockProvider::start(Reply::json(&openai::completion("b", 1, 1))).await;
     let gw = start(config(&a.base(), &b.base(), "model-a")).start();
-    let base = gw.base.clone();
-    let in_flight = tokio::spawn(async move {
-        post(
-            &base,
-            "/v1/chat/completions",
-            &openai::request("chat", true),
-        )
-        .await
-        .text()
-        .await
-        .unwrap()
-    });
     // Reload once the stream is in flight: the upstream has the request.
-    let reached = poll_until(|| a.hits(), |&n| n >= 1).await;
-    assert_eq!(reached, 1, "the stream never reached the upstream");
+    let in_flight = stream_in_flight(&gw, "chat", &a).await;
     std::fs::write(
         &gw.config_path,
-        with_ports(&gw, &config(&a.base(), &b.base(), "model-b")),
+        config(&a.base(), &b.base(), "model-b").yaml(),
     )
     .unwrap();
     let reloaded = gw.eventually(Duration::from_secs(5), || {

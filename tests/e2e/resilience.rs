@@ -26,7 +26,18 @@ enum Fault {
     CutMidBody,
 }
 
-const TIMEOUTS: &str = "{ connect: 1s, first_byte: 500ms, idle: 500ms, total: 10s }";
+/// Every provider's deadlines: short enough that a stall is cut well within a test.
+fn deadlines() -> RawTimeouts {
+    timeouts(Some("1s"), Some("500ms"), Some("500ms"), Some("10s"))
+}
+
+/// Provider `id` of `kind` at `base_url`, with [`deadlines`].
+fn upstream(id: &str, kind: &str, base_url: &str) -> RawProvider {
+    RawProvider {
+        timeouts: Some(deadlines()),
+        ..provider(id, kind, base_url)
+    }
+}
 
 struct Rig {
     oa: MockProvider,
@@ -48,24 +59,20 @@ async fn rig_answering(oa: Reply, an: Reply, spare: Reply) -> Rig {
         MockProvider::start(an).await,
         MockProvider::start(spare).await,
     );
-    let yaml = format!(
-        r#"providers:
-  - {{ id: oa, type: openai, base_url: "{}/v1", api_key_env: PROVIDER_KEY, timeouts: {TIMEOUTS} }}
-  - {{ id: an, type: anthropic, base_url: "{}", api_key_env: PROVIDER_KEY, timeouts: {TIMEOUTS} }}
-  - {{ id: spare, type: openai_compatible, base_url: "{}/v1", api_key_env: PROVIDER_KEY, timeouts: {TIMEOUTS} }}
-models:
-  - {{ id: oa-primary, provider: oa, model: gpt-4o-mini }}
-  - {{ id: an-primary, provider: an, model: claude-sonnet-4-6 }}
-  - {{ id: backup, provider: spare, model: backup-model }}
-routes:
-  - {{ name: oa-first, targets: [{{ model: oa-primary }}, {{ model: backup }}] }}
-  - {{ name: an-first, targets: [{{ model: an-primary }}, {{ model: backup }}] }}
-"#,
-        oa.base(),
-        an.base(),
-        spare.base()
-    );
-    let gw = gateway(&yaml).start();
+    let config = Config::new()
+        .provider(upstream("oa", "openai", &format!("{}/v1", oa.base())))
+        .provider(upstream("an", "anthropic", &an.base()))
+        .provider(upstream(
+            "spare",
+            "openai_compatible",
+            &format!("{}/v1", spare.base()),
+        ))
+        .model(model("oa-primary", "oa").upstream("gpt-4o-mini"))
+        .model(model("an-primary", "an").upstream("claude-sonnet-4-6"))
+        .model(model("backup", "spare").upstream("backup-model"))
+        .route("oa-first", &["oa-primary", "backup"])
+        .route("an-first", &["an-primary", "backup"]);
+    let gw = gateway_for(&config).start();
     Rig { oa, an, spare, gw }
 }
 
@@ -198,10 +205,14 @@ async fn fails_over(fault: Fault, stream_too: bool, bound: Duration) {
         }
     }
     let recs = rig.gw.usage_records(n);
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let recs_later = rig.gw.usage_records(n);
     assert_eq!(recs.len(), n, "one usage record per request");
-    assert_eq!(recs_later.len(), n);
+    assert!(
+        holds_for(Duration::from_millis(200), || rig.gw.usage_records(n).len()
+            == n)
+        .await,
+        "a second record for a request: {}",
+        rig.gw.stdout()
+    );
     for r in &recs {
         assert_eq!(r["status"], 200);
         assert_eq!(r["attempts"], 2);
@@ -213,47 +224,20 @@ async fn fails_over(fault: Fault, stream_too: bool, bound: Duration) {
 /// Loose on purpose: every deadline here is 500 ms, and CI machines are busy.
 const QUICK: Duration = Duration::from_secs(3);
 
-#[tokio::test]
-async fn status_500_fails_over() {
-    fails_over(Fault::Status(500), true, QUICK).await;
-}
-
-#[tokio::test]
-async fn status_503_and_529_fail_over() {
-    fails_over(Fault::Status(503), true, QUICK).await;
-    fails_over(Fault::Status(529), false, QUICK).await;
-}
-
-#[tokio::test]
-async fn status_429_fails_over() {
-    fails_over(Fault::Status(429), true, QUICK).await;
-}
-
-#[tokio::test]
-async fn reset_before_any_byte_fails_over() {
-    fails_over(Fault::Reset, true, QUICK).await;
-}
-
-#[tokio::test]
-async fn stall_before_the_response_head_is_cut_at_first_byte() {
-    fails_over(Fault::StallBeforeHead, true, QUICK).await;
-}
-
-#[tokio::test]
-async fn stall_after_the_head_before_the_first_event_is_cut_at_first_byte() {
+// Each fault before the first byte, and whether streamed requests are tried with it too; the
+// test names say what is checked (`resilience::fails_over::reset`).
+rows!(fails_over => {
+    status_500: (Fault::Status(500), true, QUICK),
+    status_503: (Fault::Status(503), true, QUICK),
+    status_529: (Fault::Status(529), false, QUICK),
+    status_429: (Fault::Status(429), true, QUICK),
+    reset_before_any_byte: (Fault::Reset, true, QUICK),
+    stall_before_the_response_head_is_cut_at_first_byte: (Fault::StallBeforeHead, true, QUICK),
     // The head arrives at once but no body: `first_byte` (500 ms) bounds the wait, not `idle`.
-    fails_over(Fault::StallAfterHead, true, QUICK).await;
-}
-
-#[tokio::test]
-async fn malformed_json_and_malformed_first_event_fail_over() {
-    fails_over(Fault::Malformed, true, QUICK).await;
-}
-
-#[tokio::test]
-async fn a_body_cut_before_it_is_whole_fails_over() {
-    fails_over(Fault::CutMidBody, false, QUICK).await;
-}
+    stall_after_the_head_before_the_first_event_is_cut_at_first_byte: (Fault::StallAfterHead, true, QUICK),
+    malformed_json_and_malformed_first_event: (Fault::Malformed, true, QUICK),
+    a_body_cut_before_it_is_whole: (Fault::CutMidBody, false, QUICK),
+});
 
 #[tokio::test]
 async fn a_slow_but_timely_primary_answers_itself() {
@@ -351,20 +335,13 @@ async fn fails_mid_stream(tail: &str) {
     assert!(rig.gw.metrics().contains("switchyard_stream_errors_total{"));
 }
 
-#[tokio::test]
-async fn reset_mid_stream_ends_with_an_error_event() {
-    fails_mid_stream("reset").await;
-}
-
-#[tokio::test]
-async fn an_upstream_error_event_mid_stream_is_relayed_as_an_error_event() {
-    fails_mid_stream("error").await;
-}
-
-#[tokio::test]
-async fn silence_mid_stream_is_cut_at_idle() {
-    fails_mid_stream("idle").await;
-}
+// How the stream fails after its first byte (`resilience::fails_mid_stream::reset`): each
+// ends the client's stream with an error event.
+rows!(fails_mid_stream => {
+    reset: ("reset"),
+    upstream_error_event_is_relayed: ("error"),
+    silence_is_cut_at_idle: ("idle"),
+});
 
 #[tokio::test]
 async fn every_target_failing_is_502_in_the_clients_format() {
@@ -374,12 +351,7 @@ async fn every_target_failing_is_502_in_the_clients_format() {
         faulty(Kind::OpenAi, false, Fault::Status(503)),
     )
     .await;
-    let resp = post(
-        &rig.gw.base,
-        "/v1/chat/completions",
-        &openai::request("an-first", false),
-    )
-    .await;
+    let resp = ask(&rig.gw, "an-first").await;
     assert_eq!(resp.status(), 502);
     // Both targets, then the first again (the default chain's retry: attempts 3).
     assert_eq!(resp.headers()["x-switchyard-attempts"], "3");
@@ -408,12 +380,7 @@ async fn every_target_stalling_is_504_within_the_deadlines() {
     let stall = || Reply::Stall(Duration::from_secs(5));
     let rig = rig_answering(stall(), stall(), stall()).await;
     let started = Instant::now();
-    let resp = post(
-        &rig.gw.base,
-        "/v1/chat/completions",
-        &openai::request("oa-first", true),
-    )
-    .await;
+    let resp = ask_stream(&rig.gw, "oa-first").await;
     assert_eq!(resp.status(), 504);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["error"]["code"], "upstream_timeout");
@@ -428,20 +395,9 @@ async fn every_target_stalling_is_504_within_the_deadlines() {
 
 #[tokio::test]
 async fn every_target_rate_limited_for_long_is_429_at_once_with_the_shortest_retry_after() {
-    let limited = |secs: &str| Reply::Whole {
-        status: 429,
-        content_type: "application/json",
-        body: serde_json::to_vec(&openai::error("slow down", "rate_limit_error", None)).unwrap(),
-        headers: vec![("retry-after".into(), secs.into())],
-    };
-    let rig = rig_answering(limited("40"), limited("40"), limited("30")).await;
+    let rig = rig_answering(rate_limited("40"), rate_limited("40"), rate_limited("30")).await;
     let started = Instant::now();
-    let resp = post(
-        &rig.gw.base,
-        "/v1/chat/completions",
-        &openai::request("oa-first", false),
-    )
-    .await;
+    let resp = ask(&rig.gw, "oa-first").await;
     assert_eq!(resp.status(), 429);
     assert_eq!(resp.headers()["retry-after"], "30");
     assert_eq!(resp.headers()["x-switchyard-attempts"], "2");

@@ -79,16 +79,21 @@ async fn served_by(base: &str, body: &Value, n: usize, concurrency: usize) -> Ve
     out
 }
 
+/// Two mocks, answering `a` and `b`.
+async fn answering_a_and_b() -> (MockProvider, MockProvider) {
+    (
+        MockProvider::start(ok("a")).await,
+        MockProvider::start(ok("b")).await,
+    )
+}
+
 fn share(models: &[String], id: &str) -> f64 {
     models.iter().filter(|m| *m == id).count() as f64 / models.len() as f64
 }
 
 #[tokio::test]
 async fn weighted_3_to_1_over_400_requests() {
-    let (a, b) = (
-        MockProvider::start(ok("a")).await,
-        MockProvider::start(ok("b")).await,
-    );
+    let (a, b) = answering_a_and_b().await;
     let gw = gateway_for(&two_models(
         &a.base(),
         &b.base(),
@@ -151,10 +156,7 @@ async fn lowest_latency_sends_most_traffic_to_the_faster_target_and_keeps_explor
 
 #[tokio::test]
 async fn lowest_cost_weighs_prompt_and_output_prices() {
-    let (a, b) = (
-        MockProvider::start(ok("a")).await,
-        MockProvider::start(ok("b")).await,
-    );
+    let (a, b) = answering_a_and_b().await;
     let gw = gateway_for(&two_models(
         &a.base(),
         &b.base(),

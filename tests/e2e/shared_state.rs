@@ -7,25 +7,57 @@ use std::time::{Duration, Instant};
 
 use crate::common::*;
 use serde_json::{json, Value};
+use switchyard_e2e::config::RawOnUnavailable::{FailClosed, FailOpen};
+use switchyard_e2e::config::{redis_state, RawBudget, RawKey, RawOnUnavailable};
 use switchyard_e2e::{openai, Gateway, GatewayBuilder, MockProvider, RedisServer, Reply};
 
-fn redis_gateway(redis: &RedisServer, limits: &str, body: &str, on_unavailable: &str) -> Gateway {
-    redis_builder(redis, limits, body, on_unavailable).start()
-}
-
+/// A gateway for `config` whose limits are shared in `redis` (`state.url_env: REDIS_URL`),
+/// doing `on_unavailable` when Redis can't be reached.
 fn redis_builder(
     redis: &RedisServer,
-    limits: &str,
-    body: &str,
-    on_unavailable: &str,
+    config: Config,
+    on_unavailable: RawOnUnavailable,
 ) -> GatewayBuilder {
-    let yaml = format!(
-        "version: 1\nauth:\n  keys:\n    - id: app\n      key_env: CLIENT_KEY\n{limits}{body}state:\n  backend: redis\n  url_env: REDIS_URL\n  on_unavailable: {on_unavailable}\n"
-    );
-    GatewayBuilder::new(bin(), yaml)
-        .env("CLIENT_KEY", CLIENT_KEY)
-        .env("PROVIDER_KEY", PROVIDER_KEY)
+    gateway_for(&config.state(redis_state("REDIS_URL", on_unavailable)))
         .env("REDIS_URL", &redis.url())
+}
+
+/// [`redis_builder`], started.
+fn redis_gateway(redis: &RedisServer, config: Config, on_unavailable: RawOnUnavailable) -> Gateway {
+    redis_builder(redis, config, on_unavailable).start()
+}
+
+/// A fresh Redis, a mock answering `ok`, and a gateway whose key `app` has `limits` in that
+/// Redis, once the gateway has served one request (so it is connected).
+async fn serving(
+    limits: impl FnOnce(&mut RawKey),
+    on_unavailable: RawOnUnavailable,
+) -> (RedisServer, MockProvider, Gateway, Value) {
+    let redis = RedisServer::start();
+    let mock = MockProvider::start(Reply::json(&openai::completion("ok", 5, 5))).await;
+    let config = one_model(&mock.base()).app_key(limits);
+    let gw = redis_gateway(&redis, config, on_unavailable);
+    let req = openai::request("gpt-4o-mini", false);
+    assert_eq!(
+        post(&gw.base, "/v1/chat/completions", &req).await.status(),
+        200
+    );
+    (redis, mock, gw, req)
+}
+
+/// Sends `body` to `/v1/chat/completions` until it is served (200), for at most `within`:
+/// a gateway connects to Redis on its first call (and again after an outage), and refuses
+/// under `fail_closed` until it has.
+async fn until_served(gw: &Gateway, body: &Value, within: Duration) {
+    let deadline = Instant::now() + within;
+    while post(&gw.base, "/v1/chat/completions", body).await.status() != 200 {
+        assert!(
+            Instant::now() < deadline,
+            "not served within {within:?}:\n{}",
+            gw.stderr()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// Skips without redis-server on a developer's machine; fails in CI.
@@ -40,18 +72,13 @@ async fn two_gateways_enforce_one_rpm_limit() {
     }
     let redis = RedisServer::start();
     let mock = MockProvider::start(Reply::json(&openai::completion("ok", 5, 5))).await;
-    let body = one_provider(&mock.base());
-    let a = redis_gateway(&redis, "      rpm: 4\n", &body, "fail_open");
-    let b = redis_gateway(&redis, "      rpm: 4\n", &body, "fail_open");
+    let config = || one_model(&mock.base()).app_key(|k| k.rpm = Some(4));
+    let a = redis_gateway(&redis, config(), FailOpen);
+    let b = redis_gateway(&redis, config(), FailOpen);
     let mut statuses = Vec::new();
     for i in 0..6 {
         let gw = if i % 2 == 0 { &a } else { &b };
-        let r = post(
-            &gw.base,
-            "/v1/chat/completions",
-            &openai::request("gpt-4o-mini", false),
-        )
-        .await;
+        let r = ask(gw, "gpt-4o-mini").await;
         if r.status() == 429 {
             let wait: u64 = r.headers()["retry-after"]
                 .to_str()
@@ -74,49 +101,20 @@ async fn two_gateways_enforce_one_budget_under_concurrency() {
     let redis = RedisServer::start();
     let mock = MockProvider::start(Reply::json(&openai::completion("ok", 10, 10))).await;
     let cap = 0.105;
-    let limits = format!("      budget: {{ usd: {cap}, period: monthly }}\n");
-    let body = priced_provider(&mock.base());
-    let a = redis_gateway(&redis, &limits, &body, "fail_closed");
-    let b = redis_gateway(&redis, &limits, &body, "fail_closed");
+    let config =
+        || priced_model(&mock.base()).app_key(|k| k.budget = Some(budget(cap, RawPeriod::Monthly)));
+    let a = redis_gateway(&redis, config(), FailClosed);
+    let b = redis_gateway(&redis, config(), FailClosed);
     // Each gateway connects to Redis on its first request, and refuses (fail_closed) until it
     // has: wait until each has served one, so the burst tests the budget, not the connection.
     let mut warm = 0;
     for gw in [&a, &b] {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while post(&gw.base, "/v1/chat/completions", &capped_request())
-            .await
-            .status()
-            != 200
-        {
-            assert!(
-                Instant::now() < deadline,
-                "Redis never served:\n{}",
-                gw.stderr()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        until_served(gw, &capped_request(), Duration::from_secs(10)).await;
         warm += 1;
     }
     let client = client();
     let tasks: Vec<_> = (0..100)
-        .map(|i| {
-            let url = format!(
-                "{}/v1/chat/completions",
-                if i % 2 == 0 { &a.base } else { &b.base }
-            );
-            let c = client.clone();
-            tokio::spawn(async move {
-                let r = c
-                    .post(url)
-                    .bearer_auth(CLIENT_KEY)
-                    .json(&capped_request())
-                    .send()
-                    .await
-                    .unwrap();
-                let status = r.status().as_u16();
-                (status, r.json::<Value>().await.unwrap())
-            })
-        })
+        .map(|i| spawn_capped(&client, if i % 2 == 0 { &a.base } else { &b.base }))
         .collect();
     let mut ok = warm;
     for t in tasks {
@@ -159,19 +157,14 @@ async fn redis_killed_mid_run_fail_open_keeps_serving() {
     if skip() {
         return;
     }
-    let mut redis = RedisServer::start();
-    let mock = MockProvider::start(Reply::json(&openai::completion("ok", 5, 5))).await;
-    let gw = redis_gateway(
-        &redis,
-        "      rpm: 1000\n      budget: { usd: 10 }\n",
-        &one_provider(&mock.base()),
-        "fail_open",
-    );
-    let req = openai::request("gpt-4o-mini", false);
-    assert_eq!(
-        post(&gw.base, "/v1/chat/completions", &req).await.status(),
-        200
-    );
+    let limits = |k: &mut RawKey| {
+        k.rpm = Some(1000);
+        k.budget = Some(RawBudget {
+            usd: 10.0,
+            period: None,
+        });
+    };
+    let (mut redis, _mock, gw, req) = serving(limits, FailOpen).await;
     redis.kill();
     for _ in 0..5 {
         let t = Instant::now();
@@ -196,19 +189,7 @@ async fn redis_killed_mid_run_fail_closed_refuses_quickly() {
     if skip() {
         return;
     }
-    let mut redis = RedisServer::start();
-    let mock = MockProvider::start(Reply::json(&openai::completion("ok", 5, 5))).await;
-    let gw = redis_gateway(
-        &redis,
-        "      rpm: 1000\n",
-        &one_provider(&mock.base()),
-        "fail_closed",
-    );
-    let req = openai::request("gpt-4o-mini", false);
-    assert_eq!(
-        post(&gw.base, "/v1/chat/completions", &req).await.status(),
-        200
-    );
+    let (mut redis, mock, gw, req) = serving(|k| k.rpm = Some(1000), FailClosed).await;
     redis.kill();
     for _ in 0..3 {
         let t = Instant::now();
@@ -227,19 +208,7 @@ async fn redis_killed_mid_run_fail_closed_refuses_quickly() {
     // Back up: limits are checked, and requests served, again within the 1 s backoff plus a
     // reconnect.
     redis.restart();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let r = post(&gw.base, "/v1/chat/completions", &req).await;
-        if r.status() == 200 {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "not back after Redis returned: {}",
-            gw.stderr()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    until_served(&gw, &req, Duration::from_secs(5)).await;
     redis.kill();
     let r = post(&gw.base, "/v1/messages", &json!({"model": "gpt-4o-mini", "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}]})).await;
     assert_eq!(r.status(), 429);
@@ -257,19 +226,14 @@ async fn redis_over_tls() {
     // fail_closed: a TLS failure would show as 429 on the first request, not pass silently.
     let gw = redis_builder(
         &redis,
-        "      rpm: 2\n",
-        &one_provider(&mock.base()),
-        "fail_closed",
+        one_model(&mock.base()).app_key(|k| k.rpm = Some(2)),
+        FailClosed,
     )
     .env("SSL_CERT_FILE", &redis.ca_file().display().to_string())
     .start();
     let req = openai::request("gpt-4o-mini", false);
     // The first call starts the TLS connection; requests before it is up are refused.
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    while post(&gw.base, "/v1/chat/completions", &req).await.status() != 200 {
-        assert!(std::time::Instant::now() < deadline, "{}", gw.stderr());
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    until_served(&gw, &req, Duration::from_secs(5)).await;
     assert_eq!(
         post(&gw.base, "/v1/chat/completions", &req).await.status(),
         200
@@ -315,19 +279,7 @@ async fn a_redis_outage_keeps_per_process_rpm_instead_of_none() {
     if skip() {
         return;
     }
-    let mut redis = RedisServer::start();
-    let mock = MockProvider::start(Reply::json(&openai::completion("ok", 5, 5))).await;
-    let gw = redis_gateway(
-        &redis,
-        "      rpm: 5\n",
-        &one_provider(&mock.base()),
-        "fail_open",
-    );
-    let req = openai::request("gpt-4o-mini", false);
-    assert_eq!(
-        post(&gw.base, "/v1/chat/completions", &req).await.status(),
-        200
-    );
+    let (mut redis, _mock, gw, req) = serving(|k| k.rpm = Some(5), FailOpen).await;
     redis.kill();
     let mut statuses = Vec::new();
     for _ in 0..8 {
@@ -354,8 +306,9 @@ async fn a_redis_outage_carries_the_spend_and_writes_it_back_after_a_restart() {
     }
     let mut redis = RedisServer::start();
     let mock = MockProvider::start(Reply::json(&openai::completion("ok", 10, 10))).await;
-    let limits = "      budget: { usd: 0.05, period: monthly }\n";
-    let gw = redis_gateway(&redis, limits, &priced_provider(&mock.base()), "fail_open");
+    let config =
+        priced_model(&mock.base()).app_key(|k| k.budget = Some(budget(0.05, RawPeriod::Monthly)));
+    let gw = redis_gateway(&redis, config, FailOpen);
     // The test's redis-server keeps nothing on disk: the gateway says so at start.
     let warned = gw.eventually(Duration::from_secs(10), || {
         gw.stderr().contains("keeps nothing on disk")

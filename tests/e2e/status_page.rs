@@ -9,52 +9,40 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::common::*;
+use serde_json::json;
+use switchyard_e2e::config::RawStrategy;
 use switchyard_e2e::{openai, Gateway, MockProvider, RefusedPort, Reply};
 
 /// Route `chat`: a dead target first (nothing listens on its port), then the mock; the dead
 /// one's breaker opens after one failure. Key `app` has a 10 USD monthly budget.
-fn config(mock: &str, dead_port: u16, target: &str) -> String {
-    format!(
-        r#"version: 1
-server:
-  listen: 127.0.0.1:{{port}}
-  admin_listen: 127.0.0.1:{{admin_port}}
-  shutdown_grace: 1s
-auth:
-  keys:
-    - id: app
-      key_env: CLIENT_KEY
-      budget: {{ usd: 10, period: monthly }}
-providers:
-  - id: dead
-    type: openai
-    base_url: http://127.0.0.1:{dead_port}/v1
-    api_key_env: PROVIDER_KEY
-  - id: mock
-    type: openai
-    base_url: {mock}/v1
-    api_key_env: PROVIDER_KEY
-models:
-  - id: gone
-    provider: dead
-    pricing: {{ input_per_mtok: 1.0, output_per_mtok: 2.0 }}   # a budgeted key may reach it
-  - id: {target}
-    provider: mock
-    pricing: {{ input_per_mtok: 1.0, output_per_mtok: 2.0 }}
-routes:
-  - name: chat
-    strategy: priority
-    targets: [{{ model: gone }}, {{ model: {target} }}]
-filters:
-  - auth
-  - rate_limit
-  - route
-  - circuit_breaker: {{ failure_threshold: 1, open_for: 60s }}
-  - retry: {{ attempts: 3, backoff: 10ms }}
-  - translate
-  - metrics
-"#
-    )
+fn config(mock: &str, dead_port: u16) -> Config {
+    let breaker = filter_with(
+        "circuit_breaker",
+        json!({"failure_threshold": 1, "open_for": "60s"}),
+    );
+    let retry = filter_with("retry", json!({"attempts": 3, "backoff": "10ms"}));
+    Config::new()
+        .app_key(|k| k.budget = Some(budget(10.0, RawPeriod::Monthly)))
+        .provider(provider(
+            "dead",
+            "openai",
+            &format!("http://127.0.0.1:{dead_port}/v1"),
+        ))
+        .provider(provider("mock", "openai", &format!("{mock}/v1")))
+        // Priced, so a budgeted key may reach it.
+        .model(model("gone", "dead").priced(1.0, 2.0))
+        .model(model("live", "mock").priced(1.0, 2.0))
+        .route("chat", &["gone", "live"])
+        .strategy("chat", RawStrategy::Priority)
+        .filters([
+            "auth".into(),
+            "rate_limit".into(),
+            "route".into(),
+            breaker,
+            retry,
+            "translate".into(),
+            "metrics".into(),
+        ])
 }
 
 /// The value of an unlabelled metric (its sample line, not its HELP text).
@@ -74,17 +62,9 @@ fn admin_json(gw: &Gateway, path: &str) -> serde_json::Value {
 async fn started() -> (MockProvider, Gateway, RefusedPort) {
     let mock = MockProvider::start(Reply::json(&openai::completion("hello", 10, 5))).await;
     let dead = RefusedPort::new();
-    let gw = switchyard_e2e::GatewayBuilder::new(bin(), config(&mock.base(), dead.port, "live"))
-        .env("CLIENT_KEY", CLIENT_KEY)
-        .env("PROVIDER_KEY", PROVIDER_KEY)
-        .start();
+    let gw = gateway_for(&config(&mock.base(), dead.port)).start();
     for _ in 0..3 {
-        let r = post(
-            &gw.base,
-            "/v1/chat/completions",
-            &openai::request("chat", false),
-        )
-        .await;
+        let r = ask(&gw, "chat").await;
         assert_eq!(r.status(), 200, "{}", gw.stderr());
     }
     (mock, gw, dead)

@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 
 use crate::common::*;
 use serde_json::{json, Value};
-use switchyard_e2e::{openai, MockProvider, RefusedPort, Reply};
+use switchyard_e2e::config::{otlp, RawOtlp};
+use switchyard_e2e::{openai, Gateway, MockProvider, RefusedPort, Reply};
 
 /// The receiver process; killed on drop.
 struct Receiver {
@@ -105,31 +106,28 @@ impl Receiver {
 }
 
 /// The gateway's config: route `chat` over `primary` then `backup`, traces to `otlp`.
-fn traced(primary: &str, backup: &str, otlp: &str) -> String {
-    format!(
-        r#"providers:
-  - id: first
-    type: openai
-    base_url: {primary}/v1
-    api_key_env: PROVIDER_KEY
-  - id: second
-    type: openai_compatible
-    base_url: {backup}/v1
-    api_key_env: PROVIDER_KEY
-models:
-  - id: primary
-    provider: first
-    model: gpt-4o-2024-08-06
-  - id: backup
-    provider: second
-    model: llama-3.3-70b
-routes:
-  - name: chat
-    targets: [{{ model: primary }}, {{ model: backup }}]
-telemetry:
-  otlp:
-{otlp}"#
-    )
+/// Route `chat` over `primary` (an OpenAI model) then `backup` (an OpenAI-compatible one),
+/// traced to the collector `otlp` names.
+fn traced(primary: &str, backup: &str, otlp: RawOtlp) -> Config {
+    Config::new()
+        .provider(provider("first", "openai", &format!("{primary}/v1")))
+        .provider(provider(
+            "second",
+            "openai_compatible",
+            &format!("{backup}/v1"),
+        ))
+        .model(model("primary", "first").upstream("gpt-4o-2024-08-06"))
+        .model(model("backup", "second").upstream("llama-3.3-70b"))
+        .route("chat", &["primary", "backup"])
+        .otlp(otlp)
+}
+
+/// Sends one chat request through `gw` and hands back the `traceparent` the upstream `up`
+/// got.
+async fn traceparent_of_one_request(gw: &Gateway, up: &MockProvider) -> String {
+    let resp = ask(gw, "chat").await;
+    assert_eq!(resp.status(), 200);
+    up.received()[0].header("traceparent").unwrap().to_owned()
 }
 
 fn attr<'a>(span: &'a Value, key: &str) -> &'a Value {
@@ -143,7 +141,8 @@ fn by_attempt(spans: &[Value], n: i64) -> &Value {
         .unwrap_or_else(|| panic!("no span of attempt {n}: {spans:#?}"))
 }
 
-fn metric(text: &str, line_start: &str) -> f64 {
+/// The value of the sample whose line starts with `line_start`, 0 while there is none.
+fn metric_or_zero(text: &str, line_start: &str) -> f64 {
     text.lines()
         .find(|l| l.starts_with(line_start))
         .and_then(|l| l.rsplit(' ').next())
@@ -163,11 +162,12 @@ async fn a_failed_over_request_is_one_trace_continued_from_the_caller_over_otlp_
         "hi", "length", 11, 7,
     )))
     .await;
-    let otlp = format!(
-        "    endpoint: http://127.0.0.1:{}\n    protocol: http/protobuf\n    headers_env: OTLP_HEADERS\n",
-        rx.http
-    );
-    let gw = gateway(&traced(&primary.base(), &backup.base(), &otlp))
+    let otlp = RawOtlp {
+        protocol: Some("http/protobuf".into()),
+        headers_env: Some("OTLP_HEADERS".into()),
+        ..otlp(&format!("http://127.0.0.1:{}", rx.http))
+    };
+    let gw = gateway_for(&traced(&primary.base(), &backup.base(), otlp))
         .env("OTLP_HEADERS", "x-tenant=e2e%20team")
         .env("OTEL_SERVICE_NAME", "gateway-e2e")
         .env("OTEL_BSP_SCHEDULE_DELAY", "20")
@@ -272,11 +272,11 @@ async fn a_failed_over_request_is_one_trace_continued_from_the_caller_over_otlp_
     assert!(!all.contains(CLIENT_KEY) && !all.contains(PROVIDER_KEY));
     let m = poll_until(
         || gw.metrics(),
-        |m| metric(m, "switchyard_trace_spans_exported_total") >= 3.0,
+        |m| metric_or_zero(m, "switchyard_trace_spans_exported_total") >= 3.0,
     )
     .await;
     assert!(
-        metric(&m, "switchyard_trace_spans_exported_total") >= 3.0,
+        metric_or_zero(&m, "switchyard_trace_spans_exported_total") >= 3.0,
         "{m}"
     );
 }
@@ -285,21 +285,16 @@ async fn a_failed_over_request_is_one_trace_continued_from_the_caller_over_otlp_
 async fn streams_and_refusals_are_traced_over_otlp_grpc() {
     let Some(rx) = Receiver::start() else { return };
     let up = MockProvider::start(Reply::sse(&openai::stream(&["Hel", "lo"], 9, 2))).await;
-    let otlp = format!(
-        "    endpoint: http://127.0.0.1:{}\n    protocol: grpc\n",
-        rx.grpc
-    );
-    let gw = gateway(&traced(&up.base(), &up.base(), &otlp))
+    let otlp = RawOtlp {
+        protocol: Some("grpc".into()),
+        ..otlp(&format!("http://127.0.0.1:{}", rx.grpc))
+    };
+    let gw = gateway_for(&traced(&up.base(), &up.base(), otlp))
         .env("OTEL_BSP_SCHEDULE_DELAY", "20")
         .env("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip")
         .env("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment=e2e")
         .start();
-    let resp = post(
-        &gw.base,
-        "/v1/chat/completions",
-        &openai::request("chat", true),
-    )
-    .await;
+    let resp = ask_stream(&gw, "chat").await;
     assert_eq!(resp.status(), 200);
     let text = resp.text().await.unwrap();
     assert!(text.contains("[DONE]"), "{text}");
@@ -358,21 +353,14 @@ async fn streams_and_refusals_are_traced_over_otlp_grpc() {
 async fn unsampled_requests_export_nothing_but_still_propagate_the_trace() {
     let Some(rx) = Receiver::start() else { return };
     let up = MockProvider::start(Reply::json(&openai::completion("ok", 3, 1))).await;
-    let otlp = format!(
-        "    endpoint: http://127.0.0.1:{}\n    sample_ratio: 0\n",
-        rx.http
-    );
-    let gw = gateway(&traced(&up.base(), &up.base(), &otlp))
+    let otlp = RawOtlp {
+        sample_ratio: Some(0.0),
+        ..otlp(&format!("http://127.0.0.1:{}", rx.http))
+    };
+    let gw = gateway_for(&traced(&up.base(), &up.base(), otlp))
         .env("OTEL_BSP_SCHEDULE_DELAY", "20")
         .start();
-    let resp = post(
-        &gw.base,
-        "/v1/chat/completions",
-        &openai::request("chat", false),
-    )
-    .await;
-    assert_eq!(resp.status(), 200);
-    let tp = up.received()[0].header("traceparent").unwrap().to_owned();
+    let tp = traceparent_of_one_request(&gw, &up).await;
     assert!(
         tp.starts_with("00-") && tp.ends_with("-00"),
         "not sampled: {tp}"
@@ -403,8 +391,7 @@ async fn a_dead_or_stalled_collector_neither_slows_nor_fails_requests() {
     let stalled = MockProvider::start(Reply::Stall(Duration::from_secs(120))).await;
     let dead = RefusedPort::new();
     for (collector, stalls) in [(stalled.base(), true), (dead.base(), false)] {
-        let otlp = format!("    endpoint: {collector}\n");
-        let gw = gateway(&traced(&up.base(), &up.base(), &otlp))
+        let gw = gateway_for(&traced(&up.base(), &up.base(), otlp(&collector)))
             .env("OTEL_BSP_SCHEDULE_DELAY", "10")
             .env("OTEL_BSP_MAX_QUEUE_SIZE", "4")
             .env("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "2")
@@ -412,12 +399,7 @@ async fn a_dead_or_stalled_collector_neither_slows_nor_fails_requests() {
             .start();
         let started = Instant::now();
         for _ in 0..20 {
-            let resp = post(
-                &gw.base,
-                "/v1/chat/completions",
-                &openai::request("chat", false),
-            )
-            .await;
+            let resp = ask(&gw, "chat").await;
             assert_eq!(resp.status(), 200);
         }
         // A stalled export holds for 60 s; the twenty requests did not wait for it.
@@ -426,7 +408,7 @@ async fn a_dead_or_stalled_collector_neither_slows_nor_fails_requests() {
             ["queue_full", "export_failed", "rejected"]
                 .iter()
                 .map(|r| {
-                    metric(
+                    metric_or_zero(
                         m,
                         &format!("switchyard_trace_spans_dropped_total{{reason=\"{r}\"}}"),
                     )
@@ -437,17 +419,17 @@ async fn a_dead_or_stalled_collector_neither_slows_nor_fails_requests() {
         let m = if stalls {
             // Two spans are stuck in the stalled export and four wait; the rest find the
             // queue full.
-            poll_until(|| gw.metrics(), |m| metric(m, full) >= 34.0).await
+            poll_until(|| gw.metrics(), |m| metric_or_zero(m, full) >= 34.0).await
         } else {
             // Every span of the 20 requests (a server and a client span each) is dropped.
             poll_until(|| gw.metrics(), |m| dropped(m) >= 40.0).await
         };
         if stalls {
-            assert!(metric(&m, full) >= 34.0, "{m}");
+            assert!(metric_or_zero(&m, full) >= 34.0, "{m}");
         } else {
             assert_eq!(dropped(&m), 40.0, "{m}");
             assert!(
-                metric(
+                metric_or_zero(
                     &m,
                     r#"switchyard_trace_spans_dropped_total{reason="export_failed"}"#
                 ) > 0.0,
@@ -455,7 +437,7 @@ async fn a_dead_or_stalled_collector_neither_slows_nor_fails_requests() {
             );
         }
         assert_eq!(
-            metric(&m, "switchyard_trace_spans_exported_total"),
+            metric_or_zero(&m, "switchyard_trace_spans_exported_total"),
             0.0,
             "{m}"
         );
@@ -471,19 +453,12 @@ async fn a_dead_or_stalled_collector_neither_slows_nor_fails_requests() {
 async fn spans_still_queued_at_sigterm_are_sent_before_the_exit() {
     let Some(rx) = Receiver::start() else { return };
     let up = MockProvider::start(Reply::json(&openai::completion("ok", 3, 1))).await;
-    let otlp = format!("    endpoint: http://127.0.0.1:{}\n", rx.http);
+    let endpoint = format!("http://127.0.0.1:{}", rx.http);
     // A batch would wait a minute: only the shutdown flush can send it in time.
-    let mut gw = gateway(&traced(&up.base(), &up.base(), &otlp))
+    let mut gw = gateway_for(&traced(&up.base(), &up.base(), otlp(&endpoint)))
         .env("OTEL_BSP_SCHEDULE_DELAY", "60000")
         .start();
-    let resp = post(
-        &gw.base,
-        "/v1/chat/completions",
-        &openai::request("chat", false),
-    )
-    .await;
-    assert_eq!(resp.status(), 200);
-    let tp = up.received()[0].header("traceparent").unwrap().to_owned();
+    let tp = traceparent_of_one_request(&gw, &up).await;
     assert!(rx.spans().is_empty());
     gw.signal("TERM");
     assert!(

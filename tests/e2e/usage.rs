@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::common::*;
 use serde_json::{json, Value};
-use switchyard_e2e::{openai, GatewayBuilder, MockProvider, Reply};
+use switchyard_e2e::{openai, MockProvider, Reply};
 
 fn request_id(r: &reqwest::Response) -> String {
     r.headers()["x-request-id"].to_str().unwrap().to_string()
@@ -47,22 +47,18 @@ async fn file_sink_gets_one_record_per_request_with_exact_tokens_and_cost() {
     let mock = MockProvider::start(Reply::json(&with_cache)).await;
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("usage.jsonl");
-    let yaml = format!(
-        "version: 1\nserver:\n  listen: 127.0.0.1:{{port}}\n  admin_listen: 127.0.0.1:{{admin_port}}\n  usage_log: {}\nauth:\n  keys:\n    - id: app\n      key_env: CLIENT_KEY\nproviders:\n  - id: mock\n    type: openai\n    base_url: {}/v1\n    api_key_env: PROVIDER_KEY\nmodels:\n  - id: gpt-4o-mini\n    provider: mock\n    pricing: {{ input_per_mtok: 0.15, output_per_mtok: 0.60, cached_input_per_mtok: 0.075 }}\nroutes:\n  - name: chat\n    targets: [{{ model: gpt-4o-mini }}]\n",
-        log.display(),
-        mock.base()
-    );
-    let gw = GatewayBuilder::new(bin(), yaml)
-        .env("CLIENT_KEY", CLIENT_KEY)
-        .env("PROVIDER_KEY", PROVIDER_KEY)
-        .start();
+    let config = Config::new()
+        .server(|s| s.usage_log = Some(log.display().to_string()))
+        .provider(provider("mock", "openai", &format!("{}/v1", mock.base())))
+        .model(
+            model("gpt-4o-mini", "mock")
+                .priced(0.15, 0.60)
+                .cached_input_priced(0.075),
+        )
+        .route("chat", &["gpt-4o-mini"]);
+    let gw = gateway_for(&config).start();
 
-    let r = post(
-        &gw.base,
-        "/v1/chat/completions",
-        &openai::request("chat", false),
-    )
-    .await;
+    let r = ask(&gw, "chat").await;
     assert_eq!(r.status(), 200);
     let mut ids = vec![request_id(&r)];
     let r = post(
@@ -74,12 +70,7 @@ async fn file_sink_gets_one_record_per_request_with_exact_tokens_and_cost() {
     assert_eq!(r.status(), 200);
     ids.push(request_id(&r));
     mock.push(Reply::sse(&openai::stream(&["Hel", "lo"], 40, 7)));
-    let r = post(
-        &gw.base,
-        "/v1/chat/completions",
-        &openai::request("chat", true),
-    )
-    .await;
+    let r = ask_stream(&gw, "chat").await;
     assert_eq!(r.status(), 200);
     ids.push(request_id(&r));
     r.text().await.unwrap();
@@ -177,12 +168,20 @@ async fn usage_equals_what_anthropic_and_gemini_upstreams_report() {
     use switchyard_e2e::anthropic;
     let claude = MockProvider::start(Reply::json(&anthropic::message("Hi!", 25, 6))).await;
     let gemini = MockProvider::start(Reply::json(&gemini_chunk("Hi!", Some("STOP"), 11, 3))).await;
-    let body = format!(
-        "providers:\n  - id: a\n    type: anthropic\n    base_url: {}\n    api_key_env: PROVIDER_KEY\n  - id: g\n    type: gemini\n    base_url: {}\n    api_key_env: PROVIDER_KEY\nmodels:\n  - id: claude\n    provider: a\n    model: claude-sonnet-4-20250514\n    pricing: {{ input_per_mtok: 3.0, output_per_mtok: 15.0 }}\n  - id: gem\n    provider: g\n    model: gemini-2.0-flash\n    pricing: {{ input_per_mtok: 0.1, output_per_mtok: 0.4 }}\n",
-        claude.base(),
-        gemini.base()
-    );
-    let gw = gateway(&body).start();
+    let config = Config::new()
+        .provider(provider("a", "anthropic", &claude.base()))
+        .provider(provider("g", "gemini", &gemini.base()))
+        .model(
+            model("claude", "a")
+                .upstream("claude-sonnet-4-20250514")
+                .priced(3.0, 15.0),
+        )
+        .model(
+            model("gem", "g")
+                .upstream("gemini-2.0-flash")
+                .priced(0.1, 0.4),
+        );
+    let gw = gateway_for(&config).start();
     let mut ids = Vec::new();
     for (model, stream) in [
         ("claude", false),

@@ -24,6 +24,28 @@ fn event(name: &str, data: Value) -> String {
 
 /// The events of a streamed answer made of `pieces`.
 pub fn stream(pieces: &[&str], input_tokens: u64, output_tokens: u64) -> Vec<String> {
+    let block = json!({"type": "text", "text": ""});
+    one_block(
+        block,
+        "text_delta",
+        "text",
+        pieces,
+        "end_turn",
+        (input_tokens, output_tokens),
+    )
+}
+
+/// A stream of one content block `block`: `message_start`, the block's start, a `ping`, a
+/// `delta_type` delta per piece (the piece in its `field`), the block's stop, then
+/// `message_delta` with `stop_reason` and `message_stop`.
+fn one_block(
+    block: Value,
+    delta_type: &str,
+    field: &str,
+    pieces: &[&str],
+    stop_reason: &str,
+    (input_tokens, output_tokens): (u64, u64),
+) -> Vec<String> {
     let mut events = vec![
         event(
             "message_start",
@@ -31,14 +53,14 @@ pub fn stream(pieces: &[&str], input_tokens: u64, output_tokens: u64) -> Vec<Str
         ),
         event(
             "content_block_start",
-            json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
+            json!({"type": "content_block_start", "index": 0, "content_block": block}),
         ),
         event("ping", json!({"type": "ping"})),
     ];
     for p in pieces {
         events.push(event(
             "content_block_delta",
-            json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": p}}),
+            json!({"type": "content_block_delta", "index": 0, "delta": {"type": delta_type, field: p}}),
         ));
     }
     events.push(event(
@@ -47,7 +69,7 @@ pub fn stream(pieces: &[&str], input_tokens: u64, output_tokens: u64) -> Vec<Str
     ));
     events.push(event(
         "message_delta",
-        json!({"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": null}, "usage": {"output_tokens": output_tokens}}),
+        json!({"type": "message_delta", "delta": {"stop_reason": stop_reason, "stop_sequence": null}, "usage": {"output_tokens": output_tokens}}),
     ));
     events.push(event("message_stop", json!({"type": "message_stop"})));
     events
@@ -110,27 +132,16 @@ pub fn tool_use_stream(
     input_tokens: u64,
     output_tokens: u64,
 ) -> Vec<String> {
-    let mut events = stream(&[], input_tokens, output_tokens);
-    // Keep message_start; replace the text block with a tool_use block.
-    events.truncate(1);
-    events.push(event(
-        "content_block_start",
-        json!({"type": "content_block_start", "index": 0, "content_block": {"type": "tool_use", "id": id, "name": name, "input": {}}}),
-    ));
-    for p in pieces {
-        events.push(event(
-            "content_block_delta",
-            json!({"type": "content_block_delta", "index": 0, "delta": {"type": "input_json_delta", "partial_json": p}}),
-        ));
-    }
-    events.push(event(
-        "content_block_stop",
-        json!({"type": "content_block_stop", "index": 0}),
-    ));
-    events.push(event(
-        "message_delta",
-        json!({"type": "message_delta", "delta": {"stop_reason": "tool_use", "stop_sequence": null}, "usage": {"output_tokens": output_tokens}}),
-    ));
-    events.push(event("message_stop", json!({"type": "message_stop"})));
+    let block = json!({"type": "tool_use", "id": id, "name": name, "input": {}});
+    let mut events = one_block(
+        block,
+        "input_json_delta",
+        "partial_json",
+        pieces,
+        "tool_use",
+        (input_tokens, output_tokens),
+    );
+    // A tool_use block as recorded: no ping.
+    events.remove(2);
     events
 }

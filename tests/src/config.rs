@@ -11,9 +11,9 @@
 //! ```
 
 pub use switchyard_config::raw::{
-    Entry, OrderedMap, RawAuth, RawBudget, RawConfig, RawFilter, RawKey, RawModel, RawPeriod,
-    RawPrices, RawPricing, RawProvider, RawRoute, RawServer, RawState, RawStrategy, RawTarget,
-    RawTimeouts, Text,
+    Entry, OrderedMap, RawAuth, RawAws, RawBackend, RawBudget, RawConfig, RawFilter, RawKey,
+    RawModel, RawOnUnavailable, RawOtlp, RawPeriod, RawPrices, RawPricing, RawProvider, RawRoute,
+    RawServer, RawState, RawStrategy, RawTarget, RawTelemetry, RawTimeouts, Text,
 };
 
 /// The variable the client key is read from (see [`crate::providers::CLIENT_KEY`]).
@@ -63,11 +63,30 @@ impl Config {
         self
     }
 
+    /// `auth: { disabled: true }`: no client keys.
+    pub fn auth_disabled(mut self) -> Self {
+        self.0.auth = Some(
+            RawAuth {
+                keys: None,
+                disabled: true,
+            }
+            .into(),
+        );
+        self
+    }
+
     /// Edits the client key `app`.
     pub fn app_key(mut self, edit: impl FnOnce(&mut RawKey)) -> Self {
         let auth = valid(self.0.auth.get_or_insert_with(|| RawAuth::default().into()));
         let keys = auth.keys.get_or_insert_with(Vec::new);
         edit(valid(keys.first_mut().expect("the app key")));
+        self
+    }
+
+    /// Adds a client key after `app`.
+    pub fn key(mut self, key: RawKey) -> Self {
+        let auth = valid(self.0.auth.get_or_insert_with(|| RawAuth::default().into()));
+        auth.keys.get_or_insert_with(Vec::new).push(key.into());
         self
     }
 
@@ -103,6 +122,20 @@ impl Config {
         self
     }
 
+    /// Sets the strategy of route `name`.
+    pub fn strategy(mut self, name: &str, strategy: RawStrategy) -> Self {
+        let route = self
+            .0
+            .routes
+            .iter_mut()
+            .flatten()
+            .map(valid)
+            .find(|r| r.name == name)
+            .expect("a route of that name");
+        route.strategy = Some(strategy);
+        self
+    }
+
     /// Sets `filters:`, in order: names (`"auth"`) or [`filter_with`] entries.
     pub fn filters<F: Into<RawFilter>>(mut self, filters: impl IntoIterator<Item = F>) -> Self {
         self.0.filters = Some(filters.into_iter().map(|f| f.into().into()).collect());
@@ -112,6 +145,12 @@ impl Config {
     /// Sets `state:`.
     pub fn state(mut self, state: RawState) -> Self {
         self.0.state = Some(state.into());
+        self
+    }
+
+    /// Sets `telemetry.otlp:` (traces exported over OTLP).
+    pub fn otlp(mut self, otlp: RawOtlp) -> Self {
+        self.0.telemetry = Some(RawTelemetry { otlp: Some(otlp) }.into());
         self
     }
 
@@ -135,6 +174,50 @@ pub fn key(id: &str) -> RawKey {
         id: id.into(),
         key_env: Some(CLIENT_KEY_ENV.into()),
         ..RawKey::default()
+    }
+}
+
+/// `budget: { usd, period }`.
+pub fn budget(usd: f64, period: RawPeriod) -> RawBudget {
+    RawBudget {
+        usd,
+        period: Some(period),
+    }
+}
+
+/// `state:` shared in Redis at the URL in variable `url_env`, doing `on_unavailable` when Redis
+/// can't be reached.
+pub fn redis_state(url_env: &str, on_unavailable: RawOnUnavailable) -> RawState {
+    RawState {
+        backend: Some(RawBackend::Redis),
+        url_env: Some(url_env.into()),
+        on_unavailable: Some(on_unavailable),
+        ..RawState::default()
+    }
+}
+
+/// Provider deadlines, each a duration such as `300ms` or left out: `connect`, `first_byte`,
+/// `idle`, `total`.
+pub fn timeouts(
+    connect: Option<&str>,
+    first_byte: Option<&str>,
+    idle: Option<&str>,
+    total: Option<&str>,
+) -> RawTimeouts {
+    RawTimeouts {
+        connect: connect.map(Into::into),
+        first_byte: first_byte.map(Into::into),
+        idle: idle.map(Into::into),
+        total: total.map(Into::into),
+    }
+}
+
+/// `telemetry.otlp` exporting to the collector at `endpoint`, the rest left to `OTEL_*`
+/// variables or the defaults.
+pub fn otlp(endpoint: &str) -> RawOtlp {
+    RawOtlp {
+        endpoint: Some(endpoint.into()),
+        ..RawOtlp::default()
     }
 }
 
@@ -222,9 +305,30 @@ impl Model {
         self
     }
 
+    /// USD per million cached prompt tokens, beside the prices [`Model::priced`] set.
+    pub fn cached_input_priced(mut self, per_mtok: f64) -> Self {
+        match &mut self.0.pricing {
+            Some(RawPricing::Prices(p)) => p.cached_input_per_mtok = Some(per_mtok),
+            _ => panic!("cached_input_priced goes after priced"),
+        }
+        self
+    }
+
     /// `pricing: free`.
     pub fn free(mut self) -> Self {
         self.0.pricing = Some(RawPricing::Free);
+        self
+    }
+
+    /// The most it may write, in tokens.
+    pub fn max_output_tokens(mut self, tokens: u64) -> Self {
+        self.0.max_output_tokens = Some(tokens);
+        self
+    }
+
+    /// `strict_params: true`: a parameter it can't take is refused, not dropped.
+    pub fn strict_params(mut self) -> Self {
+        self.0.strict_params = Some(true);
         self
     }
 

@@ -31,7 +31,7 @@ fn assert_usage_records(rig: &Rig, n: usize, prompt: u64, completion: u64) {
 
 /// Plain text, not streamed: the answer, finish reason, client usage and usage records.
 pub async fn text(bin: &str, kind: Kind) -> Vec<(Client, Received)> {
-    let rig = Rig::start(bin, kind, reply::text(kind.wire(), "Hello there!"), "").await;
+    let rig = Rig::answering(bin, kind, "Hello there!").await;
     let mut sent = Vec::new();
     for (i, client) in CLIENTS.into_iter().enumerate() {
         let resp = rig.ask(client, &req::text(client, "m", false)).await;
@@ -56,7 +56,7 @@ pub async fn text(bin: &str, kind: Kind) -> Vec<(Client, Received)> {
 /// Streamed text: the client's events (handed back for an exact comparison), their text,
 /// finish reason and framing, and exact usage records although no client asked for usage.
 pub async fn stream(bin: &str, kind: Kind, pieces: &[&str]) -> Vec<(Client, Answer, Received)> {
-    let rig = Rig::start(bin, kind, reply::text_stream(kind.wire(), pieces), "").await;
+    let rig = Rig::start(bin, kind, reply::text_stream(kind.wire(), pieces)).await;
     let mut out = Vec::new();
     for (i, client) in CLIENTS.into_iter().enumerate() {
         let a = rig.answer(client, &req::text(client, "m", true)).await;
@@ -93,7 +93,7 @@ pub async fn stream(bin: &str, kind: Kind, pieces: &[&str]) -> Vec<(Client, Answ
 /// arguments; then the round trip's second leg (call + result) reaches the upstream. Hands back
 /// `[call, streamed call, result]` requests per client, and the streamed answers.
 pub async fn tools(bin: &str, kind: Kind) -> Vec<(Client, [Received; 3], Answer)> {
-    let rig = Rig::start(bin, kind, reply::text(kind.wire(), "It is 18°C."), "").await;
+    let rig = Rig::answering(bin, kind, "It is 18°C.").await;
     let mut out = Vec::new();
     for client in CLIENTS {
         let before = rig.mock.hits();
@@ -143,7 +143,7 @@ pub async fn tools(bin: &str, kind: Kind) -> Vec<(Client, [Received; 3], Answer)
 /// Structured output: the answer text is the JSON the model produced. Hands back the
 /// requests.
 pub async fn json_schema(bin: &str, kind: Kind) -> Vec<(Client, Received)> {
-    let rig = Rig::start(bin, kind, reply::text(kind.wire(), "unused"), "").await;
+    let rig = Rig::answering(bin, kind, "unused").await;
     let mut out = Vec::new();
     for (i, client) in CLIENTS.into_iter().enumerate() {
         rig.mock.push(reply::json_answer(kind.wire(), client));
@@ -159,7 +159,7 @@ pub async fn json_schema(bin: &str, kind: Kind) -> Vec<(Client, Received)> {
 
 /// An image by URL and one in base64 in one user turn. Hands back the requests.
 pub async fn images(bin: &str, kind: Kind) -> Vec<(Client, Received)> {
-    let rig = Rig::start(bin, kind, reply::text(kind.wire(), "Two ants."), "").await;
+    let rig = Rig::answering(bin, kind, "Two ants.").await;
     let mut out = Vec::new();
     for (i, client) in CLIENTS.into_iter().enumerate() {
         let a = rig.answer(client, &req::images(client, "m")).await;
@@ -173,7 +173,7 @@ pub async fn images(bin: &str, kind: Kind) -> Vec<(Client, Received)> {
 /// cap (or ended by the stop sequence) gets the right finish reason. Hands back the requests
 /// (cap reply first, then stop reply, per client).
 pub async fn stop_and_max_tokens(bin: &str, kind: Kind) -> Vec<(Client, Received, Received)> {
-    let rig = Rig::start(bin, kind, reply::text(kind.wire(), "unused"), "").await;
+    let rig = Rig::answering(bin, kind, "unused").await;
     let mut out = Vec::new();
     for client in CLIENTS {
         let before = rig.mock.hits();
@@ -206,7 +206,7 @@ pub async fn stop_and_max_tokens(bin: &str, kind: Kind) -> Vec<(Client, Received
 /// (503, Anthropic's 529) fail over to the spare target on route `ha`, and on the model alone
 /// 429 and 500 end as 429 / 502.
 pub async fn errors(bin: &str, kind: Kind) {
-    let rig = Rig::start(bin, kind, reply::text(kind.wire(), "fine"), "").await;
+    let rig = Rig::answering(bin, kind, "fine").await;
     for client in CLIENTS {
         // A stream request answered with an error gets a JSON error, not an event stream.
         for (status, stream, openai_type, anthropic_type) in [
@@ -290,7 +290,7 @@ pub async fn errors(bin: &str, kind: Kind) {
 /// event in its own format, and no clean end (`[DONE]`, `message_stop`). Hands back the
 /// client's events.
 pub async fn stream_error(bin: &str, kind: Kind) -> Vec<(Client, Answer)> {
-    let rig = Rig::start(bin, kind, reply::stream_then_error(kind.wire()), "").await;
+    let rig = Rig::start(bin, kind, reply::stream_then_error(kind.wire())).await;
     let mut out = Vec::new();
     for client in CLIENTS {
         let a = rig.answer(client, &req::text(client, "m", true)).await;
@@ -315,13 +315,7 @@ pub async fn stream_error(bin: &str, kind: Kind) -> Vec<(Client, Answer)> {
 /// JSON mode (`response_format: {"type": "json_object"}`, OpenAI clients only: Anthropic's API
 /// has no schema-less JSON mode): the answer text is the model's JSON. Hands back the request.
 pub async fn json_mode(bin: &str, kind: Kind) -> Received {
-    let rig = Rig::start(
-        bin,
-        kind,
-        reply::json_answer(kind.wire(), Client::OpenAi),
-        "",
-    )
-    .await;
+    let rig = Rig::start(bin, kind, reply::json_answer(kind.wire(), Client::OpenAi)).await;
     let mut body = req::text(Client::OpenAi, "m", false);
     body["response_format"] = serde_json::json!({"type": "json_object"});
     let a = rig.answer(Client::OpenAi, &body).await;
@@ -335,7 +329,7 @@ pub async fn json_mode(bin: &str, kind: Kind) -> Received {
 /// (429, then 500) before any byte, and the spare (an OpenAI provider) answers; each client
 /// gets the spare's stream translated for it, as if the first attempt had not happened.
 pub async fn stream_failover(bin: &str, kind: Kind) -> Vec<(Client, Answer)> {
-    let rig = Rig::start(bin, kind, reply::error(kind.wire(), 500), "").await;
+    let rig = Rig::start(bin, kind, reply::error(kind.wire(), 500)).await;
     let mut out = Vec::new();
     for (client, status) in [(Client::OpenAi, 429), (Client::Anthropic, 500)] {
         rig.mock.push(reply::error(kind.wire(), status));

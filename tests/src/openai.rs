@@ -17,13 +17,7 @@ pub fn completion(content: &str, prompt_tokens: u64, completion_tokens: u64) -> 
             "logprobs": null,
             "finish_reason": "stop"
         }],
-        "usage": {
-            "prompt_tokens": prompt_tokens,
-            "completion_tokens": completion_tokens,
-            "total_tokens": prompt_tokens + completion_tokens,
-            "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
-            "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0, "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0}
-        },
+        "usage": usage(prompt_tokens, completion_tokens),
         "service_tier": "default",
         "system_fingerprint": "fp_06737a9306"
     })
@@ -61,13 +55,7 @@ pub fn stream(pieces: &[&str], prompt_tokens: u64, completion_tokens: u64) -> Ve
         "service_tier": "default",
         "system_fingerprint": "fp_06737a9306",
         "choices": [],
-        "usage": {
-            "prompt_tokens": prompt_tokens,
-            "completion_tokens": completion_tokens,
-            "total_tokens": prompt_tokens + completion_tokens,
-            "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
-            "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0, "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0}
-        }
+        "usage": usage(prompt_tokens, completion_tokens)
     });
     events.push(format!("data: {usage}\n\n"));
     events.push("data: [DONE]\n\n".to_string());
@@ -133,4 +121,15 @@ pub fn tool_call_stream(
     // The usage chunk and [DONE] of a plain stream.
     events.extend(tail.split_off(tail.len() - 2));
     events
+}
+
+/// A `usage` object as OpenAI reports it, details included.
+fn usage(prompt_tokens: u64, completion_tokens: u64) -> Value {
+    json!({
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+        "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0, "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0}
+    })
 }

@@ -11,6 +11,7 @@ pub use crate::answer::{
     anthropic_text_events, error_of, finish_for, openai_text_events, signature, text_events, Answer,
 };
 pub use crate::cases::{reply, req};
+use crate::config::{filter_with, model, provider, Config};
 use crate::{openai, Gateway, GatewayBuilder, MockProvider, Received, Reply};
 
 /// The provider key the gateway sends upstream.
@@ -180,36 +181,59 @@ pub struct Rig {
 }
 
 impl Rig {
-    /// Starts a rig whose mock answers every request with `default`. `extra_models` is YAML
-    /// appended under `models:` (entries with `provider: up` reach the mock).
-    pub async fn start(bin: &str, kind: Kind, default: Reply, extra_models: &str) -> Rig {
-        Self::start_with_routes(bin, kind, default, extra_models, "").await
+    /// Starts a rig whose mock answers every request with `default`.
+    pub async fn start(bin: &str, kind: Kind, default: Reply) -> Rig {
+        Self::start_with(bin, kind, default, |c| c).await
     }
 
-    /// [`Rig::start`] with `extra_routes` YAML appended under `routes:`.
-    pub async fn start_with_routes(
+    /// A rig whose mock answers every request with `text` in its wire format
+    /// ([`reply::text`]).
+    pub async fn answering(bin: &str, kind: Kind, text: &str) -> Rig {
+        Self::start(bin, kind, reply::text(kind.wire(), text)).await
+    }
+
+    /// [`Rig::start`] with the config edited by `edit`: models with `provider: up` reach the
+    /// mock; models and routes added go after the rig's own.
+    pub async fn start_with(
         bin: &str,
         kind: Kind,
         default: Reply,
-        extra_models: &str,
-        extra_routes: &str,
+        edit: impl FnOnce(Config) -> Config,
     ) -> Rig {
         let mock = MockProvider::start(default).await;
         let spare = MockProvider::start(Reply::json(&openai::completion("from spare", 5, 2))).await;
-        let version = if kind == Kind::Azure {
-            format!("    api_version: {AZURE_API_VERSION}\n")
-        } else {
-            String::new()
-        };
-        let yaml = format!(
-            "version: 1\nauth:\n  keys:\n    - id: app\n      key_env: CLIENT_KEY\nproviders:\n  - id: up\n    type: {ty}\n    base_url: {base}{suffix}\n    api_key_env: PROVIDER_KEY\n{version}  - id: spare\n    type: openai\n    base_url: {spare}/v1\n    api_key_env: SPARE_KEY\nmodels:\n  - id: m\n    provider: up\n    model: {model}\n    max_output_tokens: 16000\n    pricing: {{ input_per_mtok: 1.0, output_per_mtok: 2.0 }}\n  - id: spare\n    provider: spare\n    model: spare-model\n{extra_models}routes:\n  - name: ha\n    targets: [{{ model: m }}, {{ model: spare }}]\n{extra_routes}filters:\n  - auth\n  - route\n  - retry: {{ attempts: 2, backoff: 10ms }}\n  - translate\n  - metrics\n",
-            ty = kind.yaml_type(),
-            base = mock.base(),
-            suffix = kind.base_url_suffix(),
-            spare = spare.base(),
-            model = kind.upstream_model(),
+        let mut up = provider(
+            "up",
+            kind.yaml_type(),
+            &format!("{}{}", mock.base(), kind.base_url_suffix()),
         );
-        let gw = GatewayBuilder::new(bin, yaml)
+        if kind == Kind::Azure {
+            up.api_version = Some(AZURE_API_VERSION.into());
+        }
+        let mut spare_provider = provider("spare", "openai", &format!("{}/v1", spare.base()));
+        spare_provider.api_key_env = Some("SPARE_KEY".into());
+        let config = Config::new()
+            .provider(up)
+            .provider(spare_provider)
+            .model(
+                model("m", "up")
+                    .upstream(kind.upstream_model())
+                    .max_output_tokens(16000)
+                    .priced(1.0, 2.0),
+            )
+            .model(model("spare", "spare").upstream("spare-model"))
+            .route("ha", &["m", "spare"])
+            .filters([
+                "auth".into(),
+                "route".into(),
+                filter_with(
+                    "retry",
+                    serde_json::json!({"attempts": 2, "backoff": "10ms"}),
+                ),
+                "translate".into(),
+                "metrics".into(),
+            ]);
+        let gw = GatewayBuilder::new(bin, edit(config).yaml())
             .env("CLIENT_KEY", CLIENT_KEY)
             .env("PROVIDER_KEY", PROVIDER_KEY)
             .env("SPARE_KEY", SPARE_KEY)
