@@ -8,7 +8,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// A port that was free a moment ago (bound to 127.0.0.1:0, then released), for a program
-/// that cannot bind port 0 and report it (redis-server), which must then retry on a clash.
+/// that cannot bind port 0 and report it (redis-server serving TLS), which must then retry on
+/// a clash.
 /// Servers the tests start bind port 0 themselves and report what they got; an address that
 /// must refuse connections is a [`RefusedPort`].
 pub fn free_port() -> u16 {

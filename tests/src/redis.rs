@@ -1,10 +1,12 @@
-//! A real `redis-server` on a free loopback port, without persistence, for tests of the shared
-//! state backend. Dropping it kills the server; [`RedisServer::kill`] does so mid-test and
-//! [`RedisServer::restart`] brings it back on the same port. [`RedisServer::start_tls`] serves
-//! TLS only, with a certificate from a fresh test CA (trust it with `SSL_CERT_FILE`).
+//! A real `redis-server` without persistence, for tests of the shared state backend. Dropping
+//! it kills the server; [`RedisServer::kill`] does so mid-test and [`RedisServer::restart`]
+//! brings it back at the same address. [`RedisServer::start`] listens on a unix socket in its
+//! own directory (the gateway reaches it as `redis+unix://`), so no port is ever raced for;
+//! [`RedisServer::start_tls`] serves TLS only, which needs a TCP port, with a certificate from
+//! a fresh test CA (trust it with `SSL_CERT_FILE`).
 
 use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -14,7 +16,7 @@ use crate::free_port;
 /// A running redis-server.
 pub struct RedisServer {
     child: Option<Child>,
-    /// Its port on 127.0.0.1.
+    /// Its TLS port on 127.0.0.1 (a plain server has none: it listens on its unix socket).
     pub port: u16,
     dir: tempfile::TempDir,
     tls: bool,
@@ -33,15 +35,15 @@ pub fn required(test: &str) -> bool {
 }
 
 impl RedisServer {
-    /// Starts one and waits until it answers PING (at most 10 s).
+    /// Starts one on a unix socket and waits until it answers PING (at most 10 s).
     pub fn start() -> Self {
         let mut server = Self {
             child: None,
-            port: free_port(),
+            port: 0,
             dir: tempfile::tempdir().expect("redis dir"),
             tls: false,
         };
-        server.start_on_a_free_port();
+        server.restart();
         server
     }
 
@@ -113,8 +115,9 @@ impl RedisServer {
         server
     }
 
-    /// redis-server cannot bind port 0 and report it, so this takes a port that was free and,
-    /// when another process took it meanwhile (redis-server exits), tries another.
+    /// redis-server cannot bind port 0 and report it, and TLS needs TCP, so a TLS server takes
+    /// a port that was free and, when another process took it meanwhile (redis-server exits),
+    /// tries another.
     fn start_on_a_free_port(&mut self) {
         for _ in 0..5 {
             if self.try_restart() {
@@ -130,14 +133,19 @@ impl RedisServer {
         self.dir.path().join("ca.pem")
     }
 
-    /// (Re)starts the server on its port, empty (nothing is persisted), and waits until it
+    /// (Re)starts the server at its address, empty (nothing is persisted), and waits until it
     /// answers PING.
     pub fn restart(&mut self) {
         assert!(
             self.try_restart(),
-            "redis-server did not start on port {}",
-            self.port
+            "redis-server did not start at {}",
+            self.url()
         );
+    }
+
+    /// The unix socket of a plain server.
+    fn socket(&self) -> PathBuf {
+        self.dir.path().join("redis.sock")
     }
 
     /// Starts the server and waits (at most 10 s) until it answers PING; false if it exited
@@ -155,7 +163,8 @@ impl RedisServer {
                 .arg(self.ca_file())
                 .args(["--tls-auth-clients", "no"]);
         } else {
-            cmd.args(["--port", &self.port.to_string()]);
+            cmd.args(["--port", "0", "--unixsocketperm", "700", "--unixsocket"])
+                .arg(self.socket());
         }
         let child = cmd
             .args(["--bind", "127.0.0.1"])
@@ -181,10 +190,13 @@ impl RedisServer {
         false
     }
 
-    /// `redis://127.0.0.1:PORT/` (`rediss://` for a TLS server).
+    /// `redis+unix:///DIR/redis.sock`, or `rediss://127.0.0.1:PORT/` for a TLS server.
     pub fn url(&self) -> String {
-        let scheme = if self.tls { "rediss" } else { "redis" };
-        format!("{scheme}://127.0.0.1:{}/", self.port)
+        if self.tls {
+            format!("rediss://127.0.0.1:{}/", self.port)
+        } else {
+            format!("redis+unix://{}", self.socket().display())
+        }
     }
 
     fn ping(&self) -> bool {
@@ -205,7 +217,7 @@ impl RedisServer {
     /// Sends one command (RESP array of bulk strings) and returns the raw reply; plain (not
     /// TLS) servers only.
     pub fn command(&self, args: &[&str]) -> std::io::Result<String> {
-        let mut s = TcpStream::connect(("127.0.0.1", self.port))?;
+        let mut s = UnixStream::connect(self.socket())?;
         s.set_read_timeout(Some(Duration::from_secs(2)))?;
         let mut out = format!("*{}\r\n", args.len());
         for a in args {
