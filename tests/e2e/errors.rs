@@ -78,25 +78,13 @@ async fn keys_are_checked_401_and_403() {
     let (s, b) = error_of(c.post(&url).json(&body).send().await.unwrap()).await;
     assert_eq!(s, 401);
     assert_eq!(b["error"]["code"], "invalid_api_key");
-    let (s, _) = error_of(
-        c.post(&url)
-            .bearer_auth("sk-wrong")
-            .json(&body)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let with_key = |key: &'static str| {
+        let sent = c.post(&url).bearer_auth(key).json(&body).send();
+        async move { error_of(sent.await.unwrap()).await }
+    };
+    let (s, _) = with_key("sk-wrong").await;
     assert_eq!(s, 401);
-    let (s, b) = error_of(
-        c.post(&url)
-            .bearer_auth("sk-narrow")
-            .json(&body)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, b) = with_key("sk-narrow").await;
     assert_eq!(s, 403);
     assert_eq!(b["error"]["code"], "model_not_allowed");
     let ok = c

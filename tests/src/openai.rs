@@ -23,16 +23,23 @@ pub fn completion(content: &str, prompt_tokens: u64, completion_tokens: u64) -> 
     })
 }
 
-fn chunk(delta: Value, finish: Value) -> String {
-    let v = json!({
+/// A `chat.completion.chunk` event with these `choices`.
+fn chunk_with(choices: Value) -> Value {
+    json!({
         "id": "chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT",
         "object": "chat.completion.chunk",
         "created": 1741569952,
         "model": "gpt-4o-mini-2024-07-18",
         "service_tier": "default",
         "system_fingerprint": "fp_06737a9306",
-        "choices": [{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}]
-    });
+        "choices": choices
+    })
+}
+
+fn chunk(delta: Value, finish: Value) -> String {
+    let v = chunk_with(
+        json!([{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}]),
+    );
     format!("data: {v}\n\n")
 }
 
@@ -47,17 +54,9 @@ pub fn stream(pieces: &[&str], prompt_tokens: u64, completion_tokens: u64) -> Ve
         events.push(chunk(json!({"content": p}), Value::Null));
     }
     events.push(chunk(json!({}), json!("stop")));
-    let usage = json!({
-        "id": "chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT",
-        "object": "chat.completion.chunk",
-        "created": 1741569952,
-        "model": "gpt-4o-mini-2024-07-18",
-        "service_tier": "default",
-        "system_fingerprint": "fp_06737a9306",
-        "choices": [],
-        "usage": usage(prompt_tokens, completion_tokens)
-    });
-    events.push(format!("data: {usage}\n\n"));
+    let mut usage_chunk = chunk_with(json!([]));
+    usage_chunk["usage"] = usage(prompt_tokens, completion_tokens);
+    events.push(format!("data: {usage_chunk}\n\n"));
     events.push("data: [DONE]\n\n".to_string());
     events
 }
