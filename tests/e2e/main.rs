@@ -25,6 +25,7 @@ mod endpoints;
 mod errors;
 mod failover;
 mod hardening;
+mod hostile_conns;
 mod limits;
 mod passthrough;
 mod provider_matrix;

@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use pingora_core::listeners::TcpSocketOptions;
+use pingora_core::listeners::{L4BufferSettings, ListenerConfig, TcpSocketOptions};
 use pingora_core::server::ShutdownWatch;
 use pingora_core::services::background::BackgroundService;
 use socket2::{Domain, Socket, Type};
@@ -58,14 +58,24 @@ impl Bound {
         })
     }
 
-    /// Adds this listener to a pingora service.
+    /// Adds this listener to a pingora service, with no L4 read buffer (see [`l4_buffers`]).
     pub fn add_to<A>(&self, service: &mut pingora_core::services::listening::Service<A>) {
-        let addr = self.addr.to_string();
-        match self.options.clone() {
-            Some(options) => service.add_tcp_with_settings(&addr, options),
-            None => service.add_tcp(&addr),
+        let mut listener = ListenerConfig::tcp(self.addr.to_string()).l4_buffer(l4_buffers());
+        if let Some(options) = self.options.clone() {
+            listener = listener.tcp_socket_options(options);
         }
+        service.add_listener(listener);
     }
+}
+
+/// The buffers pingora puts under each accepted connection. Its default read buffer is
+/// 64 KiB, zeroed when the connection is set up and held for the connection's whole life:
+/// most of an idle keep-alive connection's memory. It exists for TLS, which reads in small
+/// records; over plain TCP pingora's HTTP/1 codec reads into buffers of its own (4 KiB for a
+/// head, 64 KiB for a body), so without it a head of up to 4 KiB still takes one `recv`.
+/// The small write buffer stays: it lets a head and a short body leave in one `send`.
+fn l4_buffers() -> L4BufferSettings {
+    L4BufferSettings::default().read(0)
 }
 
 /// Waits until the API and admin listeners accept connections, then logs their addresses

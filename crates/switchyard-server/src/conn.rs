@@ -23,11 +23,30 @@ pub struct Connections {
     max: usize,
     open: IntGauge,
     closed: IntCounterVec,
-    last_log: Arc<AtomicU64>,
+    log_every: Arc<Throttle>,
+}
+
+/// Lets a log line through at most once every 10 s (what it reports is counted every time).
+#[derive(Default)]
+pub struct Throttle(AtomicU64);
+
+impl Throttle {
+    /// Whether a line may be logged now; at most one caller a period gets `true`.
+    pub fn may_log(&self) -> bool {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let last = self.0.load(Ordering::Relaxed);
+        now.saturating_sub(last) >= LOG_EVERY_SECS
+            && self
+                .0
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+    }
 }
 
 /// One open client connection: holds its slot and counts it open until dropped (the
-/// connection closed). Carried across keep-alive requests as the connection's user context.
+/// connection closed). Held by the connection's task across its keep-alive requests.
 pub struct ConnGuard {
     _slot: OwnedSemaphorePermit,
     open: IntGauge,
@@ -69,7 +88,7 @@ impl Connections {
             max,
             open,
             closed,
-            last_log: Arc::new(AtomicU64::new(0)),
+            log_every: Arc::default(),
         })
     }
 
@@ -85,7 +104,7 @@ impl Connections {
             }
             Err(_) => {
                 self.closed("max_connections");
-                if self.may_log() {
+                if self.log_every.may_log() {
                     tracing::warn!(max_connections = self.max, "connection refused: server.max_connections are open (logged at most every 10 s; see switchyard_connections_closed_total)");
                 }
                 None
@@ -96,18 +115,6 @@ impl Connections {
     /// Counts a connection closed for `reason`.
     pub fn closed(&self, reason: &'static str) {
         self.closed.with_label_values(&[reason]).inc();
-    }
-
-    fn may_log(&self) -> bool {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        let last = self.last_log.load(Ordering::Relaxed);
-        now.saturating_sub(last) >= LOG_EVERY_SECS
-            && self
-                .last_log
-                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
-                .is_ok()
     }
 }
 

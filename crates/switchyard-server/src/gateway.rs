@@ -7,14 +7,15 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
-use pingora_core::apps::{HttpPersistentSettings, HttpServerApp, ReusedHttpStream};
+use pingora_core::apps::{HttpPersistentSettings, ReusedHttpStream, ServerApp};
 use pingora_core::protocols::http::ServerSession;
+use pingora_core::protocols::Stream;
 use pingora_core::server::ShutdownWatch;
 use pingora_http::RequestHeader;
 use switchyard_filter::{Endpoint, ErrorKind, Flow, GatewayError, Outcome, RequestCtx};
 use switchyard_wire::ChatRequest;
 
-use crate::conn::{self, ConnGuard, Connections};
+use crate::conn::{self, Connections};
 use crate::drain::Drain;
 use crate::forward::forward;
 use crate::respond::{self, ClientGone};
@@ -313,24 +314,44 @@ async fn local_reply(
         .map_err(|g| (g, outcome))
 }
 
+/// A connection: its slot under `server.max_connections`, then its requests in turn until it
+/// closes or may not be reused. pingora's own HTTP app loop is not used: it boxes a future
+/// sized for HTTP/2 with every connection and our whole request handling with every request,
+/// and an idle keep-alive connection held both (~19 KiB in a debug build). Here an idle
+/// connection holds only what waits for the next head; a request's future (the filter chain,
+/// forwarding) is boxed only while the request runs.
 #[async_trait]
-impl HttpServerApp for Gateway {
-    async fn process_new_http(
+impl ServerApp for Gateway {
+    async fn process_new(
         self: &Arc<Self>,
+        stream: Stream,
+        shutdown: &ShutdownWatch,
+    ) -> Option<Stream> {
+        let _slot = self.conns.open()?;
+        let mut session = ServerSession::new_http1(stream);
+        let mut reused = false;
+        loop {
+            let (stream, settings) = self.exchange(session, reused, shutdown).await?.consume();
+            session = ServerSession::new_http1(stream);
+            if let Some(settings) = settings {
+                // The keep-alive settings and any pipelined bytes read past the last request.
+                settings.apply_to_session(&mut session);
+            }
+            reused = true;
+        }
+    }
+}
+
+impl Gateway {
+    /// One request on a connection (`reused` after the first): reads the head within its
+    /// timeout, serves the request, and hands back the connection if it may carry another.
+    async fn exchange(
+        &self,
         mut session: ServerSession,
+        reused: bool,
         shutdown: &ShutdownWatch,
     ) -> Option<ReusedHttpStream> {
         let server = self.store.current().config.server.clone();
-        let reused = session
-            .take_connection_user_context()
-            .and_then(|c| c.downcast::<ConnGuard>().ok());
-        let guard = match reused {
-            Some(g) => (g, true),
-            None => match self.conns.open() {
-                Some(g) => (Box::new(g), false),
-                None => return None,
-            },
-        };
         let keepalive = server.keepalive_timeout.as_secs().max(1);
         session.set_keepalive(Some(keepalive));
         // Requests a client pipelines are answered in order (RFC 9112 §9.3.2), not dropped:
@@ -338,7 +359,7 @@ impl HttpServerApp for Gateway {
         session.set_pipelining_enabled(true);
         // The whole head must arrive within the header timeout, counted from the first byte a
         // kept-alive connection may idle for up to the keep-alive timeout before it.
-        let within = if guard.1 {
+        let within = if reused {
             server.keepalive_timeout + server.header_read_timeout
         } else {
             server.header_read_timeout
@@ -367,13 +388,12 @@ impl HttpServerApp for Gateway {
                 // Draining: answer this one with `connection: close`.
                 session.set_keepalive(None);
             }
-            self.serve(&mut session).await
+            Box::pin(self.serve(&mut session)).await
         };
         if !reusable || *shutdown.borrow() {
             return None;
         }
-        let mut settings = HttpPersistentSettings::for_session(&session);
-        settings.set_user_context(guard.0);
+        let settings = HttpPersistentSettings::for_session(&session);
         match session.finish().await {
             Ok(Some(stream)) => Some(ReusedHttpStream::from_reusable_stream(stream, settings)),
             _ => None,

@@ -7,9 +7,11 @@ mod bound;
 mod chain_hooks;
 mod conn;
 mod drain;
+mod fd_limit;
 mod forward;
 mod gateway;
 mod models;
+mod pingora_log;
 mod process_metrics;
 mod reload;
 mod respond;
@@ -177,7 +179,18 @@ impl Prepared {
 
         let drain = drain::Drain::new();
         let readiness = Arc::new(admin::Readiness::new(self.path.is_none(), drain.clone()));
-        let conns = match conn::Connections::register(config.server.max_connections, &self.metrics)
+        let nofile = fd_limit::raise();
+        let cap = fd_limit::connection_cap(config.server.max_connections, nofile);
+        if cap < config.server.max_connections {
+            tracing::warn!(
+                max_connections = config.server.max_connections,
+                open_file_limit = ?nofile,
+                cap,
+                "server.max_connections is more than the open-file limit leaves room for; client connections are capped lower (raise the limit: LimitNOFILE, ulimit -n)"
+            );
+        }
+        let conns = match conn::Connections::register(cap, &self.metrics)
+            .and_then(|c| pingora_log::install(&self.metrics).map(|()| c))
         {
             Ok(c) => c,
             Err(e) => {
