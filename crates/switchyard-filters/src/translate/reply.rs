@@ -201,19 +201,21 @@ pub(super) fn on_chunk(
                         param: None,
                         message: &message,
                     }));
-                    let usage = tr.usage();
+                    let usage = tr.usage().or_else(|| tr.streamed_estimate());
                     cx.stream_error = Some(message);
                     cx.usage = usage.or(cx.usage);
                     *chunk = Bytes::from(out);
                     return Ok(());
                 }
             }
+            // Until the upstream reports usage (OpenAI only does in its last chunk), the text
+            // streamed so far is metered: a stream cut before the report (upstream reset,
+            // client gone, shutdown) is not free.
+            let usage = tr.usage().or_else(|| tr.streamed_estimate());
             if let Some(msg) = tr.upstream_error() {
-                let msg = msg.to_string();
-                let usage = tr.usage();
-                cx.stream_error.get_or_insert(msg);
+                cx.stream_error.get_or_insert_with(|| msg.to_string());
                 cx.usage = usage.or(cx.usage);
-            } else if let Some(u) = tr.usage() {
+            } else if let Some(u) = usage {
                 cx.usage = Some(u);
             }
         }

@@ -10,12 +10,14 @@
 pub(crate) mod canon;
 mod gemini;
 mod raw;
+mod streamed;
 
 use bytes::Bytes;
 use canon::Canon;
 use gemini::GeminiDecoder;
 use memchr::memmem;
 use raw::{Block, Events, RawFraming};
+use streamed::Streamed;
 
 use crate::anthropic::stream_decode::AnthropicDecoder;
 use crate::anthropic::stream_encode::AnthropicEncoder;
@@ -58,10 +60,8 @@ struct State {
     client: Dialect,
     client_wants_usage: bool,
     mode: Mode,
-    usage: Option<Usage>,
     events: u64,
-    done: bool,
-    error: Option<String>,
+    facts: Facts,
 }
 
 #[derive(Debug)]
@@ -137,10 +137,8 @@ impl StreamTranslator {
                 client,
                 client_wants_usage,
                 mode,
-                usage: None,
                 events: 0,
-                done: false,
-                error: None,
+                facts: Facts::default(),
             },
         }
     }
@@ -271,14 +269,14 @@ impl StreamTranslator {
             (None, Input::Sse(parser)) => parser.finish(|ev| state.on_event(ev, out))?,
             (None, Input::Frames(frames)) => {
                 if let Err(e) = frames.finish() {
-                    if !(state.done || state.error.is_some()) {
+                    if !state.facts.ended() {
                         return Err(e.into());
                     }
                 }
             }
         }
         self.state.end_of_input(out)?;
-        if self.state.done || self.state.error.is_some() {
+        if self.state.facts.ended() {
             return Ok(());
         }
         Err(TranslateError::MalformedUpstream(format!(
@@ -289,7 +287,13 @@ impl StreamTranslator {
 
     /// Usage reported by the upstream so far (the last report wins).
     pub fn usage(&self) -> Option<Usage> {
-        self.state.usage
+        self.state.facts.usage
+    }
+
+    /// Output tokens estimated from the text streamed so far, for a stream that ends without
+    /// a usage report (OpenAI reports it only in the last chunk); `None` before any output.
+    pub fn streamed_estimate(&self) -> Option<Usage> {
+        self.state.facts.streamed.estimate()
     }
 
     /// Complete upstream events parsed so far; zero means nothing reached the client yet.
@@ -299,12 +303,12 @@ impl StreamTranslator {
 
     /// Whether the upstream's terminal event arrived.
     pub fn is_done(&self) -> bool {
-        self.state.done
+        self.state.facts.done
     }
 
     /// The upstream's message, if it sent an in-stream error event.
     pub fn upstream_error(&self) -> Option<&str> {
-        self.state.error.as_deref()
+        self.state.facts.error.as_deref()
     }
 }
 
@@ -372,8 +376,11 @@ impl Events<TranslateError> for Writer<'_> {
             return Ok(false);
         }
         self.state.events += 1;
-        if self.state.done || self.state.error.is_some() {
+        if self.state.facts.ended() {
             return Ok(true);
+        }
+        if let Mode::OpenAiPassthrough(_) = self.state.mode {
+            self.state.facts.streamed.note_openai(bytes);
         }
         let next = self.in_place.and_then(|n| self.src.get(n..));
         match next {
@@ -395,20 +402,26 @@ impl Events<TranslateError> for Writer<'_> {
 }
 
 /// The facts every mode records, whatever it writes.
-struct Record<'s> {
-    usage: &'s mut Option<Usage>,
-    done: &'s mut bool,
-    error: &'s mut Option<String>,
+#[derive(Debug, Default)]
+struct Facts {
+    usage: Option<Usage>,
+    done: bool,
+    error: Option<String>,
+    streamed: Streamed,
 }
 
-impl Record<'_> {
+impl Facts {
     fn note(&mut self, step: &Canon<'_>) {
         match step {
-            Canon::Usage(u) => *self.usage = Some(*u),
-            Canon::Done => *self.done = true,
-            Canon::Error(e) => *self.error = Some(e.message.clone()),
-            _ => {}
+            Canon::Usage(u) => self.usage = Some(*u),
+            Canon::Done => self.done = true,
+            Canon::Error(e) => self.error = Some(e.message.clone()),
+            _ => self.streamed.note(step),
         }
+    }
+
+    fn ended(&self) -> bool {
+        self.done || self.error.is_some()
     }
 }
 
@@ -422,17 +435,13 @@ impl State {
 
     /// Streams whose end is EOF rather than an event (Gemini) finish here.
     fn end_of_input(&mut self, out: &mut Vec<u8>) -> Result<(), TranslateError> {
-        if self.done || self.error.is_some() {
+        if self.facts.ended() {
             return Ok(());
         }
         let Mode::Translate { decoder, encoder } = &mut self.mode else {
             return Ok(());
         };
-        let mut record = Record {
-            usage: &mut self.usage,
-            done: &mut self.done,
-            error: &mut self.error,
-        };
+        let record = &mut self.facts;
         let mut sink = |step: Canon<'_>| {
             record.note(&step);
             encoder.emit(step, out);
@@ -450,7 +459,7 @@ impl State {
     /// One Bedrock event-stream message.
     fn on_frame(&mut self, frame: Frame<'_>, out: &mut Vec<u8>) -> Result<(), TranslateError> {
         self.events += 1;
-        if self.done || self.error.is_some() {
+        if self.facts.ended() {
             return Ok(());
         }
         let Mode::Translate {
@@ -460,11 +469,7 @@ impl State {
         else {
             return Err(crate::unsupported_pair(self.upstream, self.client));
         };
-        let mut record = Record {
-            usage: &mut self.usage,
-            done: &mut self.done,
-            error: &mut self.error,
-        };
+        let record = &mut self.facts;
         dec.decode(frame, &mut |step: Canon<'_>| {
             record.note(&step);
             encoder.emit(step, out);
@@ -473,21 +478,17 @@ impl State {
 
     fn on_event(&mut self, ev: SseEvent<'_>, out: &mut Vec<u8>) -> Result<(), TranslateError> {
         self.events += 1;
-        if self.done || self.error.is_some() {
+        if self.facts.ended() {
             return Ok(());
         }
-        let mut record = Record {
-            usage: &mut self.usage,
-            done: &mut self.done,
-            error: &mut self.error,
-        };
+        let record = &mut self.facts;
         match &mut self.mode {
             Mode::OpenAiPassthrough(finders) => {
-                openai_passthrough(ev, finders, self.client_wants_usage, &mut record, out);
+                openai_passthrough(ev, finders, self.client_wants_usage, record, out);
                 Ok(())
             }
             Mode::AnthropicPassthrough(decoder) => {
-                anthropic_passthrough(ev, decoder, &mut record, out);
+                anthropic_passthrough(ev, decoder, record, out);
                 Ok(())
             }
             Mode::ResponsesPassthrough => {
@@ -513,12 +514,13 @@ impl State {
 }
 
 /// Forwards an OpenAI event unchanged unless it is `[DONE]`, an error, or the usage-only chunk
-/// (recorded, and forwarded only if the client asked). Content chunks are never parsed.
+/// (recorded, and forwarded only if the client asked). Content chunks are never parsed, only
+/// measured (`streamed`).
 fn openai_passthrough(
     ev: SseEvent<'_>,
     finders: &Finders,
     wants_usage: bool,
-    record: &mut Record<'_>,
+    record: &mut Facts,
     out: &mut Vec<u8>,
 ) {
     let data = ev.data;
@@ -545,6 +547,7 @@ fn openai_passthrough(
             }
         }
     }
+    record.streamed.note_openai(data);
     let name = std::str::from_utf8(ev.event).ok().filter(|n| !n.is_empty());
     write_event(out, name, data);
 }
@@ -554,7 +557,7 @@ fn openai_passthrough(
 fn anthropic_passthrough(
     ev: SseEvent<'_>,
     decoder: &mut AnthropicDecoder,
-    record: &mut Record<'_>,
+    record: &mut Facts,
     out: &mut Vec<u8>,
 ) {
     let mut replaced = false;
