@@ -92,7 +92,7 @@ pub async fn forward(
             }
             (Action::Wait(until), _) => {
                 tokio::select! {
-                    () = tokio::time::sleep_until(until.into()) => Event::Timer,
+                    () = crate::timer::until(until) => Event::Timer,
                     () = &mut shutdown => return shut(session, cx, machine.committed(), machine.status()).await,
                 }
             }
@@ -218,7 +218,7 @@ impl Answer {
             self.reply = Some(head);
         }
         let started = Instant::now();
-        let read = tokio::time::timeout_at(by.into(), self.session.read_response_body()).await;
+        let read = crate::timer::by(by, self.session.read_response_body()).await;
         cx.answer.upstream_time += started.elapsed();
         let (mut chunk, end) = match read {
             Err(_) => return Event::Timer,

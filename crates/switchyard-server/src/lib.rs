@@ -17,6 +17,7 @@ mod reload;
 mod respond;
 mod snapshot;
 mod status;
+mod timer;
 mod transport;
 mod upstream;
 

@@ -56,11 +56,10 @@ impl Transport {
             }
             other => AttemptError::Connect(authority.to_string(), other.as_str().to_string()),
         };
-        let (stream, reused) =
-            tokio::time::timeout_at(connect_by.into(), self.pool.get_stream(peer))
-                .await
-                .map_err(|_| AttemptError::ConnectTimeout)?
-                .map_err(connect_failed)?;
+        let (stream, reused) = crate::timer::by(connect_by, self.pool.get_stream(peer))
+            .await
+            .map_err(|_| AttemptError::ConnectTimeout)?
+            .map_err(connect_failed)?;
         let exchange = async {
             match round_trip(stream, peer, request).await {
                 Err(Trip::Closed(why)) if reused => {
@@ -73,7 +72,7 @@ impl Transport {
                 other => other.map_err(Trip::into_error),
             }
         };
-        let session = tokio::time::timeout_at(head_by.into(), exchange)
+        let session = crate::timer::by(head_by, exchange)
             .await
             .map_err(|_| AttemptError::HeadTimeout)??;
         Ok(HttpSession::H1(session))

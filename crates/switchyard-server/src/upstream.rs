@@ -154,7 +154,7 @@ impl Upstream {
         deadlines: &Deadlines,
     ) -> Result<(HttpSession, HttpPeer), AttemptError> {
         let request = request_bytes(&self.authority, &self.base_path, up)?;
-        let peer = tokio::time::timeout_at(deadlines.connect.into(), self.peer())
+        let peer = crate::timer::by(deadlines.connect, self.peer())
             .await
             .map_err(|_| AttemptError::ConnectTimeout)??;
         let session = transport
