@@ -26,6 +26,7 @@ mod errors;
 mod failover;
 mod hardening;
 mod hostile_conns;
+mod hostile_state;
 mod hostile_streams;
 mod limits;
 mod passthrough;

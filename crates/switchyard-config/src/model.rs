@@ -492,6 +492,9 @@ pub enum StateConfig {
         url: Secret,
         /// Behaviour when Redis can't be reached.
         fail_open: bool,
+        /// The deadline of each Redis call: a slow Redis costs a request at most this (then
+        /// `fail_open` decides). Default 100ms.
+        timeout: Duration,
     },
 }
 

@@ -48,10 +48,11 @@ impl Config {
             "routes": self.routes.iter().map(|r| self.route_json(r)).collect::<Vec<_>>(),
             "state": match &self.state {
                 StateConfig::Memory => json!({ "backend": "memory" }),
-                StateConfig::Redis { fail_open, .. } => json!({
+                StateConfig::Redis { fail_open, timeout, .. } => json!({
                     "backend": "redis",
                     "url": "<redacted>",
                     "on_unavailable": if *fail_open { "fail_open" } else { "fail_closed" },
+                    "timeout": humantime::format_duration(*timeout).to_string(),
                 }),
             },
             "filters": self.filters.iter().map(|f| {

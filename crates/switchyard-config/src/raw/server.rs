@@ -82,6 +82,9 @@ pub struct RawState {
     /// Behaviour when Redis is down.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub on_unavailable: Option<RawOnUnavailable>,
+    /// Humantime duration: the deadline of each Redis call.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Text>,
 }
 
 /// `state.backend`

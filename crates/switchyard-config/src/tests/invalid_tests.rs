@@ -75,6 +75,9 @@ const CASES: &[(&str, &str, Option<usize>, &str)] = &[
     ("+state:\n  backend: redis\n", "state", Some(9), "needs `url_env`"),
     ("+state:\n  backend: redis\n  url_env: NO_REDIS\n", "state.url_env", Some(11), "`NO_REDIS` is not set"),
     ("+state:\n  backend: redis\n  url: http://redis:6379\n", "state.url", Some(11), "redis://"),
+    ("+state:\n  backend: redis\n  url: redis://redis:6379\n  timeout: 0s\n", "state.timeout", Some(12), "more than 0"),
+    ("+state:\n  backend: redis\n  url: redis://redis:6379\n  timeout: 1m\n", "state.timeout", Some(12), "at most 10s"),
+    ("+state:\n  backend: memory\n  timeout: 1s\n", "state.timeout", Some(11), "only used with `backend: redis`"),
 ];
 
 fn env() -> MapEnv {

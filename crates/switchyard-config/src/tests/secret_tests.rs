@@ -71,6 +71,24 @@ fn redacted_json_shows_sources() {
 }
 
 #[test]
+fn the_redis_call_timeout_defaults_to_100ms_and_can_be_set() {
+    let timeout = |c: &crate::Config| match c.state {
+        crate::StateConfig::Redis { timeout, .. } => Some(timeout),
+        crate::StateConfig::Memory => None,
+    };
+    let c = parse(WITH_ALL_SOURCES, &env()).expect("valid");
+    assert_eq!(timeout(&c), Some(std::time::Duration::from_millis(100)));
+    assert_eq!(c.redacted_json()["state"]["timeout"], "100ms");
+    let yaml = WITH_ALL_SOURCES.replace(
+        "  url_env: REDIS_URL\n",
+        "  url_env: REDIS_URL\n  timeout: 250ms\n",
+    );
+    let c = parse(&yaml, &env()).expect("valid");
+    assert_eq!(timeout(&c), Some(std::time::Duration::from_millis(250)));
+    assert_eq!(c.redacted_json()["state"]["timeout"], "250ms");
+}
+
+#[test]
 fn file_secrets_are_trimmed_and_hashed() {
     let c = parse(WITH_ALL_SOURCES, &env()).expect("valid");
     let anthropic = c.providers[1].api_key.as_ref().expect("key");

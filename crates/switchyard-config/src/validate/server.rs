@@ -199,6 +199,10 @@ fn parse_addr(text: &str) -> Result<SocketAddr, String> {
     })
 }
 
+/// `state.timeout` when left out: a slow Redis costs a request at most this.
+const DEFAULT_STATE_TIMEOUT: Duration = Duration::from_millis(100);
+const MAX_STATE_TIMEOUT: Duration = Duration::from_secs(10);
+
 pub(super) fn check_state(ctx: &mut Ctx<'_>, raw: Option<&Entry<RawState>>) -> StateConfig {
     let Some(raw) = raw.and_then(|e| ctx.entry("state", e)) else {
         return StateConfig::Memory;
@@ -214,9 +218,23 @@ pub(super) fn check_state(ctx: &mut Ctx<'_>, raw: Option<&Entry<RawState>>) -> S
                 ctx.error(&format!("state.{key}"), "only used with `backend: redis`");
             }
         }
+        if raw.timeout.is_some() {
+            ctx.error("state.timeout", "only used with `backend: redis`");
+        }
         return StateConfig::Memory;
     }
     let fail_open = !matches!(raw.on_unavailable, Some(RawOnUnavailable::FailClosed));
+    let mut timeout = DEFAULT_STATE_TIMEOUT;
+    if let Some(text) = &raw.timeout {
+        match parse_duration(&text.0) {
+            Ok(d) if d.is_zero() || d > MAX_STATE_TIMEOUT => ctx.error(
+                "state.timeout",
+                "must be more than 0 and at most 10s (every request that needs Redis waits this long when it is down)",
+            ),
+            Ok(d) => timeout = d,
+            Err(m) => ctx.error("state.timeout", m),
+        }
+    }
     let (key, value) = match secrets::pick(ctx, "state", &sources) {
         Picked::One(k, v) => (k, v),
         Picked::Missing => {
@@ -237,5 +255,6 @@ pub(super) fn check_state(ctx: &mut Ctx<'_>, raw: Option<&Entry<RawState>>) -> S
     StateConfig::Redis {
         url: secret.0,
         fail_open,
+        timeout,
     }
 }

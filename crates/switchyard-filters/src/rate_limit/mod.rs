@@ -21,7 +21,7 @@ use switchyard_filter::{
 use switchyard_wire::ChatRequest;
 
 pub use cost::{estimate_prompt_tokens, max_cost_usd, max_output, FALLBACK_MAX_OUTPUT};
-pub use shared::{BudgetStatus, LimitsHandle, STATE_DEADLINE};
+pub use shared::{BudgetStatus, LimitsHandle};
 
 use crate::metrics::cost_usd;
 use crate::state::{

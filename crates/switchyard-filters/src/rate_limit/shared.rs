@@ -12,9 +12,6 @@ use switchyard_config::{Budget, Config, StateConfig};
 
 use crate::state::{period, to_usd, BudgetUsage, MemoryState, RedisState, StateBackend};
 
-/// Deadline of every state backend call: a slow Redis costs a request at most this.
-pub const STATE_DEADLINE: Duration = Duration::from_millis(100);
-
 /// Backend errors are logged at most this often (they are counted every time).
 const ERROR_LOG_EVERY_US: u64 = 10_000_000;
 
@@ -88,7 +85,7 @@ fn remaining(cap: f64, u: BudgetUsage) -> f64 {
 /// Process-wide state of the `rate_limit` filter.
 pub struct Shared {
     memory: Arc<StateBackend>,
-    redis: Mutex<Option<(String, Arc<StateBackend>)>>,
+    redis: Mutex<Option<(String, Duration, Arc<StateBackend>)>>,
     pub(crate) metrics: LimitMetrics,
     /// Limits and spend while Redis is unreachable.
     pub(crate) fallback: Arc<super::fallback::Fallback>,
@@ -153,32 +150,37 @@ impl Shared {
     pub(crate) fn backend_for(&self, state: &StateConfig) -> Result<Arc<StateBackend>, String> {
         match state {
             StateConfig::Memory => Ok(self.memory.clone()),
-            StateConfig::Redis { url, .. } => {
+            StateConfig::Redis { url, timeout, .. } => {
                 let cur = self.redis.lock().unwrap_or_else(|p| p.into_inner());
-                if let Some((u, b)) = cur.as_ref() {
-                    if u == url.expose() {
+                if let Some((u, t, b)) = cur.as_ref() {
+                    if u == url.expose() && t == timeout {
                         return Ok(b.clone());
                     }
                 }
-                let redis = RedisState::new(url.expose(), STATE_DEADLINE)?;
+                let redis = RedisState::new(url.expose(), *timeout)?;
                 Ok(Arc::new(StateBackend::Redis(Box::new(redis))))
             }
         }
     }
 
     /// Puts `backend` (from [`Shared::backend_for`]) into service for `state`: a Redis
-    /// backend becomes the one later configs with the same URL reuse, and starts connecting.
+    /// backend becomes the one later configs with the same URL and timeout reuse, and starts
+    /// connecting.
     pub(crate) fn adopt(&self, state: &StateConfig, backend: &Arc<StateBackend>) {
-        let (StateConfig::Redis { url, .. }, StateBackend::Redis(r)) = (state, backend.as_ref())
+        let (StateConfig::Redis { url, timeout, .. }, StateBackend::Redis(r)) =
+            (state, backend.as_ref())
         else {
             return;
         };
         let mut cur = self.redis.lock().unwrap_or_else(|p| p.into_inner());
-        if cur.as_ref().is_some_and(|(_, b)| Arc::ptr_eq(b, backend)) {
+        if cur
+            .as_ref()
+            .is_some_and(|(_, _, b)| Arc::ptr_eq(b, backend))
+        {
             return;
         }
         r.warm_up();
-        *cur = Some((url.expose().to_string(), backend.clone()));
+        *cur = Some((url.expose().to_string(), *timeout, backend.clone()));
     }
 
     /// Counts a backend failure and logs it, at most once per 10 s.
@@ -233,7 +235,7 @@ impl LimitsHandle {
     pub async fn check_persistence(&self) {
         let backend = {
             let cur = self.0.redis.lock().unwrap_or_else(|p| p.into_inner());
-            cur.as_ref().map(|(_, b)| b.clone())
+            cur.as_ref().map(|(_, _, b)| b.clone())
         };
         if let Some(StateBackend::Redis(r)) = backend.as_deref() {
             r.check_persistence().await;
