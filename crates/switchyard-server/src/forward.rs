@@ -11,7 +11,6 @@ use bytes::Bytes;
 use http::{HeaderName, HeaderValue};
 use pingora_core::protocols::http::client::HttpSession;
 use pingora_core::protocols::http::ServerSession;
-use pingora_core::upstreams::peer::HttpPeer;
 use pingora_http::ResponseHeader;
 use switchyard_filter::{
     Action, Attempts, Deadlines, ErrorKind, Event, Failure, GatewayError, Outcome, RequestCtx,
@@ -22,6 +21,7 @@ use switchyard_wire::{stream_error_event, ChatRequest, ErrorBody};
 use crate::chain_hooks::ChainHooks;
 use crate::drain::Cut;
 use crate::gateway::outcome_of;
+use crate::pool::PeerKey;
 use crate::respond::{self, ClientGone};
 use crate::snapshot::Snapshot;
 use crate::transport::Transport;
@@ -130,7 +130,8 @@ pub async fn forward(
 /// The answer of the attempt in flight.
 struct Answer {
     session: HttpSession,
-    peer: HttpPeer,
+    /// Where the connection goes back when the answer was read to its end.
+    key: PeerKey,
     provider: usize,
     /// Whether the response hooks have seen the upstream's head.
     hooked: bool,
@@ -160,7 +161,7 @@ async fn send(
         .await;
     hooks.cx.answer.upstream_time += started.elapsed();
     match sent {
-        Ok((session, peer)) => {
+        Ok((session, key)) => {
             let Some(head) = session.response_header() else {
                 let why = "upstream sent no response head".to_string();
                 return (None, Event::Failed(Failure::Closed(why)));
@@ -171,7 +172,7 @@ async fn send(
             };
             let answer = Answer {
                 session,
-                peer,
+                key,
                 provider,
                 hooked: false,
                 reply: None,
@@ -393,7 +394,7 @@ async fn finish(
     if let Some(mut a) = answer {
         if !cut && a.session.response_done() {
             let idle = snapshot.upstreams[a.provider].timeouts().idle;
-            transport.release(a.session, &a.peer, idle).await;
+            transport.release(a.session, &a.key, idle).await;
         }
     }
     Ok(outcome)

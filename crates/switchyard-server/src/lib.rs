@@ -12,6 +12,7 @@ mod forward;
 mod gateway;
 mod models;
 mod pingora_log;
+mod pool;
 mod process_metrics;
 mod reload;
 mod respond;

@@ -8,12 +8,12 @@ use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwapOption;
 use pingora_core::protocols::http::client::HttpSession;
-use pingora_core::upstreams::peer::HttpPeer;
 use pingora_http::ResponseHeader;
 use switchyard_config::{Provider, Timeouts};
 use switchyard_filter::{Deadlines, Event, Failure, UpstreamRequest};
 
-use crate::transport::Transport;
+use crate::pool::PeerKey;
+use crate::transport::{Dest, Transport};
 
 /// How long a DNS answer is used before it is looked up again.
 const DNS_TTL: Duration = Duration::from_secs(30);
@@ -21,7 +21,8 @@ const DNS_TTL: Duration = Duration::from_secs(30);
 /// A provider's endpoint, built once per config load.
 #[derive(Debug)]
 pub struct Upstream {
-    host: String,
+    /// The host to resolve, also the TLS server name.
+    host: Arc<str>,
     port: u16,
     tls: bool,
     /// The `Host` header value.
@@ -97,7 +98,7 @@ impl Upstream {
         };
         Self {
             ip: bare_host.parse().ok(),
-            host: bare_host,
+            host: bare_host.into(),
             port,
             tls,
             authority,
@@ -123,7 +124,7 @@ impl Upstream {
                 }
             }
         }
-        let addrs: Vec<SocketAddr> = tokio::net::lookup_host((self.host.as_str(), self.port))
+        let addrs: Vec<SocketAddr> = tokio::net::lookup_host((&*self.host, self.port))
             .await
             .map_err(|e| AttemptError::Connect(self.authority.clone(), format!("DNS: {e}")))?
             .collect();
@@ -134,39 +135,39 @@ impl Upstream {
         Ok(a)
     }
 
-    /// The peer for one attempt (pooled connections are shared by identical peers).
-    pub async fn peer(&self) -> Result<HttpPeer, AttemptError> {
-        let addr = self.address().await?;
-        let mut peer = HttpPeer::new(addr, self.tls, self.host.clone());
-        peer.options.connection_timeout = Some(self.timeouts.connect);
-        peer.options.total_connection_timeout = Some(self.timeouts.connect);
-        peer.options.idle_timeout = Some(Duration::from_secs(60));
-        Ok(peer)
+    /// The pool key for one attempt: connections are shared by attempts to the same address
+    /// with the same TLS name.
+    async fn key(&self) -> Result<PeerKey, AttemptError> {
+        Ok(PeerKey {
+            addr: self.address().await?,
+            tls: self.tls,
+            sni: self.host.clone(),
+        })
     }
 
     /// Connects (reusing a pooled connection when one is idle) by `deadlines.connect`, sends
     /// `up` in one write, and waits for the response head until `deadlines.first_byte`
-    /// (already capped by the total deadline).
+    /// (already capped by the total deadline). The key is where the connection goes back.
     pub async fn send(
         &self,
         transport: &Transport,
         up: &UpstreamRequest,
         deadlines: &Deadlines,
-    ) -> Result<(HttpSession, HttpPeer), AttemptError> {
+    ) -> Result<(HttpSession, PeerKey), AttemptError> {
         let request = request_bytes(&self.authority, &self.base_path, up)?;
-        let peer = crate::timer::by(deadlines.connect, self.peer())
+        // A literal IP or a cached answer is ready at once, and then no timer is armed.
+        let key = crate::timer::by(deadlines.connect, self.key())
             .await
             .map_err(|_| AttemptError::ConnectTimeout)??;
+        let dest = Dest {
+            key: &key,
+            authority: &self.authority,
+            connect_timeout: self.timeouts.connect,
+        };
         let session = transport
-            .exchange(
-                &peer,
-                &self.authority,
-                &request,
-                deadlines.connect,
-                deadlines.first_byte,
-            )
+            .exchange(&dest, &request, deadlines.connect, deadlines.first_byte)
             .await?;
-        Ok((session, peer))
+        Ok((session, key))
     }
 }
 
