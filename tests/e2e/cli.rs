@@ -91,6 +91,34 @@ routes:
 }
 
 #[test]
+fn check_reports_filter_errors_in_the_same_run_as_config_errors() {
+    let yaml = format!(
+        "{GOOD}routes:
+  - name: chat
+    targets: [{{ model: no-such-model }}]
+filters:
+  - route
+  - retry:
+      attempts: 0
+  - circuit_breaker: {{ open_for: soon }}
+  - translate
+"
+    );
+    let (ok, out) = check(&yaml, &[]);
+    assert!(!ok, "{out}");
+    for needle in [
+        "routes[0].targets[0].model (line 11)",
+        "no-such-model",
+        "filters[1].retry.attempts (line 15)",
+        "at least 1",
+        "filters[2].circuit_breaker.open_for (line 16)",
+        "`soon` is not a duration",
+    ] {
+        assert!(out.contains(needle), "missing `{needle}` in:\n{out}");
+    }
+}
+
+#[test]
 fn limits_without_their_filter_are_refused_not_ignored() {
     let yaml = format!(
         "{GOOD}auth:\n  keys:\n    - id: a\n      key_env: K\n      rpm: 10\nfilters: [auth, route]\n"

@@ -256,6 +256,19 @@ pub trait FilterFactory: Send + Sync {
         env: &BuildEnv<'_>,
     ) -> Result<Arc<dyn Filter>, BuildError>;
 
+    /// Checks `settings` on their own, as [`FilterFactory::build`] reads them, without the
+    /// config and without side effects: how `switchyard check` and a reload report a bad
+    /// filter setting in the same pass as the config's other errors. What needs the config
+    /// (keys, providers, files) is left to `build`. The default is for a filter that takes no
+    /// settings: a bare name or an empty map; a filter with settings overrides it.
+    fn check_settings(&self, settings: &serde_yaml::Value) -> Result<(), BuildError> {
+        match settings {
+            serde_yaml::Value::Null => Ok(()),
+            serde_yaml::Value::Mapping(m) if m.is_empty() => Ok(()),
+            _ => Err(format!("filter `{}` takes no settings", self.name()).into()),
+        }
+    }
+
     /// Names of filters that must run before this one (checked at build time).
     fn after(&self) -> &'static [&'static str] {
         &[]

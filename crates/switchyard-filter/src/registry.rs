@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use switchyard_config::{Config, ConfigIssue, FilterSpec};
+use switchyard_config::{Config, ConfigIssue, FilterCheck, FilterSpec, LineIndex};
 
 use crate::{BuildEnv, BuildError, Chain, FilterFactory, Location, NamedFilter};
 
@@ -11,10 +11,10 @@ use crate::{BuildEnv, BuildError, Chain, FilterFactory, Location, NamedFilter};
 pub type ChainIssue = ConfigIssue;
 
 /// Locates a factory's build error: a settings field becomes `filters[2].retry.attempts`.
-fn located(config: &Config, spec: Option<&FilterSpec>, e: BuildError) -> ChainIssue {
+fn located(lines: &LineIndex, spec: Option<&FilterSpec>, e: BuildError) -> ChainIssue {
     let (entry, entry_line) = match spec {
         Some(s) => (s.path.clone(), s.line),
-        None => ("filters".to_string(), config.lines.line_of("filters")),
+        None => ("filters".to_string(), lines.line_of("filters")),
     };
     let path = match (&e.location, spec) {
         (Location::Settings, _) => entry,
@@ -22,7 +22,7 @@ fn located(config: &Config, spec: Option<&FilterSpec>, e: BuildError) -> ChainIs
         (Location::Field(f), None) => format!("{entry}.{f}"),
         (Location::Config(p), _) => p.clone(),
     };
-    let line = config.lines.line_of(&path).or(entry_line);
+    let line = lines.line_of(&path).or(entry_line);
     ChainIssue {
         path,
         line,
@@ -74,27 +74,15 @@ impl Registry {
                 line: spec.line,
                 message,
             };
-            let Some(factory) = self.factory(&spec.name) else {
-                if self.planned.contains(&spec.name.as_str()) {
-                    if config.filters_explicit {
-                        issues.push(issue(format!(
-                            "filter `{}` is not supported yet in this version of switchyard",
-                            spec.name
-                        )));
-                    }
-                } else {
-                    issues.push(issue(format!(
-                        "unknown filter `{}`; known filters: {}",
-                        spec.name,
-                        self.known_names().join(", ")
-                    )));
+            let seen: Vec<&str> = built.iter().map(|f| f.name).collect();
+            let factory = match self.listed(spec, config.filters_explicit, &seen) {
+                Ok(Some(factory)) => factory,
+                Ok(None) => continue,
+                Err(message) => {
+                    issues.push(issue(message));
+                    continue;
                 }
-                continue;
             };
-            if built.iter().any(|f| f.name == factory.name()) {
-                issues.push(issue(format!("filter `{}` is listed twice", spec.name)));
-                continue;
-            }
             let env = BuildEnv {
                 config,
                 path: &spec.path,
@@ -107,7 +95,7 @@ impl Registry {
                     });
                     paths.push(spec.path.clone());
                 }
-                Err(e) => issues.push(located(config, Some(spec), e)),
+                Err(e) => issues.push(located(&config.lines, Some(spec), e)),
             }
         }
         for factory in self.factories.iter().filter(|f| f.implied_by(config)) {
@@ -140,24 +128,16 @@ impl Registry {
                     );
                     paths.insert(pos, "filters".to_string());
                 }
-                Err(e) => issues.push(located(config, None, e)),
+                Err(e) => issues.push(located(&config.lines, None, e)),
             }
         }
-        for (i, f) in built.iter().enumerate() {
-            let Some(factory) = self.factory(f.name) else {
-                continue;
-            };
-            for dep in factory.after() {
-                if let Some(j) = built.iter().position(|g| g.name == *dep) {
-                    if j > i {
-                        issues.push(ChainIssue {
-                            path: paths[i].clone(),
-                            line: config.lines.line_of(&paths[i]),
-                            message: format!("filter `{}` must come after `{dep}`", f.name),
-                        });
-                    }
-                }
-            }
+        let names: Vec<&str> = built.iter().map(|f| f.name).collect();
+        for (i, message) in self.misordered(&names) {
+            issues.push(ChainIssue {
+                path: paths[i].clone(),
+                line: config.lines.line_of(&paths[i]),
+                message,
+            });
         }
         if issues.is_empty() {
             Ok(Chain::new(built))
@@ -166,9 +146,100 @@ impl Registry {
         }
     }
 
+    /// The factory for one `filters:` entry, or what is wrong with its name: unknown, listed
+    /// twice (`seen` holds the names accepted before it), or reserved for a later version
+    /// (an error when the list is `explicit`; the default chain just leaves it out: `None`).
+    fn listed(
+        &self,
+        spec: &FilterSpec,
+        explicit: bool,
+        seen: &[&str],
+    ) -> Result<Option<&dyn FilterFactory>, String> {
+        let Some(factory) = self.factory(&spec.name) else {
+            if !self.planned.contains(&spec.name.as_str()) {
+                return Err(format!(
+                    "unknown filter `{}`; known filters: {}",
+                    spec.name,
+                    self.known_names().join(", ")
+                ));
+            }
+            if explicit {
+                return Err(format!(
+                    "filter `{}` is not supported yet in this version of switchyard",
+                    spec.name
+                ));
+            }
+            return Ok(None);
+        };
+        if seen.contains(&factory.name()) {
+            return Err(format!("filter `{}` is listed twice", spec.name));
+        }
+        Ok(Some(factory))
+    }
+
+    /// Filters placed before one they must follow: each one's position in `names` and the
+    /// message.
+    fn misordered(&self, names: &[&str]) -> Vec<(usize, String)> {
+        let mut out = Vec::new();
+        for (i, name) in names.iter().enumerate() {
+            let Some(factory) = self.factory(name) else {
+                continue;
+            };
+            for dep in factory.after() {
+                if names[i + 1..].contains(dep) {
+                    out.push((i, format!("filter `{name}` must come after `{dep}`")));
+                }
+            }
+        }
+        out
+    }
+
     fn known_names(&self) -> Vec<&'static str> {
         let mut v: Vec<_> = self.factories.iter().map(|f| f.name()).collect();
         v.extend(self.planned.iter().copied());
         v
+    }
+}
+
+impl FilterCheck for Registry {
+    /// What [`Registry::build_chain`] would find wrong with the list itself — unknown,
+    /// reserved and repeated names, order, each entry's settings — found without the config,
+    /// so it is reported together with the config's own errors.
+    fn check_filters(
+        &self,
+        specs: &[FilterSpec],
+        explicit: bool,
+        lines: &LineIndex,
+    ) -> Vec<ConfigIssue> {
+        let mut issues = Vec::new();
+        let mut names: Vec<&str> = Vec::new();
+        let mut paths: Vec<&str> = Vec::new();
+        for spec in specs {
+            let factory = match self.listed(spec, explicit, &names) {
+                Ok(Some(factory)) => factory,
+                Ok(None) => continue,
+                Err(message) => {
+                    issues.push(ChainIssue {
+                        path: spec.path.clone(),
+                        line: spec.line,
+                        message,
+                    });
+                    continue;
+                }
+            };
+            if let Err(e) = factory.check_settings(&spec.settings) {
+                issues.push(located(lines, Some(spec), e));
+            }
+            names.push(factory.name());
+            paths.push(&spec.path);
+        }
+        for (i, message) in self.misordered(&names) {
+            issues.push(ChainIssue {
+                path: paths[i].to_owned(),
+                line: lines.line_of(paths[i]),
+                message,
+            });
+        }
+        issues
     }
 }

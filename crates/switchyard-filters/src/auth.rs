@@ -108,7 +108,7 @@ impl FilterFactory for AuthFactory {
         settings: &serde_yaml::Value,
         env: &BuildEnv<'_>,
     ) -> Result<Arc<dyn Filter>, BuildError> {
-        crate::no_settings(self.name(), settings)?;
+        self.check_settings(settings)?;
         if let Some(auth) = &env.config.auth {
             for (i, k) in auth.keys.iter().enumerate() {
                 let limited = k.rpm.is_some() || k.tpm.is_some() || k.budget.is_some();

@@ -57,6 +57,11 @@ impl FilterFactory for ContextWindowFactory {
         "context_window"
     }
 
+    fn check_settings(&self, settings: &serde_yaml::Value) -> Result<(), BuildError> {
+        crate::settings::parse::<ContextWindowConfig>(self.name(), settings)?;
+        Ok(())
+    }
+
     fn build(
         &self,
         settings: &serde_yaml::Value,

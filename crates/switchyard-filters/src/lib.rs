@@ -53,15 +53,3 @@ pub fn register_all_with_limits(
     }
     Ok((r, handle))
 }
-
-/// For filters that take no settings: a bare name or an empty map.
-pub(crate) fn no_settings(
-    name: &str,
-    settings: &serde_yaml::Value,
-) -> Result<(), switchyard_filter::BuildError> {
-    match settings {
-        serde_yaml::Value::Null => Ok(()),
-        serde_yaml::Value::Mapping(m) if m.is_empty() => Ok(()),
-        _ => Err(format!("filter `{name}` takes no settings").into()),
-    }
-}

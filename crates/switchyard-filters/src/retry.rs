@@ -270,6 +270,11 @@ impl FilterFactory for RetryFactory {
         "retry"
     }
 
+    fn check_settings(&self, settings: &serde_yaml::Value) -> Result<(), BuildError> {
+        crate::settings::parse::<RetryConfig>(self.name(), settings)?.check()?;
+        Ok(())
+    }
+
     fn build(
         &self,
         settings: &serde_yaml::Value,

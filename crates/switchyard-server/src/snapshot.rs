@@ -55,14 +55,17 @@ impl From<Vec<ConfigIssue>> for LoadError {
 }
 
 impl Snapshot {
-    /// Builds a snapshot from YAML text.
+    /// Builds a snapshot from YAML text. The `filters:` list is checked by `registry` while
+    /// the config is validated, so a bad filter setting is reported with the config's own
+    /// errors; what a filter needs the whole config for is checked when the chain is built.
     pub fn from_yaml(
         text: &str,
         env: &dyn Env,
         registry: &Registry,
         generation: u64,
     ) -> Result<Self, LoadError> {
-        let config = Config::from_yaml_str(text, env).map_err(|e| LoadError::from(e.issues))?;
+        let config = Config::from_yaml_str_with_filters(text, env, registry)
+            .map_err(|e| LoadError::from(e.issues))?;
         let sha256 = hex::encode(Sha256::digest(text.as_bytes()));
         Self::build(config, registry, generation, sha256)
     }
@@ -144,6 +147,14 @@ mod tests {
     use super::*;
     use switchyard_config::MapEnv;
 
+    /// The errors of loading `yaml` with every built-in filter registered and `K` set.
+    fn load_err(yaml: &str) -> LoadError {
+        let metrics = prometheus::Registry::new();
+        let (registry, _) = switchyard_filters::register_all_with_limits(&metrics).unwrap();
+        let env = MapEnv::new().with_var("K", "k");
+        Snapshot::from_yaml(yaml, &env, &registry, 1).unwrap_err()
+    }
+
     #[test]
     fn a_bad_filter_setting_is_reported_at_its_yaml_path_and_line() {
         let yaml = r#"version: 1
@@ -158,16 +169,57 @@ filters:
       attempts: 0
   - translate
 "#;
-        let metrics = prometheus::Registry::new();
-        let (registry, _) = switchyard_filters::register_all_with_limits(&metrics).unwrap();
-        let env = MapEnv::new().with_var("K", "k");
-        let e = Snapshot::from_yaml(yaml, &env, &registry, 1).unwrap_err();
+        let e = load_err(yaml);
         assert_eq!(e.issues.len(), 1, "{e}");
         assert_eq!(e.issues[0].path, "filters[1].retry.attempts");
         assert_eq!(e.issues[0].line, Some(10));
         assert!(e.to_string().contains("at least 1"), "{e}");
         let typo = yaml.replace("attempts: 0", "atempts: 2");
-        let e = Snapshot::from_yaml(&typo, &env, &registry, 1).unwrap_err();
+        let e = load_err(&typo);
         assert_eq!(e.issues[0].path, "filters[1].retry.atempts", "{e}");
+    }
+
+    #[test]
+    fn filter_errors_are_reported_with_the_configs_own_in_one_pass() {
+        let yaml = r#"version: 1
+auth: { disabled: true }
+providers:
+  - { id: p, type: openai, base_url: "http://127.0.0.1:1/v1", api_key_env: K }
+models:
+  - { id: a, provider: nowhere }
+routes:
+  - { name: chat, targets: [{ model: missing }] }
+filters:
+  - translate
+  - route
+  - retry:
+      attempts: 0
+  - circuit_breaker: { failure_threshold: lots }
+  - bogus
+  - route
+"#;
+        let e = load_err(yaml);
+        let found: Vec<(&str, Option<usize>)> =
+            e.issues.iter().map(|i| (i.path.as_str(), i.line)).collect();
+        for want in [
+            ("models[0].provider", Some(6)),
+            ("routes[0].targets[0].model", Some(8)),
+            ("filters[0]", Some(10)),
+            ("filters[2].retry.attempts", Some(13)),
+            ("filters[3].circuit_breaker.failure_threshold", Some(14)),
+            ("filters[4]", Some(15)),
+            ("filters[5]", Some(16)),
+        ] {
+            assert!(found.contains(&want), "{want:?} not in:\n{e}");
+        }
+        let text = e.to_string();
+        for needle in [
+            "must come after `route`",
+            "unknown filter `bogus`",
+            "listed twice",
+            "at least 1",
+        ] {
+            assert!(text.contains(needle), "`{needle}` not in:\n{text}");
+        }
     }
 }

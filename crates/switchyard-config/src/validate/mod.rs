@@ -20,7 +20,8 @@ use serde_yaml::Value;
 
 use crate::raw::{Entry, RawConfig, RawFilter};
 use crate::{
-    defaults, index, lines, Catalog, Config, ConfigError, ConfigIssue, Env, FilterSpec, LineIndex,
+    defaults, index, lines, Catalog, Config, ConfigError, ConfigIssue, Env, FilterCheck,
+    FilterSpec, LineIndex,
 };
 
 pub(crate) use providers::{parse_base_url, DEFAULT_TIMEOUTS};
@@ -34,6 +35,27 @@ impl Config {
     /// # Errors
     /// Every syntax, type and meaning problem found, each with its YAML path and line.
     pub fn from_yaml_str(text: &str, env: &dyn Env) -> Result<Config, ConfigError> {
+        Self::load(text, env, None)
+    }
+
+    /// [`Config::from_yaml_str`], with the `filters:` list checked by `filters` (the filter
+    /// registry) in the same pass, so its problems are reported together with the rest.
+    ///
+    /// # Errors
+    /// Every problem found, the filter list's included, each with its YAML path and line.
+    pub fn from_yaml_str_with_filters(
+        text: &str,
+        env: &dyn Env,
+        filters: &dyn FilterCheck,
+    ) -> Result<Config, ConfigError> {
+        Self::load(text, env, Some(filters))
+    }
+
+    fn load(
+        text: &str,
+        env: &dyn Env,
+        filters: Option<&dyn FilterCheck>,
+    ) -> Result<Config, ConfigError> {
         let lines = lines::index(text);
         let mut value: Value = serde_yaml::from_str(text).map_err(|e| {
             ConfigError::new(vec![ConfigIssue {
@@ -86,6 +108,7 @@ impl Config {
         };
         let mut ctx = Ctx::new(env, &lines);
         ctx.issues = early;
+        ctx.filter_check = filters;
         let config = build(&mut ctx, raw);
         if ctx.issues.is_empty() {
             let mut config = config;
@@ -106,6 +129,8 @@ pub(crate) struct Ctx<'a> {
     pub notes: Vec<String>,
     /// The catalog gaps are filled from: built-in, extended by `catalog_file:`.
     pub catalog: Arc<Catalog>,
+    /// Checks `filters:` entries (the filter registry), when the caller has one.
+    filter_check: Option<&'a dyn FilterCheck>,
 }
 
 impl<'a> Ctx<'a> {
@@ -117,6 +142,7 @@ impl<'a> Ctx<'a> {
             warnings: Vec::new(),
             notes: Vec::new(),
             catalog: Catalog::builtin().clone(),
+            filter_check: None,
         }
     }
 
@@ -214,6 +240,10 @@ fn build(ctx: &mut Ctx<'_>, raw: RawConfig) -> Config {
     budget::check_unpriced(ctx, auth.as_ref(), &providers.list, &models.list, &routes);
     let state = server::check_state(ctx, raw.state.as_ref());
     let (filters, filters_explicit) = check_filters(ctx, raw.filters.as_deref());
+    if let Some(check) = ctx.filter_check {
+        let found = check.check_filters(&filters, filters_explicit, ctx.lines);
+        ctx.issues.extend(found);
+    }
     let telemetry = telemetry::check_telemetry(ctx, raw.telemetry.as_ref());
     Config {
         version,

@@ -190,6 +190,11 @@ impl FilterFactory for CircuitBreakerFactory {
     /// Reuses the breakers of deployments in force (a reload keeps their state) and makes new
     /// ones for new deployments, changing neither: settings and the gauge's list change only
     /// when the config goes into service ([`Filter::activate`]).
+    fn check_settings(&self, settings: &serde_yaml::Value) -> Result<(), BuildError> {
+        crate::settings::parse::<CircuitBreakerConfig>(self.name(), settings)?.check()?;
+        Ok(())
+    }
+
     fn build(
         &self,
         settings: &serde_yaml::Value,

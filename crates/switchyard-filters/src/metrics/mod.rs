@@ -82,7 +82,7 @@ impl FilterFactory for MetricsFactory {
         settings: &serde_yaml::Value,
         env: &BuildEnv<'_>,
     ) -> Result<Arc<dyn Filter>, BuildError> {
-        crate::no_settings(self.name(), settings)?;
+        self.check_settings(settings)?;
         crate::usage_log::check(&env.config.server.usage_log)?;
         Ok(Arc::new(MetricsFilter {
             families: self.families.clone(),

@@ -82,7 +82,7 @@ impl FilterFactory for RateLimitFactory {
         settings: &serde_yaml::Value,
         env: &BuildEnv<'_>,
     ) -> Result<Arc<dyn Filter>, BuildError> {
-        crate::no_settings(self.name(), settings)?;
+        self.check_settings(settings)?;
         let config = env.config;
         let backend = self.shared.backend_for(&config.state)?;
         let fail_open = match &config.state {

@@ -55,7 +55,7 @@ impl FilterFactory for RouteFactory {
         settings: &serde_yaml::Value,
         env: &BuildEnv<'_>,
     ) -> Result<Arc<dyn Filter>, BuildError> {
-        crate::no_settings(self.name(), settings)?;
+        self.check_settings(settings)?;
         let latency = self
             .latency
             .cells_for(env.config.models.iter().map(|m| m.id.as_str()));

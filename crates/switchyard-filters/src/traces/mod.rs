@@ -51,7 +51,7 @@ impl FilterFactory for TracingFactory {
         settings: &serde_yaml::Value,
         env: &BuildEnv<'_>,
     ) -> Result<Arc<dyn Filter>, BuildError> {
-        crate::no_settings("tracing", settings)?;
+        self.check_settings(settings)?;
         let Some(otlp) = env.config.telemetry.otlp.clone() else {
             return Err(
                 "filter `tracing` sends spans to `telemetry.otlp`, which this config does not set (or OTEL_SDK_DISABLED / OTEL_TRACES_EXPORTER=none turned off)"

@@ -51,7 +51,7 @@ impl FilterFactory for TranslateFactory {
         settings: &serde_yaml::Value,
         env: &BuildEnv<'_>,
     ) -> Result<Arc<dyn Filter>, BuildError> {
-        crate::no_settings(self.name(), settings)?;
+        self.check_settings(settings)?;
         upstream::check_paths(env.config)?;
         Ok(Arc::new(TranslateFilter {
             config: env.config.clone(),
