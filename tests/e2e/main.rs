@@ -44,4 +44,5 @@ mod routing;
 mod shared_state;
 mod status_page;
 mod traces;
+mod traces_export;
 mod usage;

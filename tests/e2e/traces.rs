@@ -17,11 +17,11 @@ use switchyard_e2e::config::{otlp, RawOtlp};
 use switchyard_e2e::{openai, Gateway, MockProvider, RefusedPort, Reply};
 
 /// The receiver process; killed on drop.
-struct Receiver {
+pub(crate) struct Receiver {
     child: Child,
     dir: tempfile::TempDir,
-    http: u16,
-    grpc: u16,
+    pub(crate) http: u16,
+    pub(crate) grpc: u16,
 }
 
 impl Drop for Receiver {
@@ -33,7 +33,12 @@ impl Drop for Receiver {
 
 impl Receiver {
     /// Starts it, or `None` (skip) when Python lacks the packages outside CI.
-    fn start() -> Option<Self> {
+    pub(crate) fn start() -> Option<Self> {
+        Self::start_with(&[])
+    }
+
+    /// [`Receiver::start`] with the receiver's options (`--fail-first N`, `--tls CERT KEY`…).
+    pub(crate) fn start_with(args: &[&str]) -> Option<Self> {
         let probe = Command::new("python3")
             .args([
                 "-c",
@@ -55,6 +60,7 @@ impl Receiver {
         let mut child = Command::new("python3")
             .arg(script)
             .arg(dir.path().join("spans.jsonl"))
+            .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(stderr)
@@ -80,7 +86,7 @@ impl Receiver {
     }
 
     /// Every span received so far.
-    fn spans(&self) -> Vec<Value> {
+    pub(crate) fn spans(&self) -> Vec<Value> {
         std::fs::read_to_string(self.path())
             .unwrap_or_default()
             .lines()
@@ -88,8 +94,17 @@ impl Receiver {
             .collect()
     }
 
+    /// Every export that reached the receiver, refused or not, in order.
+    pub(crate) fn exports(&self) -> Vec<Value> {
+        std::fs::read_to_string(self.dir.path().join("spans.jsonl.exports"))
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("an export line"))
+            .collect()
+    }
+
     /// The spans of `trace_id`, once there are at least `n`.
-    async fn trace(&self, trace_id: &str, n: usize) -> Vec<Value> {
+    pub(crate) async fn trace(&self, trace_id: &str, n: usize) -> Vec<Value> {
         let spans = poll_until(
             || {
                 self.spans()
@@ -108,7 +123,7 @@ impl Receiver {
 /// The gateway's config: route `chat` over `primary` then `backup`, traces to `otlp`.
 /// Route `chat` over `primary` (an OpenAI model) then `backup` (an OpenAI-compatible one),
 /// traced to the collector `otlp` names.
-fn traced(primary: &str, backup: &str, otlp: RawOtlp) -> Config {
+pub(crate) fn traced(primary: &str, backup: &str, otlp: RawOtlp) -> Config {
     Config::new()
         .provider(provider("first", "openai", &format!("{primary}/v1")))
         .provider(provider(
@@ -124,7 +139,7 @@ fn traced(primary: &str, backup: &str, otlp: RawOtlp) -> Config {
 
 /// Sends one chat request through `gw` and hands back the `traceparent` the upstream `up`
 /// got.
-async fn traceparent_of_one_request(gw: &Gateway, up: &MockProvider) -> String {
+pub(crate) async fn traceparent_of_one_request(gw: &Gateway, up: &MockProvider) -> String {
     let resp = ask(gw, "chat").await;
     assert_eq!(resp.status(), 200);
     up.received()[0].header("traceparent").unwrap().to_owned()
@@ -142,7 +157,7 @@ fn by_attempt(spans: &[Value], n: i64) -> &Value {
 }
 
 /// The value of the sample whose line starts with `line_start`, 0 while there is none.
-fn metric_or_zero(text: &str, line_start: &str) -> f64 {
+pub(crate) fn metric_or_zero(text: &str, line_start: &str) -> f64 {
     text.lines()
         .find(|l| l.starts_with(line_start))
         .and_then(|l| l.rsplit(' ').next())
@@ -395,7 +410,12 @@ async fn a_dead_or_stalled_collector_neither_slows_nor_fails_requests() {
             .env("OTEL_BSP_SCHEDULE_DELAY", "10")
             .env("OTEL_BSP_MAX_QUEUE_SIZE", "4")
             .env("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "2")
-            .env("OTEL_EXPORTER_OTLP_TIMEOUT", "60000")
+            // The stalled export holds for 60 s; the dead collector's first batch is retried
+            // within a 3 s deadline, then the rest get one attempt each while it stays down.
+            .env(
+                "OTEL_EXPORTER_OTLP_TIMEOUT",
+                if stalls { "60000" } else { "3000" },
+            )
             .start();
         let started = Instant::now();
         for _ in 0..20 {

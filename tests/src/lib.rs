@@ -18,6 +18,7 @@ pub mod openai;
 pub mod providers;
 pub mod redis;
 pub mod sigv4;
+pub mod tls;
 pub mod tools;
 
 pub use gateway::{configmap_write, free_port, Gateway, GatewayBuilder, RefusedPort};

@@ -51,60 +51,7 @@ impl RedisServer {
     /// 127.0.0.1 (made with the `openssl` command). Clients trust [`RedisServer::ca_file`].
     pub fn start_tls() -> Self {
         let dir = tempfile::tempdir().expect("redis dir");
-        let ec = [
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-        ];
-        std::fs::write(
-            dir.path().join("ext.cnf"),
-            "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
-        )
-        .expect("ext.cnf");
-        let steps: [Vec<&str>; 3] = [
-            [
-                &[
-                    "req",
-                    "-x509",
-                    "-days",
-                    "1",
-                    "-subj",
-                    "/CN=switchyard-test-ca",
-                ][..],
-                &ec,
-            ]
-            .concat(),
-            [&["req", "-subj", "/CN=127.0.0.1"][..], &ec].concat(),
-            vec![
-                "x509",
-                "-req",
-                "-days",
-                "1",
-                "-CAcreateserial",
-                "-extfile",
-                "ext.cnf",
-            ],
-        ];
-        let files: [&[&str]; 3] = [
-            &["-keyout", "ca.key", "-out", "ca.pem"],
-            &["-keyout", "key.pem", "-out", "req.csr"],
-            &[
-                "-in", "req.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-out", "cert.pem",
-            ],
-        ];
-        for (args, files) in steps.iter().zip(files) {
-            let status = Command::new("openssl")
-                .args(args)
-                .args(files)
-                .current_dir(dir.path())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status()
-                .expect("openssl");
-            assert!(status.success(), "openssl {args:?} failed");
-        }
+        crate::tls::make_test_ca(dir.path());
         let mut server = Self {
             child: None,
             port: free_port(),

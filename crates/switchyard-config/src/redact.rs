@@ -164,6 +164,7 @@ fn otlp_json(o: &OtlpConfig) -> Value {
         "max_queue_size": o.batching.max_queue_size,
         "max_export_batch_size": o.batching.max_export_batch_size,
         "schedule_delay": humantime::format_duration(o.batching.schedule_delay).to_string(),
+        "certificate": o.certificate.as_ref().map(|c| json!({ "file": c.path, "from": c.source, "certificates": c.der.len() })),
     })
 }
 

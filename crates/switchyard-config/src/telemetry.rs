@@ -88,4 +88,19 @@ pub struct OtlpConfig {
     pub resource: Vec<(String, String)>,
     /// Queue and batch sizes.
     pub batching: Batching,
+    /// The CA certificates an `https://` collector is verified against instead of the
+    /// system's; `None` for the system's.
+    pub certificate: Option<OtlpCertificate>,
+}
+
+/// A PEM file of CA certificates (`OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE` or
+/// `OTEL_EXPORTER_OTLP_CERTIFICATE`), read when the config is loaded.
+#[derive(Debug, Clone)]
+pub struct OtlpCertificate {
+    /// The file, as the variable names it.
+    pub path: String,
+    /// The variable that names it.
+    pub source: &'static str,
+    /// Its certificates, DER-encoded, in file order (at least one).
+    pub der: Vec<Vec<u8>>,
 }

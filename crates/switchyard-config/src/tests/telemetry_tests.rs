@@ -262,3 +262,66 @@ fn every_telemetry_mistake_is_reported_in_one_pass() {
         "{found:?}"
     );
 }
+
+#[test]
+fn the_certificate_variables_name_a_pem_file_read_at_load() {
+    let yaml = with("telemetry: { otlp: { endpoint: \"https://collector:4318\" } }\n");
+    let pem = "junk before\n-----BEGIN CERTIFICATE-----\nAAEC\n-----END CERTIFICATE-----\n\
+               -----BEGIN CERTIFICATE-----\nAwQF\n-----END CERTIFICATE-----\n";
+    let env = MapEnv::new()
+        .with_var("OTEL_EXPORTER_OTLP_CERTIFICATE", "/etc/ca/general.pem")
+        .with_var(
+            "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
+            " /etc/ca/traces.pem ",
+        )
+        .with_file("/etc/ca/traces.pem", pem);
+    let o = parse(&yaml, &env).unwrap().telemetry.otlp.unwrap();
+    let cert = o.certificate.expect("a certificate");
+    assert_eq!(cert.source, "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE");
+    assert_eq!(cert.path, "/etc/ca/traces.pem");
+    assert_eq!(cert.der, [vec![0, 1, 2], vec![3, 4, 5]]);
+
+    let o = parse(&yaml, &MapEnv::new())
+        .unwrap()
+        .telemetry
+        .otlp
+        .unwrap();
+    assert!(o.certificate.is_none(), "the system's roots by default");
+
+    // Missing, empty of certificates, or garbled: an error naming the variable and the file.
+    for (contents, needle) in [
+        (None, "cannot read `/ca.pem`"),
+        (Some("no pem here\n"), "holds no PEM certificate"),
+        (
+            Some("-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n"),
+            "is not valid PEM",
+        ),
+    ] {
+        let mut env = MapEnv::new().with_var("OTEL_EXPORTER_OTLP_CERTIFICATE", "/ca.pem");
+        if let Some(c) = contents {
+            env = env.with_file("/ca.pem", c);
+        }
+        let found = issues(&yaml, &env);
+        assert!(
+            found.iter().any(|i| i.path == "telemetry.otlp"
+                && i.message.contains("OTEL_EXPORTER_OTLP_CERTIFICATE")
+                && i.message.contains(needle)),
+            "{needle}: {found:?}"
+        );
+    }
+
+    // Over plain http the file is read all the same, and a warning says it is not used.
+    let env = MapEnv::new()
+        .with_var("OTEL_EXPORTER_OTLP_CERTIFICATE", "/ca.pem")
+        .with_file("/ca.pem", pem);
+    let c = parse(
+        &with("telemetry: { otlp: { endpoint: \"http://collector:4318\" } }\n"),
+        &env,
+    )
+    .unwrap();
+    assert!(
+        c.warnings.iter().any(|w| w.contains("not https")),
+        "{:?}",
+        c.warnings
+    );
+}

@@ -5,11 +5,15 @@
 
 use std::time::Duration;
 
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::CertificateDer;
+
 use super::secrets;
 use super::Ctx;
 use crate::raw::{Entry, RawOtlp, RawTelemetry};
 use crate::{
-    Batching, OtlpCompression, OtlpConfig, OtlpProtocol, Sampler, Secret, TelemetryConfig,
+    Batching, OtlpCertificate, OtlpCompression, OtlpConfig, OtlpProtocol, Sampler, Secret,
+    TelemetryConfig,
 };
 
 const PATH: &str = "telemetry.otlp";
@@ -111,6 +115,7 @@ fn check_otlp(ctx: &mut Ctx<'_>, raw: &RawOtlp) -> Option<OtlpConfig> {
         );
     }
     let (service_name, resource) = resource(ctx);
+    let certificate = certificate(ctx, endpoint.as_ref());
     Some(OtlpConfig {
         endpoint: endpoint?,
         protocol,
@@ -122,7 +127,55 @@ fn check_otlp(ctx: &mut Ctx<'_>, raw: &RawOtlp) -> Option<OtlpConfig> {
         service_name,
         resource,
         batching,
+        certificate,
     })
+}
+
+/// `OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE`, else `OTEL_EXPORTER_OTLP_CERTIFICATE`: a PEM file
+/// of the CA certificates to trust for an `https://` collector, read (and every certificate
+/// in it decoded) now, so a missing or garbled file is a config error like any other.
+fn certificate(ctx: &mut Ctx<'_>, endpoint: Option<&url::Url>) -> Option<OtlpCertificate> {
+    let (source, path) = first_var(
+        ctx,
+        &[
+            "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
+            "OTEL_EXPORTER_OTLP_CERTIFICATE",
+        ],
+    )?;
+    let path = path.trim().to_owned();
+    if endpoint.is_some_and(|u| u.scheme() != "https") {
+        ctx.warnings.push(format!(
+            "{PATH}: {source} is set but the collector is not https://; the certificate is not used"
+        ));
+    }
+    let text = match ctx.env.read_file(std::path::Path::new(&path)) {
+        Ok(text) => text,
+        Err(e) => {
+            ctx.error(
+                PATH,
+                format!("{source}: cannot read `{path}`: {}", e.kind()),
+            );
+            return None;
+        }
+    };
+    let mut der = Vec::new();
+    for item in CertificateDer::pem_slice_iter(text.as_bytes()) {
+        match item {
+            Ok(cert) => der.push(cert.as_ref().to_vec()),
+            Err(e) => {
+                ctx.error(PATH, format!("{source}: `{path}` is not valid PEM: {e}"));
+                return None;
+            }
+        }
+    }
+    if der.is_empty() {
+        ctx.error(
+            PATH,
+            format!("{source}: `{path}` holds no PEM certificate (-----BEGIN CERTIFICATE-----)"),
+        );
+        return None;
+    }
+    Some(OtlpCertificate { path, source, der })
 }
 
 fn parse_protocol(text: &str) -> Result<OtlpProtocol, String> {

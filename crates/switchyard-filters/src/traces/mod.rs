@@ -58,6 +58,8 @@ impl FilterFactory for TracingFactory {
                     .into(),
             );
         };
+        switchyard_telemetry::check_certificate(&otlp)
+            .map_err(|e| BuildError::config("telemetry.otlp", e))?;
         Ok(Arc::new(TracingFilter {
             exporter: self.exporter.clone(),
             models: spans::model_infos(env.config),

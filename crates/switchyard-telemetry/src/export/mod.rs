@@ -1,7 +1,9 @@
 //! The exporter: a bounded queue filled on the request path without blocking, and a thread of
 //! its own that batches spans and sends them (up to `max_export_batch_size` per export, or
-//! whatever arrived within `schedule_delay`). A span that finds the queue full, an export that
-//! fails or times out, and spans a collector rejects are dropped and counted in
+//! whatever arrived within `schedule_delay`). An export that fails in a way the OTLP
+//! specification calls retryable is sent again after a backoff (`retry.rs`), within its
+//! deadline. A span that finds the queue full, an export that fails for good or times out, and
+//! spans a collector rejects are dropped and counted in
 //! `switchyard_trace_spans_dropped_total{reason}`; a request never waits for any of it.
 //!
 //! Queueing a request's spans must not wake the export thread: a cross-thread wake-up per
@@ -11,6 +13,8 @@
 //! and then takes everything queued; the request path wakes it early only when a full batch is
 //! waiting or a flush is asked for.
 
+mod retry;
+mod tls;
 mod transport;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -24,6 +28,7 @@ use tokio::sync::{mpsc, Notify};
 
 use crate::encode::{self, Preamble};
 use crate::SpanRecord;
+pub use tls::check_certificate;
 use transport::Client;
 
 /// The exporter's metric families.
@@ -32,6 +37,7 @@ pub struct ExportMetrics {
     exported: IntCounter,
     dropped: IntCounterVec,
     queued: IntGauge,
+    retries: IntCounter,
 }
 
 impl ExportMetrics {
@@ -52,9 +58,14 @@ impl ExportMetrics {
             "switchyard_trace_queue_spans",
             "Spans waiting to be exported.",
         )?;
+        let retries = IntCounter::new(
+            "switchyard_trace_export_retries_total",
+            "Exports sent again after a failure the OTLP specification calls retryable (429, 502, 503, 504, gRPC UNAVAILABLE..., or no connection).",
+        )?;
         r.register(Box::new(exported.clone()))?;
         r.register(Box::new(dropped.clone()))?;
         r.register(Box::new(queued.clone()))?;
+        r.register(Box::new(retries.clone()))?;
         for reason in ["queue_full", "export_failed", "rejected"] {
             dropped.with_label_values(&[reason]);
         }
@@ -62,6 +73,7 @@ impl ExportMetrics {
             exported,
             dropped,
             queued,
+            retries,
         })
     }
 
@@ -79,6 +91,8 @@ enum Msg {
 struct Target {
     cfg: OtlpConfig,
     preamble: Preamble,
+    /// For an `https://` collector: its TLS client, or why it could not be built.
+    tls: Option<Result<Arc<rustls::ClientConfig>, String>>,
 }
 
 struct Inner {
@@ -136,9 +150,14 @@ impl Exporter {
         self.inner
             .batch
             .store(cfg.batching.max_export_batch_size.max(1), Ordering::Relaxed);
+        let tls = (cfg.endpoint.scheme() == "https").then(|| tls::client_config(cfg));
+        if let Some(Err(e)) = &tls {
+            tracing::error!(endpoint = %cfg.endpoint, error = %e, "traces: no TLS to the collector; spans are dropped");
+        }
         self.inner.target.store(Some(Arc::new(Target {
             preamble: Preamble::new(&cfg.service_name, &cfg.resource),
             cfg: cfg.clone(),
+            tls,
         })));
         let rx = self.inner.rx.lock().ok().and_then(|mut rx| rx.take());
         if let Some(rx) = rx {
@@ -287,7 +306,10 @@ async fn run(inner: Weak<Inner>, mut rx: mpsc::UnboundedReceiver<Msg>, early: Ar
     }
 }
 
-/// Sends one batch; whatever does not arrive is counted as dropped.
+/// Sends one batch, again after a retryable failure while its deadline allows; whatever does
+/// not arrive is counted as dropped. While the collector is known to be failing (the last
+/// export failed), a batch gets one attempt: retries are for a collector that was answering,
+/// so an outage drops spans at the pace they come instead of holding each batch.
 async fn export(
     inner: &Inner,
     client: &mut Client,
@@ -298,34 +320,58 @@ async fn export(
         inner.metrics.drop_spans("export_failed", spans.len());
         return;
     };
-    let body = encode::export_request(&target.preamble, spans);
-    let endpoint = target.cfg.endpoint.as_str();
-    let sent = tokio::time::timeout(target.cfg.timeout, client.send(&target.cfg, body)).await;
-    match sent {
-        Ok(Ok(reply)) => {
-            complaints.succeeded(endpoint);
-            let rejected = match encode::rejected_spans(&reply) {
-                Some((n, message)) => {
-                    tracing::warn!(endpoint, rejected = n, message = %message, "traces: the collector rejected spans");
-                    usize::try_from(n).unwrap_or(usize::MAX).min(spans.len())
-                }
-                None => 0,
-            };
-            inner.metrics.drop_spans("rejected", rejected);
-            inner
-                .metrics
-                .exported
-                .inc_by((spans.len() - rejected) as u64);
-        }
-        Ok(Err(e)) => {
-            client.reset();
-            complaints.failed(endpoint, &e, spans.len());
-            inner.metrics.drop_spans("export_failed", spans.len());
-        }
-        Err(_) => {
-            client.reset();
-            complaints.failed(endpoint, &"timed out", spans.len());
-            inner.metrics.drop_spans("export_failed", spans.len());
+    let cfg = &target.cfg;
+    let body = transport::body(cfg, encode::export_request(&target.preamble, spans));
+    let endpoint = cfg.endpoint.as_str();
+    let deadline = tokio::time::Instant::now() + cfg.timeout;
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let send = client.send(cfg, target.tls.as_ref(), body.clone());
+        let e = match tokio::time::timeout_at(deadline, send).await {
+            Ok(Ok(reply)) => return accepted(inner, complaints, endpoint, spans.len(), &reply),
+            Ok(Err(e)) => e,
+            Err(_) => {
+                client.reset();
+                complaints.failed(endpoint, &"timed out", spans.len());
+                inner.metrics.drop_spans("export_failed", spans.len());
+                return;
+            }
+        };
+        client.reset();
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let wait = retry::next_delay(&e, attempts, left, fastrand::f64());
+        match wait.filter(|_| !complaints.failing) {
+            Some(wait) => {
+                tracing::debug!(endpoint, error = %e, attempt = attempts, wait = ?wait, "traces: export failed; sending it again");
+                inner.metrics.retries.inc();
+                tokio::time::sleep(wait).await;
+            }
+            None => {
+                complaints.failed(endpoint, &e, spans.len());
+                inner.metrics.drop_spans("export_failed", spans.len());
+                return;
+            }
         }
     }
+}
+
+/// Counts an export the collector answered: its spans exported, less those it rejected.
+fn accepted(
+    inner: &Inner,
+    complaints: &mut Complaints,
+    endpoint: &str,
+    spans: usize,
+    reply: &[u8],
+) {
+    complaints.succeeded(endpoint);
+    let rejected = match encode::rejected_spans(reply) {
+        Some((n, message)) => {
+            tracing::warn!(endpoint, rejected = n, message = %message, "traces: the collector rejected spans");
+            usize::try_from(n).unwrap_or(usize::MAX).min(spans)
+        }
+        None => 0,
+    };
+    inner.metrics.drop_spans("rejected", rejected);
+    inner.metrics.exported.inc_by((spans - rejected) as u64);
 }

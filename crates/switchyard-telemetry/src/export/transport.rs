@@ -1,9 +1,9 @@
 //! One OTLP export over the wire: protobuf POSTed to `/v1/traces` over HTTP/1.1, or the
 //! `TraceService/Export` gRPC call over HTTP/2 (h2c for `http://`, ALPN `h2` for `https://`).
-//! The connection is kept between exports and opened again after a failure. TLS uses the
-//! system's root certificates.
+//! The connection is kept between exports and opened again after a failure. TLS is built per
+//! config (`tls.rs`).
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{BufMut, Bytes, BytesMut};
@@ -14,6 +14,8 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use switchyard_config::{OtlpCompression, OtlpConfig, OtlpProtocol};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
+
+use super::retry;
 
 /// The gRPC method of the OTLP trace service.
 const GRPC_PATH: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
@@ -33,12 +35,13 @@ pub(crate) enum SendError {
     /// The HTTP exchange failed.
     #[error("HTTP: {0}")]
     Http(String),
-    /// The collector answered with an error status.
+    /// The collector answered with an error status (and how long it asked to be left alone,
+    /// `Retry-After`).
     #[error("the collector answered HTTP {0}")]
-    Status(u16),
-    /// The gRPC call failed.
+    Status(u16, Option<Duration>),
+    /// The gRPC call failed (with the delay of its `RetryInfo`, if any).
     #[error("the collector answered gRPC status {0}: {1}")]
-    Grpc(u32, String),
+    Grpc(u32, String, Option<Duration>),
 }
 
 enum Conn {
@@ -60,24 +63,16 @@ impl Client {
         self.conn = None;
     }
 
-    /// Sends one `ExportTraceServiceRequest` and returns the reply's message bytes.
+    /// Sends one export's [`body`] and returns the reply's message bytes. `tls` is the
+    /// client for an `https://` collector (or why there is none).
     pub(crate) async fn send(
         &mut self,
         cfg: &OtlpConfig,
-        message: Vec<u8>,
+        tls: Option<&Result<Arc<rustls::ClientConfig>, String>>,
+        body: Bytes,
     ) -> Result<Bytes, SendError> {
         let grpc = cfg.protocol == OtlpProtocol::Grpc;
         let gzip = cfg.compression == OtlpCompression::Gzip;
-        let payload = if gzip { gzip_bytes(&message) } else { message };
-        let body = if grpc {
-            let mut framed = BytesMut::with_capacity(payload.len() + 5);
-            framed.put_u8(u8::from(gzip));
-            framed.put_u32(u32::try_from(payload.len()).unwrap_or(u32::MAX));
-            framed.put_slice(&payload);
-            framed.freeze()
-        } else {
-            Bytes::from(payload)
-        };
         let request = build_request(cfg, body, gzip)?;
         if self.endpoint != cfg.endpoint.as_str() {
             self.conn = None;
@@ -89,7 +84,7 @@ impl Client {
             None => false,
         };
         if !ready {
-            self.conn = Some(connect(cfg).await?);
+            self.conn = Some(connect(cfg, tls).await?);
         }
         let http = |e: hyper::Error| SendError::Http(e.to_string());
         let response = match &mut self.conn {
@@ -105,7 +100,8 @@ impl Client {
         let trailers = collected.trailers().cloned();
         let bytes = collected.to_bytes();
         if !head.status.is_success() {
-            return Err(SendError::Status(head.status.as_u16()));
+            let after = retry::retry_after(&head.headers);
+            return Err(SendError::Status(head.status.as_u16(), after));
         }
         if !grpc {
             return Ok(bytes);
@@ -121,7 +117,7 @@ impl Client {
                         .and_then(|v| v.to_str().ok())
                         .unwrap_or("")
                         .to_owned();
-                    (code, msg)
+                    (code, msg, retry::grpc_retry_info(h))
                 })
         };
         let status = trailers
@@ -129,11 +125,26 @@ impl Client {
             .and_then(status_of)
             .or_else(|| status_of(&head.headers));
         match status {
-            Some((0, _)) => Ok(bytes.slice(bytes.len().min(5)..)),
-            Some((code, msg)) => Err(SendError::Grpc(code, msg)),
+            Some((0, ..)) => Ok(bytes.slice(bytes.len().min(5)..)),
+            Some((code, msg, after)) => Err(SendError::Grpc(code, msg, after)),
             None => Err(SendError::Http("a gRPC reply without grpc-status".into())),
         }
     }
+}
+
+/// The request body of one export of `message` (an `ExportTraceServiceRequest`): gzipped if
+/// configured, and for gRPC in its length-prefixed frame. Built once, sent again on a retry.
+pub(crate) fn body(cfg: &OtlpConfig, message: Vec<u8>) -> Bytes {
+    let gzip = cfg.compression == OtlpCompression::Gzip;
+    let payload = if gzip { gzip_bytes(&message) } else { message };
+    if cfg.protocol != OtlpProtocol::Grpc {
+        return Bytes::from(payload);
+    }
+    let mut framed = BytesMut::with_capacity(payload.len() + 5);
+    framed.put_u8(u8::from(gzip));
+    framed.put_u32(u32::try_from(payload.len()).unwrap_or(u32::MAX));
+    framed.put_slice(&payload);
+    framed.freeze()
 }
 
 fn build_request(
@@ -188,7 +199,10 @@ fn build_request(
     Ok(request)
 }
 
-async fn connect(cfg: &OtlpConfig) -> Result<Conn, SendError> {
+async fn connect(
+    cfg: &OtlpConfig,
+    tls: Option<&Result<Arc<rustls::ClientConfig>, String>>,
+) -> Result<Conn, SendError> {
     let url = &cfg.endpoint;
     let host = url
         .host_str()
@@ -205,13 +219,21 @@ async fn connect(cfg: &OtlpConfig) -> Result<Conn, SendError> {
     if url.scheme() != "https" {
         return handshake(tcp, h2).await;
     }
+    let config = match tls {
+        Some(Ok(config)) => config.clone(),
+        Some(Err(why)) => return Err(SendError::Tls(host, std::io::Error::other(why.clone()))),
+        None => {
+            let why = "no TLS client for this collector";
+            return Err(SendError::Tls(host, std::io::Error::other(why)));
+        }
+    };
     let name = rustls::pki_types::ServerName::try_from(host.clone()).map_err(|e| {
         SendError::Tls(
             host.clone(),
             std::io::Error::new(std::io::ErrorKind::InvalidInput, e),
         )
     })?;
-    let stream = tokio_rustls::TlsConnector::from(tls_config(h2))
+    let stream = tokio_rustls::TlsConnector::from(config)
         .connect(name, tcp)
         .await
         .map_err(|e| SendError::Tls(host, e))?;
@@ -249,32 +271,4 @@ fn gzip_bytes(data: &[u8]) -> Vec<u8> {
     // Writing into a Vec cannot fail.
     let _ = enc.write_all(data);
     enc.finish().unwrap_or_default()
-}
-
-/// rustls with the system's roots, ALPN `h2` for gRPC or `http/1.1`; built once each.
-fn tls_config(h2: bool) -> Arc<rustls::ClientConfig> {
-    static CONFIGS: OnceLock<[Arc<rustls::ClientConfig>; 2]> = OnceLock::new();
-    let [h1_config, h2_config] = CONFIGS.get_or_init(|| {
-        let mut roots = rustls::RootCertStore::empty();
-        for cert in rustls_native_certs::load_native_certs().certs {
-            let _ = roots.add(cert);
-        }
-        let make = |alpn: &[u8]| {
-            let mut c = rustls::ClientConfig::builder_with_provider(Arc::new(
-                rustls::crypto::ring::default_provider(),
-            ))
-            .with_safe_default_protocol_versions()
-            .expect("ring supports rustls's default protocol versions")
-            .with_root_certificates(roots.clone())
-            .with_no_client_auth();
-            c.alpn_protocols = vec![alpn.to_vec()];
-            Arc::new(c)
-        };
-        [make(b"http/1.1"), make(b"h2")]
-    });
-    if h2 {
-        h2_config.clone()
-    } else {
-        h1_config.clone()
-    }
 }
