@@ -100,6 +100,7 @@ mod request;
 mod response;
 pub mod sse;
 mod stream;
+mod turns;
 
 pub use error::{
     anthropic_type, gemini_status, openai_type, parse_upstream_error, render, status_for_type,

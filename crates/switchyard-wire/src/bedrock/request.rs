@@ -20,7 +20,7 @@ use serde_json::{json, Map, Value};
 use super::media::{document, image};
 use super::params::Params;
 use super::{is_claude, supports_cache_points};
-use crate::TranslateError;
+use crate::{turns, TranslateError};
 
 /// Translates an OpenAI chat completions body into a `ConverseRequest` body for `model`
 /// (the id goes in the URL, not the body: see [`super::model_path`]).
@@ -125,10 +125,7 @@ impl Conversation {
         };
         for (i, msg) in messages.iter().enumerate() {
             let at = format!("messages[{i}]");
-            let role = msg
-                .get("role")
-                .and_then(Value::as_str)
-                .ok_or_else(|| invalid(format!("{at}.role"), format!("{at} has no `role`")))?;
+            let role = turns::role(msg, &at)?;
             let content = msg.get("content").unwrap_or(&Value::Null);
             match role {
                 "system" | "developer" => {
@@ -149,16 +146,8 @@ impl Conversation {
                     conv.push("assistant", b);
                 }
                 "tool" => {
-                    let id = msg
-                        .get("tool_call_id")
-                        .and_then(Value::as_str)
-                        .ok_or_else(|| {
-                            invalid(
-                                format!("{at}.tool_call_id"),
-                                format!("{at} is a tool message without `tool_call_id`"),
-                            )
-                        })?;
-                    let text = tool_text(content);
+                    let id = turns::tool_call_id(msg, &at)?;
+                    let text = turns::tool_text(content);
                     conv.has_tool_blocks = true;
                     let mut b = vec![json!({ "toolResult": {
                         "toolUseId": id,
@@ -170,20 +159,10 @@ impl Conversation {
                     conv.mark(msg.get("cache_control").or(part_cache), &mut b);
                     conv.push("user", b);
                 }
-                other => {
-                    return Err(invalid(
-                        format!("{at}.role"),
-                        format!("{at} has role {other:?}, which bedrock can't take"),
-                    ))
-                }
+                other => return Err(turns::unknown_role(&at, other, "bedrock")),
             }
         }
-        if conv.turns.is_empty() {
-            return Err(invalid(
-                "messages",
-                "`messages` needs at least one user or assistant message".into(),
-            ));
-        }
+        turns::not_empty(&conv.turns)?;
         Ok(conv)
     }
 
@@ -294,18 +273,7 @@ impl Conversation {
 
     /// Appends blocks as a turn, merged into the previous one of the same role.
     fn push(&mut self, role: &str, blocks: Vec<Value>) {
-        if blocks.is_empty() {
-            return;
-        }
-        if let Some(last) = self.turns.last_mut() {
-            if last.get("role").and_then(Value::as_str) == Some(role) {
-                if let Some(Value::Array(have)) = last.get_mut("content") {
-                    have.extend(blocks);
-                    return;
-                }
-            }
-        }
-        self.turns.push(json!({ "role": role, "content": blocks }));
+        turns::push_merged(&mut self.turns, role, "content", blocks);
     }
 }
 
@@ -325,47 +293,8 @@ fn tool_uses(msg: &Value, at: &str) -> Result<Vec<Value>, TranslateError> {
             .get("id")
             .and_then(Value::as_str)
             .ok_or_else(|| invalid(format!("{here}.id"), format!("{here} has no id")))?;
-        let name = call
-            .pointer("/function/name")
-            .and_then(Value::as_str)
-            .ok_or_else(|| {
-                invalid(
-                    format!("{here}.function.name"),
-                    format!("{here} has no function name"),
-                )
-            })?;
-        let raw = call
-            .pointer("/function/arguments")
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        let input = if raw.trim().is_empty() {
-            Value::Object(Map::new())
-        } else {
-            serde_json::from_str::<Value>(raw)
-                .ok()
-                .filter(Value::is_object)
-                .ok_or_else(|| {
-                    invalid(
-                        format!("{here}.function.arguments"),
-                        format!("{here}.function.arguments must be a JSON object string"),
-                    )
-                })?
-        };
+        let (name, input) = turns::function_call(call, &here)?;
         out.push(json!({ "toolUse": { "toolUseId": id, "name": name, "input": input } }));
     }
     Ok(out)
-}
-
-/// A tool message's content as text (parts joined).
-fn tool_text(content: &Value) -> String {
-    match content {
-        Value::String(s) => s.clone(),
-        Value::Array(items) => items
-            .iter()
-            .filter_map(|p| p.get("text").and_then(Value::as_str))
-            .collect::<Vec<_>>()
-            .join(""),
-        Value::Null => String::new(),
-        other => other.to_string(),
-    }
 }

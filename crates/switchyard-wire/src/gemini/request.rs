@@ -8,7 +8,7 @@ use serde_json::{json, Map, Value};
 
 use super::config::Config;
 use super::SKIP_SIGNATURE;
-use crate::TranslateError;
+use crate::{turns, TranslateError};
 
 /// Translates an OpenAI chat completions request into a Gemini `GenerateContentRequest`.
 ///
@@ -77,10 +77,7 @@ impl Conversation {
         let mut call_names: HashMap<String, String> = HashMap::new();
         for (i, msg) in messages.iter().enumerate() {
             let at = format!("messages[{i}]");
-            let role = msg
-                .get("role")
-                .and_then(Value::as_str)
-                .ok_or_else(|| invalid(format!("{at}.role"), format!("{at} has no `role`")))?;
+            let role = turns::role(msg, &at)?;
             let content = msg.get("content").unwrap_or(&Value::Null);
             match role {
                 "system" | "developer" => conv.system.extend(text_only_parts(content, &at)?),
@@ -94,15 +91,7 @@ impl Conversation {
                     conv.push("model", parts);
                 }
                 "tool" => {
-                    let id = msg
-                        .get("tool_call_id")
-                        .and_then(Value::as_str)
-                        .ok_or_else(|| {
-                            invalid(
-                                format!("{at}.tool_call_id"),
-                                format!("{at} is a tool message without `tool_call_id`"),
-                            )
-                        })?;
+                    let id = turns::tool_call_id(msg, &at)?;
                     let name = call_names.get(id).ok_or_else(|| {
                         invalid(
                             format!("{at}.tool_call_id"),
@@ -118,38 +107,17 @@ impl Conversation {
                     })?;
                     conv.push("user", vec![function_response(name, content)]);
                 }
-                other => {
-                    return Err(invalid(
-                        format!("{at}.role"),
-                        format!("{at} has unknown role {other:?}"),
-                    ))
-                }
+                other => return Err(turns::unknown_role(&at, other, "gemini")),
             }
         }
-        if conv.contents.is_empty() {
-            return Err(invalid(
-                "messages",
-                "`messages` needs at least one user or assistant message".to_owned(),
-            ));
-        }
+        turns::not_empty(&conv.contents)?;
         Ok(conv)
     }
 
     /// Appends parts as a turn of `role`, merged into the previous turn when it has the same
     /// role (Gemini expects alternating turns; parallel tool results must share one turn).
     fn push(&mut self, role: &str, parts: Vec<Value>) {
-        if parts.is_empty() {
-            return;
-        }
-        if let Some(last) = self.contents.last_mut() {
-            if last.get("role").and_then(Value::as_str) == Some(role) {
-                if let Some(Value::Array(have)) = last.get_mut("parts") {
-                    have.extend(parts);
-                    return;
-                }
-            }
-        }
-        self.contents.push(json!({ "role": role, "parts": parts }));
+        turns::push_merged(&mut self.contents, role, "parts", parts);
     }
 }
 
@@ -317,33 +285,7 @@ fn call_parts(
     let mut parts = Vec::with_capacity(calls.len());
     for (j, call) in calls.iter().enumerate() {
         let here = format!("{at}.tool_calls[{j}]");
-        let function = call.get("function");
-        let name = function
-            .and_then(|f| f.get("name"))
-            .and_then(Value::as_str)
-            .ok_or_else(|| {
-                invalid(
-                    format!("{here}.function.name"),
-                    format!("{here} has no function name"),
-                )
-            })?;
-        let raw = function
-            .and_then(|f| f.get("arguments"))
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        let args = if raw.trim().is_empty() {
-            Value::Object(Map::new())
-        } else {
-            serde_json::from_str::<Value>(raw)
-                .ok()
-                .filter(Value::is_object)
-                .ok_or_else(|| {
-                    invalid(
-                        format!("{here}.function.arguments"),
-                        format!("{here}.function.arguments must be a JSON object string"),
-                    )
-                })?
-        };
+        let (name, args) = turns::function_call(call, &here)?;
         if let Some(id) = call.get("id").and_then(Value::as_str) {
             names.insert(id.to_owned(), name.to_owned());
         }
@@ -364,16 +306,7 @@ fn call_parts(
 /// a JSON object is sent as is; anything else (plain text, other JSON) goes under `output`,
 /// the key Gemini documents for a function's output.
 fn function_response(name: &str, content: &Value) -> Value {
-    let text = match content {
-        Value::String(s) => s.clone(),
-        Value::Array(items) => items
-            .iter()
-            .filter_map(|p| p.get("text").and_then(Value::as_str))
-            .collect::<Vec<_>>()
-            .join(""),
-        Value::Null => String::new(),
-        other => other.to_string(),
-    };
+    let text = turns::tool_text(content);
     let response = match serde_json::from_str::<Value>(&text) {
         Ok(obj @ Value::Object(_)) => obj,
         Ok(other) => json!({ "output": other }),
