@@ -12,15 +12,14 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use http::HeaderMap;
-use switchyard_config::{BudgetPeriod, Config, MapEnv};
+use switchyard_bench::{bench_env, chain, CLIENT_KEY as KEY};
+use switchyard_config::{BudgetPeriod, Config};
 use switchyard_filter::{Chain, Endpoint, Outcome, RequestCtx};
 use switchyard_filters::state::{
     period, Admission, BudgetAsk, MemoryState, RedisState, Settlement, StateBackend, TokenCharge,
     Verdict,
 };
 use switchyard_wire::{ChatRequest, Dialect, Usage};
-
-const KEY: &str = "sk-bench-client-0123456789";
 
 fn config(filters: &str, limits: &str) -> Arc<Config> {
     let yaml = format!(
@@ -43,16 +42,7 @@ models:
 filters: [{filters}]
 "#
     );
-    let env = MapEnv::new()
-        .with_var("CLIENT_KEY", KEY)
-        .with_var("PROVIDER_KEY", "sk-upstream");
-    Arc::new(Config::from_yaml_str(&yaml, &env).expect("config"))
-}
-
-fn chain(config: &Arc<Config>) -> Chain {
-    let metrics = prometheus::Registry::new();
-    let registry = switchyard_filters::register_all(&metrics).expect("registry");
-    registry.build_chain(config).expect("chain")
+    Arc::new(Config::from_yaml_str(&yaml, &bench_env(&[])).expect("config"))
 }
 
 /// The request and completion hooks of one request (no upstream, no response body).
