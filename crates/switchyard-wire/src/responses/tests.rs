@@ -365,3 +365,58 @@ fn a_native_stream_passes_through_and_is_metered() {
     );
     assert!(tr.is_done());
 }
+
+/// Every byte of a translated stream and reply (`BLESS=1` rewrites the expected files): the
+/// `response` objects are written field by field, so key order, echoed values (the stream) and
+/// the defaults of keys the request left out (the reply) are pinned here.
+#[test]
+fn responses_stream_and_reply_bytes_are_pinned() {
+    let request = json!({
+        "model": "m", "input": "hi", "instructions": "be brief", "temperature": 0.5,
+        "tools": [{"type": "function", "name": "get", "parameters": {"type": "object"}}],
+        "metadata": {"k": "v"}, "reasoning": {"effort": "low"}
+    });
+    let echo = super::Echo::from_request(request.as_object().unwrap());
+    let mut tr = StreamTranslator::new(Dialect::Anthropic, Dialect::OpenAiResponses, true)
+        .with_created(5)
+        .with_echo(echo.clone());
+    let mut stream = Vec::new();
+    tr.push(ANTHROPIC_TOOL_STREAM.as_bytes(), &mut stream)
+        .unwrap();
+    tr.finish(&mut stream).unwrap();
+    let chat = json!({
+        "id": "chatcmpl-abc", "created": 7, "model": "gpt-x",
+        "choices": [{"index": 0, "finish_reason": "length", "message": {
+            "role": "assistant", "content": "hello", "reasoning_content": "thought"}}],
+        "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}
+    });
+    // The reply echoes nothing: every default is written.
+    let none = super::Echo::default();
+    let reply = super::decode(
+        Dialect::OpenAi,
+        chat.to_string().as_bytes(),
+        9,
+        "gpt-x",
+        &none,
+    )
+    .unwrap()
+    .body;
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/responses");
+    for (file, actual) in [
+        ("anthropic_tool_stream.sse", stream),
+        ("chat_reply.json", reply),
+    ] {
+        let path = format!("{dir}/{file}");
+        if std::env::var_os("BLESS").is_some() {
+            std::fs::create_dir_all(dir).unwrap();
+            std::fs::write(&path, &actual).unwrap();
+            continue;
+        }
+        let want = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e} (BLESS=1)"));
+        assert_eq!(
+            String::from_utf8_lossy(&actual),
+            String::from_utf8_lossy(&want),
+            "{path}"
+        );
+    }
+}
