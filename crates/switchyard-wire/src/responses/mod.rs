@@ -9,6 +9,7 @@ pub(crate) mod passthrough;
 pub(crate) mod response;
 pub(crate) mod stream_encode;
 
+use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
@@ -149,8 +150,8 @@ pub(crate) struct WireUsage {
 
 #[derive(Serialize)]
 struct InputDetails {
-    cached_tokens: u64,
     cache_write_tokens: u64,
+    cached_tokens: u64,
 }
 
 #[derive(Serialize)]
@@ -163,8 +164,8 @@ impl From<Usage> for WireUsage {
         WireUsage {
             input_tokens: u.prompt_tokens,
             input_tokens_details: InputDetails {
-                cached_tokens: u.cached_tokens,
                 cache_write_tokens: u.cache_write_tokens,
+                cached_tokens: u.cached_tokens,
             },
             output_tokens: u.completion_tokens,
             output_tokens_details: OutputDetails {
@@ -206,76 +207,131 @@ pub(crate) struct ResponseObject<'a> {
     pub echo: &'a Echo,
 }
 
-impl ResponseObject<'_> {
-    pub(crate) fn to_value(&self) -> Value {
-        let mut o = Map::new();
-        let echo = &self.echo.0;
-        let get = |k: &str, default: Value| echo.get(k).cloned().unwrap_or(default);
-        o.insert("id".into(), json!(self.id));
-        o.insert("object".into(), json!("response"));
-        o.insert("created_at".into(), json!(self.created_at));
-        o.insert("status".into(), json!(self.status.as_str()));
-        o.insert("background".into(), json!(false));
-        o.insert(
-            "error".into(),
-            match self.error {
-                Some((code, message)) => json!({"code": code, "message": message}),
-                None => Value::Null,
-            },
-        );
-        o.insert(
-            "incomplete_details".into(),
-            match self.status {
-                Status::Incomplete(reason) => json!({ "reason": reason }),
-                _ => Value::Null,
-            },
-        );
-        o.insert("instructions".into(), get("instructions", Value::Null));
-        o.insert(
-            "max_output_tokens".into(),
-            get("max_output_tokens", Value::Null),
-        );
-        o.insert("max_tool_calls".into(), get("max_tool_calls", Value::Null));
-        o.insert("model".into(), json!(self.model));
-        o.insert("output".into(), Value::Array(self.output.clone()));
-        o.insert(
-            "parallel_tool_calls".into(),
-            get("parallel_tool_calls", json!(true)),
-        );
-        o.insert("previous_response_id".into(), Value::Null);
-        o.insert(
-            "prompt_cache_key".into(),
-            get("prompt_cache_key", Value::Null),
-        );
-        o.insert(
-            "reasoning".into(),
-            get("reasoning", json!({"effort": null, "summary": null})),
-        );
-        o.insert(
-            "safety_identifier".into(),
-            get("safety_identifier", Value::Null),
-        );
-        o.insert("service_tier".into(), get("service_tier", json!("default")));
-        o.insert("store".into(), json!(false));
-        o.insert("temperature".into(), get("temperature", json!(1.0)));
-        o.insert(
-            "text".into(),
-            get("text", json!({"format": {"type": "text"}})),
-        );
-        o.insert("tool_choice".into(), get("tool_choice", json!("auto")));
-        o.insert("tools".into(), get("tools", json!([])));
-        o.insert("top_p".into(), get("top_p", json!(1.0)));
-        o.insert("truncation".into(), get("truncation", json!("disabled")));
-        o.insert(
-            "usage".into(),
-            match self.usage {
-                Some(u) => serde_json::to_value(WireUsage::from(u)).unwrap_or(Value::Null),
-                None => Value::Null,
-            },
-        );
-        o.insert("user".into(), get("user", Value::Null));
-        o.insert("metadata".into(), get("metadata", json!({})));
-        Value::Object(o)
+/// What a `response` object says for an echoed key the request left out, written without
+/// building a `Value` (three full objects go out per stream).
+#[derive(Clone, Copy)]
+enum Fallback {
+    Null,
+    True,
+    One,
+    Str(&'static str),
+    EmptyArray,
+    EmptyObject,
+    /// `{"effort":null,"summary":null}`
+    Reasoning,
+    /// `{"format":{"type":"text"}}`
+    TextFormat,
+}
+
+impl Serialize for Fallback {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match *self {
+            Fallback::Null => s.serialize_unit(),
+            Fallback::True => s.serialize_bool(true),
+            Fallback::One => s.serialize_f64(1.0),
+            Fallback::Str(v) => s.serialize_str(v),
+            Fallback::EmptyArray => s.serialize_seq(Some(0))?.end(),
+            Fallback::EmptyObject => s.serialize_map(Some(0))?.end(),
+            Fallback::Reasoning => {
+                let mut m = s.serialize_map(Some(2))?;
+                m.serialize_entry("effort", &())?;
+                m.serialize_entry("summary", &())?;
+                m.end()
+            }
+            Fallback::TextFormat => {
+                let mut m = s.serialize_map(Some(1))?;
+                m.serialize_entry("format", &TextFormat { kind: "text" })?;
+                m.end()
+            }
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct TextFormat {
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
+/// The request's value for an echoed key, else its default.
+struct Echoed<'a>(Option<&'a Value>, Fallback);
+
+impl Serialize for Echoed<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Some(v) => v.serialize(s),
+            None => self.1.serialize(s),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorInfo<'a> {
+    code: &'static str,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct IncompleteDetails {
+    reason: &'static str,
+}
+
+/// Written straight from the borrowed fields (no `Value` tree): keys in sorted order, as the
+/// `Value` map this replaced wrote them.
+impl Serialize for ResponseObject<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let echo = |key: &str, default: Fallback| Echoed(self.echo.0.get(key), default);
+        let mut m = s.serialize_map(Some(28))?;
+        m.serialize_entry("background", &false)?;
+        m.serialize_entry("created_at", &self.created_at)?;
+        m.serialize_entry(
+            "error",
+            &self
+                .error
+                .map(|(code, message)| ErrorInfo { code, message }),
+        )?;
+        m.serialize_entry("id", self.id)?;
+        let incomplete = match self.status {
+            Status::Incomplete(reason) => Some(IncompleteDetails { reason }),
+            _ => None,
+        };
+        m.serialize_entry("incomplete_details", &incomplete)?;
+        for key in ["instructions", "max_output_tokens", "max_tool_calls"] {
+            m.serialize_entry(key, &echo(key, Fallback::Null))?;
+        }
+        m.serialize_entry("metadata", &echo("metadata", Fallback::EmptyObject))?;
+        m.serialize_entry("model", self.model)?;
+        m.serialize_entry("object", "response")?;
+        m.serialize_entry("output", &self.output)?;
+        m.serialize_entry(
+            "parallel_tool_calls",
+            &echo("parallel_tool_calls", Fallback::True),
+        )?;
+        m.serialize_entry("previous_response_id", &())?;
+        m.serialize_entry(
+            "prompt_cache_key",
+            &echo("prompt_cache_key", Fallback::Null),
+        )?;
+        m.serialize_entry("reasoning", &echo("reasoning", Fallback::Reasoning))?;
+        m.serialize_entry(
+            "safety_identifier",
+            &echo("safety_identifier", Fallback::Null),
+        )?;
+        m.serialize_entry(
+            "service_tier",
+            &echo("service_tier", Fallback::Str("default")),
+        )?;
+        m.serialize_entry("status", self.status.as_str())?;
+        m.serialize_entry("store", &false)?;
+        m.serialize_entry("temperature", &echo("temperature", Fallback::One))?;
+        m.serialize_entry("text", &echo("text", Fallback::TextFormat))?;
+        m.serialize_entry("tool_choice", &echo("tool_choice", Fallback::Str("auto")))?;
+        m.serialize_entry("tools", &echo("tools", Fallback::EmptyArray))?;
+        m.serialize_entry("top_p", &echo("top_p", Fallback::One))?;
+        m.serialize_entry("truncation", &echo("truncation", Fallback::Str("disabled")))?;
+        m.serialize_entry("usage", &self.usage.map(WireUsage::from))?;
+        m.serialize_entry("user", &echo("user", Fallback::Null))?;
+        m.end()
     }
 }
 

@@ -137,6 +137,6 @@ pub(crate) fn from_openai(
         echo,
     };
     let mut out = Vec::with_capacity(body.len() + 512);
-    crate::json::write(&mut out, &obj.to_value());
+    crate::json::write(&mut out, &obj);
     Ok((out, usage))
 }

@@ -86,6 +86,16 @@ struct SummaryDelta<'a> {
     sequence_number: u64,
 }
 
+/// `response.created`, `.in_progress`, `.completed`, …: fields in the order the `Value` map
+/// this replaced wrote them.
+#[derive(Serialize)]
+struct Lifecycle<'a> {
+    response: &'a ResponseObject<'a>,
+    sequence_number: u64,
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
 #[derive(Serialize)]
 struct ErrorEvent<'a> {
     #[serde(rename = "type")]
@@ -447,7 +457,11 @@ impl ResponsesEncoder {
             error,
             echo: &self.echo,
         };
-        let ev = json!({"type": name, "response": obj.to_value(), "sequence_number": self.seq});
+        let ev = Lifecycle {
+            response: &obj,
+            sequence_number: self.seq,
+            kind: name,
+        };
         write(out, name, &ev);
         self.seq += 1;
     }
