@@ -12,10 +12,12 @@ mod gemini;
 mod raw;
 mod streamed;
 
+use std::sync::LazyLock;
+
 use bytes::Bytes;
 use canon::Canon;
 use gemini::GeminiDecoder;
-use memchr::memmem;
+use memchr::memmem::Finder;
 use raw::{Block, Events, RawFraming};
 use streamed::Streamed;
 
@@ -30,6 +32,10 @@ use crate::openai::usage::UsageChunk;
 use crate::responses::stream_encode::ResponsesEncoder;
 use crate::sse::{write_event, SseEvent, SseParser};
 use crate::{Dialect, TranslateError, Usage};
+
+/// OpenAI's end-of-stream marker, searched for in every pass-through block: the searcher is
+/// built once (building it per search cost more than the search).
+static DONE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"[DONE]"));
 
 /// Translates one upstream stream for one client; create one per response.
 #[derive(Debug)]
@@ -357,7 +363,7 @@ impl<'a> Writer<'a> {
     fn needs_look(&self, bytes: &[u8], name: &[u8]) -> bool {
         match &self.state.mode {
             Mode::OpenAiPassthrough(finders) => {
-                memmem::find(bytes, b"[DONE]").is_some()
+                DONE.find(bytes).is_some()
                     || has_key_then(bytes, &finders.error, b'{')
                     || has_key_then(bytes, &finders.usage, b'{')
             }

@@ -8,7 +8,7 @@
 //! first CR or BOM hands the stream (with any partial event) to the parser for good, so CRLF
 //! and CR streams come out normalized as they always did.
 
-use memchr::{memchr, memmem};
+use memchr::memchr;
 
 use crate::sse::{SseEvent, SseParser};
 
@@ -92,6 +92,12 @@ impl RawFraming {
 
 /// Hands on every whole block of `buf` (which starts at an event boundary and has no CR);
 /// returns the bytes consumed.
+/// Where the first `\n\n` in `s` starts. (A `memmem` search would build a searcher per call,
+/// which costs more than the search on an event-sized block.)
+fn blank_line(s: &[u8]) -> Option<usize> {
+    memchr::memchr_iter(b'\n', s).find(|&j| s.get(j + 1) == Some(&b'\n'))
+}
+
 fn split_blocks<E>(
     buf: &[u8],
     parser: &mut SseParser,
@@ -103,7 +109,7 @@ fn split_blocks<E>(
         while buf.get(pos) == Some(&b'\n') {
             pos += 1;
         }
-        let Some(i) = memmem::find(&buf[pos..], b"\n\n") else {
+        let Some(i) = blank_line(&buf[pos..]) else {
             return Ok(pos);
         };
         let end = pos + i + 2;

@@ -4,7 +4,9 @@
 //! the output's text as it passes costs a substring search per event: same-dialect chunks
 //! are otherwise never parsed.
 
-use memchr::{memchr2, memmem};
+use std::sync::LazyLock;
+
+use memchr::{memchr2, memmem::Finder};
 
 use super::canon::Canon;
 use crate::Usage;
@@ -18,12 +20,16 @@ pub(crate) struct Streamed {
 
 /// Keys of an OpenAI chunk's delta whose string values are output: text, reasoning text
 /// (DeepSeek, vLLM, OpenRouter) and tool-call arguments.
-const OPENAI_OUTPUT_KEYS: [&[u8]; 4] = [
-    b"\"content\"",
-    b"\"reasoning_content\"",
-    b"\"reasoning\"",
-    b"\"arguments\"",
-];
+/// Built once: building a substring searcher costs more than running it on one event (it was
+/// 5 % of a stream's CPU when built per search).
+static OPENAI_OUTPUT_KEYS: LazyLock<[Finder<'static>; 4]> = LazyLock::new(|| {
+    [
+        Finder::new(b"\"content\""),
+        Finder::new(b"\"reasoning_content\""),
+        Finder::new(b"\"reasoning\""),
+        Finder::new(b"\"arguments\""),
+    ]
+});
 
 impl Streamed {
     /// Counts a decoded step's output.
@@ -66,11 +72,11 @@ impl Streamed {
 
 /// The summed length of the string values of `key` (quoted, e.g. `"content"`) in `json`;
 /// `null` and other non-string values count nothing.
-fn string_values_len(json: &[u8], key: &[u8]) -> usize {
+fn string_values_len(json: &[u8], key: &Finder<'_>) -> usize {
     let mut total = 0;
     let mut from = 0;
-    while let Some(at) = memmem::find(&json[from..], key) {
-        let mut i = from + at + key.len();
+    while let Some(at) = key.find(&json[from..]) {
+        let mut i = from + at + key.needle().len();
         i += skip_ws(&json[i..]);
         from = i;
         if json.get(i) != Some(&b':') {
@@ -149,8 +155,17 @@ mod tests {
 
     #[test]
     fn a_string_cut_short_counts_to_its_end() {
-        assert_eq!(string_values_len(br#"{"content":"abc\"#, b"\"content\""), 4);
-        assert_eq!(string_values_len(br#"{"content":"ab"#, b"\"content\""), 2);
-        assert_eq!(string_values_len(br#"{"content""#, b"\"content\""), 0);
+        assert_eq!(
+            string_values_len(br#"{"content":"abc\"#, &Finder::new(b"\"content\"")),
+            4
+        );
+        assert_eq!(
+            string_values_len(br#"{"content":"ab"#, &Finder::new(b"\"content\"")),
+            2
+        );
+        assert_eq!(
+            string_values_len(br#"{"content""#, &Finder::new(b"\"content\"")),
+            0
+        );
     }
 }
