@@ -9,6 +9,8 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 use switchyard_config::Config;
 use switchyard_wire::{Dialect, Usage};
 
+use crate::NameValues;
+
 /// The API the client called.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Endpoint {
@@ -147,6 +149,9 @@ pub struct RequestCtx {
     pub response_headers: Vec<(HeaderName, HeaderValue)>,
     /// Per-filter state.
     pub slots: Slots,
+    /// The config's names as header values, when the data path has them prepared (once per
+    /// config); without them an answer builds its name headers itself.
+    pub names: Option<Arc<NameValues>>,
     /// How many filters' `on_request` ran; maintained by the chain runner.
     pub(crate) ran: usize,
 }
@@ -183,6 +188,7 @@ impl RequestCtx {
             dropped_params: Vec::new(),
             response_headers: Vec::new(),
             slots: Slots::default(),
+            names: None,
             ran: 0,
         }
     }

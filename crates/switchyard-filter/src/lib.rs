@@ -13,6 +13,7 @@ mod context;
 mod error;
 mod filter;
 mod kind;
+mod names;
 mod registry;
 
 pub use attempt::{Action, AttemptHooks, Attempts, Deadlines, Event, Failure};
@@ -27,4 +28,5 @@ pub use filter::{
     RetryDecision,
 };
 pub use kind::ErrorKind;
+pub use names::NameValues;
 pub use registry::{ChainIssue, Registry};

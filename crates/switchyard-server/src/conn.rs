@@ -121,12 +121,27 @@ impl Connections {
 /// The size of the request head as parsed: request line and header lines.
 pub fn head_len(session: &ServerSession) -> usize {
     let h = session.req_header();
-    let line = h.method.as_str().len() + h.uri.to_string().len() + 12;
+    let line = h.method.as_str().len() + display_len(&h.uri) + 12;
     h.headers
         .iter()
         .map(|(k, v)| k.as_str().len() + v.len() + 4)
         .sum::<usize>()
         + line
+}
+
+/// How long `value`'s text is, counted as it is formatted rather than built (no allocation).
+fn display_len(value: &impl std::fmt::Display) -> usize {
+    struct Count(usize);
+    impl std::fmt::Write for Count {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            self.0 += s.len();
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    // Writing to a counter cannot fail.
+    let _ = std::fmt::write(&mut count, format_args!("{value}"));
+    count.0
 }
 
 /// Answers a request head that did not parse: 431 when it was too large, 400 otherwise, and
@@ -171,4 +186,22 @@ pub async fn refuse(
     let _ = h.insert_header("content-length", body.len());
     let _ = h.insert_header("connection", "close");
     let _ = session.write_error_response(h, body).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::display_len;
+
+    #[test]
+    fn display_len_is_the_formatted_length() {
+        for uri in [
+            "/v1/chat/completions",
+            "/v1/messages?beta=true",
+            "http://example.com:8080/x?y=%20z",
+            "*",
+        ] {
+            let parsed: http::Uri = uri.parse().expect("a URI");
+            assert_eq!(display_len(&parsed), parsed.to_string().len(), "{uri}");
+        }
+    }
 }

@@ -19,7 +19,7 @@ use crate::conn::{self, Connections};
 use crate::drain::Drain;
 use crate::forward::forward;
 use crate::respond::{self, ClientGone};
-use crate::snapshot::Store;
+use crate::snapshot::{Snapshot, Store};
 use crate::transport::Transport;
 
 /// The data-path application served on `server.listen`.
@@ -122,6 +122,45 @@ fn take_headers(session: &mut ServerSession) -> http::HeaderMap {
     headers
 }
 
+/// What serves a method and path.
+#[derive(Debug, PartialEq, Eq)]
+enum Handler {
+    /// The filter chain, for this endpoint.
+    Chain(Endpoint),
+    /// `GET /v1/models`.
+    Models,
+    /// `HEAD /`, `GET /`.
+    Root,
+}
+
+/// The handler of `method` and `path`; `None` for a 404.
+fn handler_of(method: &str, path: &str) -> Option<Handler> {
+    Some(match (method, path) {
+        ("POST", "/v1/chat/completions" | "/chat/completions") => {
+            Handler::Chain(Endpoint::ChatCompletions)
+        }
+        ("POST", "/v1/messages") => Handler::Chain(Endpoint::Messages),
+        ("POST", "/v1/responses" | "/responses") => Handler::Chain(Endpoint::Responses),
+        ("POST", "/v1/messages/count_tokens") => Handler::Chain(Endpoint::CountTokens),
+        ("POST", "/v1/embeddings" | "/embeddings") => Handler::Chain(Endpoint::Embeddings),
+        ("HEAD" | "GET", "/") => Handler::Root,
+        ("GET", "/v1/models" | "/models") => Handler::Models,
+        _ => return None,
+    })
+}
+
+/// The context of request `id`, which just arrived at `endpoint`, on `snapshot`.
+fn context(
+    snapshot: &Snapshot,
+    id: String,
+    endpoint: Endpoint,
+    headers: http::HeaderMap,
+) -> RequestCtx {
+    let mut cx = RequestCtx::new(id, snapshot.config.clone(), endpoint, headers);
+    cx.names = Some(snapshot.names.clone());
+    cx
+}
+
 /// A request id: the client's `x-request-id` when it is sane, else a random one.
 fn request_id(session: &ServerSession) -> String {
     if let Some(v) = session
@@ -136,33 +175,40 @@ fn request_id(session: &ServerSession) -> String {
             return v.to_string();
         }
     }
-    format!("{:032x}", fastrand::u128(..))
+    random_id(fastrand::u128(..))
+}
+
+/// `n` as 32 lower-case hex digits, in one allocation of the exact size (`format!` grows its
+/// string as the padded number is written).
+fn random_id(n: u128) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut digits = [0u8; 32];
+    for (i, d) in digits.iter_mut().enumerate() {
+        *d = HEX[((n >> (4 * (31 - i))) & 0xf) as usize];
+    }
+    digits.iter().map(|&d| char::from(d)).collect()
 }
 
 impl Gateway {
     /// Serves one request; returns whether the connection may be reused.
     async fn serve(&self, session: &mut ServerSession) -> bool {
         let snapshot = self.store.current();
-        let (method, path) = {
+        let handler = {
             let h = session.req_header();
-            (h.method.clone(), h.uri.path().to_string())
+            handler_of(h.method.as_str(), h.uri.path())
         };
-        let endpoint = match (method.as_str(), path.as_str()) {
-            ("POST", "/v1/chat/completions" | "/chat/completions") => Endpoint::ChatCompletions,
-            ("POST", "/v1/messages") => Endpoint::Messages,
-            ("POST", "/v1/responses" | "/responses") => Endpoint::Responses,
-            ("POST", "/v1/messages/count_tokens") => Endpoint::CountTokens,
-            ("HEAD" | "GET", "/") => {
+        let endpoint = match handler {
+            Some(Handler::Chain(endpoint)) => endpoint,
+            Some(Handler::Root) => {
                 // Clients probe the root before their first request (Claude Code sends HEAD).
                 let _ = session.drain_request_body().await;
                 return root(session).await.is_ok();
             }
-            ("POST", "/v1/embeddings" | "/embeddings") => Endpoint::Embeddings,
-            ("GET", "/v1/models" | "/models") => {
+            Some(Handler::Models) => {
                 let _ = session.drain_request_body().await;
-                let mut cx = RequestCtx::new(
+                let mut cx = context(
+                    &snapshot,
                     request_id(session),
-                    snapshot.config.clone(),
                     Endpoint::Models,
                     take_headers(session),
                 );
@@ -170,16 +216,17 @@ impl Gateway {
                     .await
                     .is_ok();
             }
-            _ => {
-                let cx = RequestCtx::new(
+            None => {
+                let cx = context(
+                    &snapshot,
                     request_id(session),
-                    snapshot.config.clone(),
                     Endpoint::Unknown,
                     http::HeaderMap::new(),
                 );
+                let h = session.req_header();
                 let e = GatewayError::UnknownEndpoint {
-                    method: method.to_string(),
-                    path,
+                    method: h.method.to_string(),
+                    path: h.uri.path().to_string(),
                 };
                 let _ = session.drain_request_body().await;
                 let ok = respond::error(session, &cx, &e).await.is_ok();
@@ -187,9 +234,9 @@ impl Gateway {
                 return ok;
             }
         };
-        let mut cx = RequestCtx::new(
+        let mut cx = context(
+            &snapshot,
             request_id(session),
-            snapshot.config.clone(),
             endpoint,
             http::HeaderMap::new(),
         );
@@ -351,18 +398,24 @@ impl Gateway {
         reused: bool,
         shutdown: &ShutdownWatch,
     ) -> Option<ReusedHttpStream> {
-        let server = self.store.current().config.server.clone();
-        let keepalive = server.keepalive_timeout.as_secs().max(1);
-        session.set_keepalive(Some(keepalive));
+        let (keepalive_timeout, header_read_timeout, max_header_bytes) = {
+            let server = &self.store.current().config.server;
+            (
+                server.keepalive_timeout,
+                server.header_read_timeout,
+                server.max_header_bytes,
+            )
+        };
+        session.set_keepalive(Some(keepalive_timeout.as_secs().max(1)));
         // Requests a client pipelines are answered in order (RFC 9112 §9.3.2), not dropped:
         // the bytes read past this request's body start the next one on this connection.
         session.set_pipelining_enabled(true);
         // The whole head must arrive within the header timeout, counted from the first byte a
         // kept-alive connection may idle for up to the keep-alive timeout before it.
         let within = if reused {
-            server.keepalive_timeout + server.header_read_timeout
+            keepalive_timeout + header_read_timeout
         } else {
-            server.header_read_timeout
+            header_read_timeout
         };
         match tokio::time::timeout(within, session.read_request()).await {
             Ok(Ok(true)) => {}
@@ -377,7 +430,7 @@ impl Gateway {
                 return None;
             }
         }
-        if conn::head_len(&session) > server.max_header_bytes as usize {
+        if conn::head_len(&session) > max_header_bytes as usize {
             conn::refuse(&mut session, 431, &self.conns, "header_too_large").await;
             return None;
         }
@@ -397,6 +450,64 @@ impl Gateway {
         match session.finish().await {
             Ok(Some(stream)) => Some(ReusedHttpStream::from_reusable_stream(stream, settings)),
             _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn methods_and_paths_find_their_handlers() {
+        let chain = |e| Some(Handler::Chain(e));
+        for (method, path, want) in [
+            (
+                "POST",
+                "/v1/chat/completions",
+                chain(Endpoint::ChatCompletions),
+            ),
+            (
+                "POST",
+                "/chat/completions",
+                chain(Endpoint::ChatCompletions),
+            ),
+            ("POST", "/v1/messages", chain(Endpoint::Messages)),
+            ("POST", "/v1/responses", chain(Endpoint::Responses)),
+            ("POST", "/responses", chain(Endpoint::Responses)),
+            (
+                "POST",
+                "/v1/messages/count_tokens",
+                chain(Endpoint::CountTokens),
+            ),
+            ("POST", "/v1/embeddings", chain(Endpoint::Embeddings)),
+            ("POST", "/embeddings", chain(Endpoint::Embeddings)),
+            ("HEAD", "/", Some(Handler::Root)),
+            ("GET", "/", Some(Handler::Root)),
+            ("GET", "/v1/models", Some(Handler::Models)),
+            ("GET", "/models", Some(Handler::Models)),
+            ("GET", "/v1/chat/completions", None),
+            ("POST", "/v1/models", None),
+            ("POST", "/v1/chat/completions/", None),
+            ("DELETE", "/", None),
+        ] {
+            assert_eq!(handler_of(method, path), want, "{method} {path}");
+        }
+    }
+
+    #[test]
+    fn random_ids_are_32_hex_digits_like_format() {
+        for n in [
+            0,
+            1,
+            0xdead_beef,
+            u128::MAX,
+            u128::MAX / 3,
+            fastrand::u128(..),
+        ] {
+            let id = random_id(n);
+            assert_eq!(id, format!("{n:032x}"));
+            assert_eq!(id.capacity(), 32);
         }
     }
 }

@@ -1,8 +1,11 @@
 //! Writing answers to the client: the gateway's own headers, errors in the client's dialect,
 //! and local replies.
 
+use std::io::Write;
+use std::time::Duration;
+
 use bytes::Bytes;
-use http::{HeaderName, HeaderValue};
+use http::{HeaderName, HeaderValue, StatusCode};
 use pingora_core::protocols::http::ServerSession;
 use pingora_http::ResponseHeader;
 use switchyard_filter::{GatewayError, RequestCtx};
@@ -12,41 +15,88 @@ use switchyard_wire::{render, ErrorBody};
 #[derive(Debug)]
 pub struct ClientGone;
 
-/// A response head with `status` and the gateway's `x-*` headers for `cx`.
+/// A response head with `status` and the gateway's `x-*` headers for `cx`. Built as
+/// `http` parts with static header names and the names' values prepared per config
+/// (`cx.names`): pingora's `insert_header` would copy every non-standard name and value.
 pub fn head(cx: &RequestCtx, status: u16) -> Result<ResponseHeader, ClientGone> {
-    let mut h = ResponseHeader::build_no_case(status, Some(12)).map_err(|_| ClientGone)?;
-    let _ = h.insert_header("x-request-id", cx.request_id.as_str());
+    let mut parts = http::Response::new(()).into_parts().0;
+    parts.status = StatusCode::from_u16(status).map_err(|_| ClientGone)?;
+    let h = &mut parts.headers;
+    h.reserve(12);
+    if let Ok(v) = HeaderValue::from_str(&cx.request_id) {
+        h.insert(REQUEST_ID, v);
+    }
+    let names = cx.names.as_deref();
     if let Some(route) = &cx.route {
-        if let Ok(v) = HeaderValue::from_str(&route.name) {
-            let _ = h.insert_header("x-switchyard-route", v);
+        if let Some(v) = prepared(names.and_then(|n| n.route(&route.name)), &route.name) {
+            h.insert(ROUTE, v);
         }
     }
-    if let Some(m) = cx.answer.model.and_then(|m| cx.config.models.get(m)) {
-        if let Ok(v) = HeaderValue::from_str(&m.id) {
-            let _ = h.insert_header("x-switchyard-model", v);
+    if let Some((index, m)) = cx
+        .answer
+        .model
+        .and_then(|i| cx.config.models.get(i).map(|m| (i, m)))
+    {
+        if let Some(v) = prepared(names.and_then(|n| n.model(index)), &m.id) {
+            h.insert(MODEL, v);
         }
-        if let Ok(v) = HeaderValue::from_str(&cx.config.providers[m.provider].id) {
-            let _ = h.insert_header("x-switchyard-provider", v);
+        let provider = &cx.config.providers[m.provider].id;
+        if let Some(v) = prepared(names.and_then(|n| n.provider(m.provider)), provider) {
+            h.insert(PROVIDER, v);
         }
     }
     if cx.answer.attempts > 0 {
-        let _ = h.insert_header("x-switchyard-attempts", cx.answer.attempts);
+        h.insert(ATTEMPTS, small_number(cx.answer.attempts));
     }
     if !cx.dropped_params.is_empty() {
         if let Ok(v) = HeaderValue::from_str(&cx.dropped_params.join(", ")) {
-            let _ = h.insert_header("x-switchyard-dropped-params", v);
+            h.insert(DROPPED_PARAMS, v);
         }
     }
     let overhead = cx.started.elapsed().saturating_sub(cx.answer.upstream_time);
-    let _ = h.insert_header(
-        "x-switchyard-overhead-ms",
-        format!("{:.3}", overhead.as_secs_f64() * 1000.0),
-    );
-    for (name, value) in &cx.response_headers {
-        let _ = h.append_header(name.clone(), value.clone());
+    if let Some(v) = millis(overhead) {
+        h.insert(OVERHEAD_MS, v);
     }
-    Ok(h)
+    for (name, value) in &cx.response_headers {
+        h.append(name.clone(), value.clone());
+    }
+    Ok(ResponseHeader::from(parts))
 }
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+const ROUTE: HeaderName = HeaderName::from_static("x-switchyard-route");
+const MODEL: HeaderName = HeaderName::from_static("x-switchyard-model");
+const PROVIDER: HeaderName = HeaderName::from_static("x-switchyard-provider");
+const ATTEMPTS: HeaderName = HeaderName::from_static("x-switchyard-attempts");
+const DROPPED_PARAMS: HeaderName = HeaderName::from_static("x-switchyard-dropped-params");
+const OVERHEAD_MS: HeaderName = HeaderName::from_static("x-switchyard-overhead-ms");
+
+/// The prepared value of `name`, or one built from it.
+fn prepared(value: Option<&HeaderValue>, name: &str) -> Option<HeaderValue> {
+    value.cloned().or_else(|| HeaderValue::from_str(name).ok())
+}
+
+/// `n` as a header value; the usual attempt counts without allocating.
+fn small_number(n: u32) -> HeaderValue {
+    const DIGITS: [&str; 10] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
+    match DIGITS.get(n as usize) {
+        Some(d) => HeaderValue::from_static(d),
+        None => HeaderValue::from(n),
+    }
+}
+
+/// `d` in milliseconds with three decimals (`1.234`), formatted on the stack.
+fn millis(d: Duration) -> Option<HeaderValue> {
+    let mut buf = [0u8; 32];
+    let mut out = &mut buf[..];
+    write!(out, "{:.3}", d.as_secs_f64() * 1000.0).ok()?;
+    let len = 32 - out.len();
+    HeaderValue::from_bytes(&buf[..len]).ok()
+}
+
+#[cfg(test)]
+#[path = "respond_tests.rs"]
+mod tests;
 
 /// Adds `headers` to `h`, replacing same-named ones.
 pub fn extend(h: &mut ResponseHeader, headers: &[(HeaderName, HeaderValue)]) {

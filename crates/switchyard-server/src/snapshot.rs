@@ -7,7 +7,7 @@ use std::time::SystemTime;
 use arc_swap::ArcSwap;
 use sha2::{Digest, Sha256};
 use switchyard_config::{Config, ConfigIssue, Env};
-use switchyard_filter::{Chain, Registry};
+use switchyard_filter::{Chain, NameValues, Registry};
 
 use crate::upstream::Upstream;
 
@@ -23,6 +23,8 @@ pub struct Snapshot {
     pub keys: Option<switchyard_filters::auth::Keys>,
     /// One endpoint per provider, indexed like `config.providers`.
     pub upstreams: Vec<Upstream>,
+    /// The config's names as response header values.
+    pub names: Arc<NameValues>,
     /// Hex SHA-256 of the YAML text (empty for the embedded default).
     pub sha256: String,
     /// When it was loaded.
@@ -80,6 +82,7 @@ impl Snapshot {
         let config = Arc::new(config);
         let chain = registry.build_chain(&config).map_err(LoadError::from)?;
         let upstreams = config.providers.iter().map(Upstream::new).collect();
+        let names = Arc::new(NameValues::of(&config));
         let keys = if chain.names().any(|n| n == "auth") {
             switchyard_filters::auth::Keys::from_config(&config).map_err(|e| {
                 let path = match e.location {
@@ -100,6 +103,7 @@ impl Snapshot {
             chain,
             keys,
             upstreams,
+            names,
             sha256,
             loaded_at: SystemTime::now(),
             generation,
