@@ -61,7 +61,7 @@ impl Chain {
     ) -> Result<Flow, GatewayError> {
         for f in &self.filters {
             cx.ran += 1;
-            match f.filter.on_request(cx, req).await? {
+            match f.filter.on_request(cx, req).decided().await? {
                 Flow::Continue => {}
                 reply @ Flow::Respond(_) => return Ok(reply),
             }

@@ -11,6 +11,7 @@ use switchyard_wire::{ChatRequest, Dialect};
 
 use crate::{
     Chain, Endpoint, Filter, Flow, GatewayError, LocalReply, NamedFilter, RequestCtx, ResponseHead,
+    Step,
 };
 
 type Log = Arc<Mutex<Vec<String>>>;
@@ -33,23 +34,19 @@ impl Probe {
 
 #[async_trait::async_trait]
 impl Filter for Probe {
-    async fn on_request(
-        &self,
-        _cx: &mut RequestCtx,
-        _req: &mut ChatRequest,
-    ) -> Result<Flow, GatewayError> {
+    fn on_request<'a>(&'a self, _cx: &'a mut RequestCtx, _req: &'a mut ChatRequest) -> Step<'a> {
         self.note("request");
         if !self.answers {
-            return Ok(Flow::Continue);
+            return Step::Done(Ok(Flow::Continue));
         }
-        Ok(Flow::Respond(LocalReply {
+        Step::Done(Ok(Flow::Respond(LocalReply {
             status: 200,
             headers: vec![(
                 HeaderName::from_static("content-type"),
                 HeaderValue::from_static("application/json"),
             )],
             body: Bytes::from_static(br#"{"cached":true}"#),
-        }))
+        })))
     }
 
     fn on_response_head(

@@ -1,6 +1,8 @@
 //! The `Filter` trait: one concern of the gateway (auth, routing, translation, metrics…) seen
 //! through one set of hooks, and `FilterFactory`, which builds a filter from its YAML settings.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,6 +22,33 @@ pub enum Flow {
     /// Stop the chain and answer with this reply instead of calling an upstream. Only filters
     /// that already ran see the reply's head and body, in reverse order.
     Respond(LocalReply),
+}
+
+/// What a filter's [`Filter::on_request`] decided: at once, or once a future resolves.
+pub enum Step<'a> {
+    /// Decided.
+    Done(Result<Flow, GatewayError>),
+    /// Decided when this resolves.
+    Wait(Pin<Box<dyn Future<Output = Result<Flow, GatewayError>> + Send + 'a>>),
+}
+
+impl std::fmt::Debug for Step<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Step::Done(r) => f.debug_tuple("Done").field(r).finish(),
+            Step::Wait(_) => f.write_str("Wait(..)"),
+        }
+    }
+}
+
+impl Step<'_> {
+    /// The decision, waited for if need be.
+    pub async fn decided(self) -> Result<Flow, GatewayError> {
+        match self {
+            Step::Done(r) => r,
+            Step::Wait(f) => f.await,
+        }
+    }
 }
 
 /// What the chain does with one upstream attempt.
@@ -115,13 +144,11 @@ pub struct Outcome {
 pub trait Filter: Send + Sync + 'static {
     /// Runs once the body is read and parsed. May rewrite the request, set context (route,
     /// key id), answer locally with `Flow::Respond`, or reject with an error (which is rendered
-    /// in the client's dialect and ends the chain). Default: `Continue`.
-    async fn on_request(
-        &self,
-        _cx: &mut RequestCtx,
-        _req: &mut ChatRequest,
-    ) -> Result<Flow, GatewayError> {
-        Ok(Flow::Continue)
+    /// in the client's dialect and ends the chain). A filter that must wait for something
+    /// (a state backend, a token exchange) returns [`Step::Wait`]; the others decide at once
+    /// and cost no future per request. Default: `Continue`.
+    fn on_request<'a>(&'a self, _cx: &'a mut RequestCtx, _req: &'a mut ChatRequest) -> Step<'a> {
+        Step::Done(Ok(Flow::Continue))
     }
 
     /// Runs once per request after every `on_request` said `Continue` and before the first

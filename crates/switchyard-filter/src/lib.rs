@@ -25,7 +25,7 @@ pub use context::{
 pub use error::{Fault, GatewayError};
 pub use filter::{
     AttemptFlow, AttemptResult, BuildEnv, FailedAttempt, Filter, FilterFactory, Flow, Outcome,
-    RetryDecision,
+    RetryDecision, Step,
 };
 pub use kind::ErrorKind;
 pub use names::NameValues;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use switchyard_config::sha256_of;
 use switchyard_filter::{
-    BuildEnv, BuildError, Filter, FilterFactory, Flow, GatewayError, RequestCtx,
+    BuildEnv, BuildError, Filter, FilterFactory, Flow, GatewayError, RequestCtx, Step,
 };
 use switchyard_wire::ChatRequest;
 
@@ -139,13 +139,9 @@ fn presented_key(headers: &http::HeaderMap) -> Option<&str> {
     header("x-api-key").map(str::trim)
 }
 
-#[async_trait::async_trait]
-impl Filter for AuthFilter {
-    async fn on_request(
-        &self,
-        cx: &mut RequestCtx,
-        req: &mut ChatRequest,
-    ) -> Result<Flow, GatewayError> {
+impl AuthFilter {
+    /// The key in the request's headers, and whether it may use the model asked for.
+    fn check(&self, cx: &mut RequestCtx, req: &ChatRequest) -> Result<Flow, GatewayError> {
         let Some(keys) = &self.keys else {
             return Ok(Flow::Continue);
         };
@@ -157,5 +153,12 @@ impl Filter for AuthFilter {
             });
         }
         Ok(Flow::Continue)
+    }
+}
+
+#[async_trait::async_trait]
+impl Filter for AuthFilter {
+    fn on_request<'a>(&'a self, cx: &'a mut RequestCtx, req: &'a mut ChatRequest) -> Step<'a> {
+        Step::Done(self.check(cx, req))
     }
 }

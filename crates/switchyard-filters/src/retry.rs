@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use switchyard_filter::{
     AttemptFlow, AttemptResult, BuildEnv, BuildError, FailedAttempt, Filter, FilterFactory, Flow,
-    GatewayError, RequestCtx, RetryDecision, UpstreamRequest,
+    GatewayError, RequestCtx, RetryDecision, Step, UpstreamRequest,
 };
 use switchyard_wire::ChatRequest;
 
@@ -389,13 +389,9 @@ impl Filter for RetryFilter {
         );
     }
 
-    async fn on_request(
-        &self,
-        cx: &mut RequestCtx,
-        _req: &mut ChatRequest,
-    ) -> Result<Flow, GatewayError> {
+    fn on_request<'a>(&'a self, cx: &'a mut RequestCtx, _req: &'a mut ChatRequest) -> Step<'a> {
         cx.slots.insert(Retrying::new(&self.budget));
-        Ok(Flow::Continue)
+        Step::Done(Ok(Flow::Continue))
     }
 
     /// Passes over a target still cooling down after its `retry-after`, unless no other target

@@ -16,7 +16,8 @@ use std::time::{Duration, UNIX_EPOCH};
 use prometheus::Registry;
 use switchyard_config::{Budget, Config, StateConfig};
 use switchyard_filter::{
-    BuildEnv, BuildError, ErrorKind, Filter, FilterFactory, Flow, GatewayError, Outcome, RequestCtx,
+    BuildEnv, BuildError, ErrorKind, Filter, FilterFactory, Flow, GatewayError, Outcome,
+    RequestCtx, Step,
 };
 use switchyard_wire::ChatRequest;
 
@@ -252,14 +253,27 @@ impl Filter for RateLimitFilter {
         }
     }
 
-    async fn on_request(
+    /// A key with limits waits for the state backend's verdict; any other request goes on.
+    fn on_request<'a>(&'a self, cx: &'a mut RequestCtx, req: &'a mut ChatRequest) -> Step<'a> {
+        match cx.key_id.as_deref().and_then(|id| self.keys.get(id)) {
+            Some(key) => Step::Wait(Box::pin(self.admit(cx, req, key))),
+            None => Step::Done(Ok(Flow::Continue)),
+        }
+    }
+
+    fn on_complete(&self, cx: &RequestCtx, _outcome: &Outcome) {
+        self.settle(cx);
+    }
+}
+
+impl RateLimitFilter {
+    /// Asks the state backend to admit a request of `key`'s (rpm, tpm, budget).
+    async fn admit(
         &self,
         cx: &mut RequestCtx,
         req: &mut ChatRequest,
+        key: &KeyLimits,
     ) -> Result<Flow, GatewayError> {
-        let Some(key) = cx.key_id.as_deref().and_then(|id| self.keys.get(id)) else {
-            return Ok(Flow::Continue);
-        };
         let now = now_us();
         let prompt = estimate_prompt_tokens(req);
         let tpm = key.tpm.map(|limit| TokenCharge {
@@ -333,12 +347,6 @@ impl Filter for RateLimitFilter {
         }
     }
 
-    fn on_complete(&self, cx: &RequestCtx, _outcome: &Outcome) {
-        self.settle(cx);
-    }
-}
-
-impl RateLimitFilter {
     /// Admits with this process's own limits while the shared backend is unreachable
     /// (`fail_open`); a memory backend never gets here.
     fn admit_locally(

@@ -14,7 +14,7 @@ use bytes::Bytes;
 use switchyard_config::{Config, Route, Strategy, When};
 use switchyard_filter::{
     AttemptFlow, AttemptResult, BuildEnv, BuildError, Filter, FilterFactory, Flow, GatewayError,
-    RequestCtx, ResponseHead, RoutePlan, UpstreamRequest,
+    RequestCtx, ResponseHead, RoutePlan, Step, UpstreamRequest,
 };
 use switchyard_wire::ChatRequest;
 
@@ -160,19 +160,18 @@ impl Filter for RouteFilter {
         );
     }
 
-    async fn on_request(
-        &self,
-        cx: &mut RequestCtx,
-        req: &mut ChatRequest,
-    ) -> Result<Flow, GatewayError> {
+    fn on_request<'a>(&'a self, cx: &'a mut RequestCtx, req: &'a mut ChatRequest) -> Step<'a> {
         let priority = cx
             .header(PRIORITY_HEADER)
             .map(str::to_owned)
             .or_else(|| req.metadata_str("priority").map(str::to_owned));
-        let plan = self.resolve(&req.model, priority.as_deref(), cx, req)?;
+        let plan = match self.resolve(&req.model, priority.as_deref(), cx, req) {
+            Ok(plan) => plan,
+            Err(e) => return Step::Done(Err(e)),
+        };
         req.remove_metadata("priority");
         cx.route = Some(plan);
-        Ok(Flow::Continue)
+        Step::Done(Ok(Flow::Continue))
     }
 
     fn on_upstream_request(

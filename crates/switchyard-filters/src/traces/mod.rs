@@ -18,7 +18,7 @@ use http::{HeaderName, HeaderValue};
 use switchyard_config::{Config, OtlpConfig};
 use switchyard_filter::{
     AttemptFlow, AttemptResult, BuildEnv, BuildError, Filter, FilterFactory, Flow, GatewayError,
-    Outcome, RequestCtx, UpstreamRequest,
+    Outcome, RequestCtx, Step, UpstreamRequest,
 };
 use switchyard_telemetry::context::traceparent;
 use switchyard_telemetry::{unix_nanos, Attr, Event, ExportMetrics, Exporter, SpanId};
@@ -98,13 +98,9 @@ fn now() -> u64 {
 
 #[async_trait::async_trait]
 impl Filter for TracingFilter {
-    async fn on_request(
-        &self,
-        cx: &mut RequestCtx,
-        req: &mut ChatRequest,
-    ) -> Result<Flow, GatewayError> {
+    fn on_request<'a>(&'a self, cx: &'a mut RequestCtx, req: &'a mut ChatRequest) -> Step<'a> {
         self.trace(cx).ask(req);
-        Ok(Flow::Continue)
+        Step::Done(Ok(Flow::Continue))
     }
 
     fn on_upstream_request(

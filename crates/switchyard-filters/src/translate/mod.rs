@@ -9,7 +9,7 @@ use http::HeaderValue;
 use switchyard_config::{Config, MaxTokensField, Provider, ProviderKind, Secret};
 use switchyard_filter::{
     AttemptFlow, BuildEnv, BuildError, Endpoint, Filter, FilterFactory, Flow, GatewayError,
-    RequestCtx, ResponseHead, UpstreamRequest,
+    RequestCtx, ResponseHead, Step, UpstreamRequest,
 };
 use switchyard_wire::responses::Echo;
 use switchyard_wire::{encode_request, ChatRequest, Dialect, EncodeTarget, TranslateError};
@@ -87,6 +87,15 @@ struct Attempt {
 }
 
 impl TranslateFilter {
+    /// The rest of `on_request`, once any access tokens are in: a `count_tokens` request may
+    /// be answered here.
+    fn after_tokens(&self, cx: &mut RequestCtx, req: &ChatRequest) -> Flow {
+        if cx.endpoint == Endpoint::CountTokens {
+            return self.count_tokens_locally(cx, req);
+        }
+        Flow::Continue
+    }
+
     /// `count_tokens` for a route whose first target is not Anthropic: counted here with the
     /// context-window counter for that model, answered in Anthropic's shape. An Anthropic
     /// first target counts it itself (the request goes on).
@@ -119,22 +128,19 @@ impl TranslateFilter {
 
 #[async_trait::async_trait]
 impl Filter for TranslateFilter {
-    async fn on_request(
-        &self,
-        cx: &mut RequestCtx,
-        req: &mut ChatRequest,
-    ) -> Result<Flow, GatewayError> {
+    /// Waits only when the config has Vertex providers: for their access tokens.
+    fn on_request<'a>(&'a self, cx: &'a mut RequestCtx, req: &'a mut ChatRequest) -> Step<'a> {
         cx.streaming = req.stream;
-        if !self.vertex.is_empty() {
+        if self.vertex.is_empty() || cx.route.is_none() {
+            return Step::Done(Ok(self.after_tokens(cx, req)));
+        }
+        Step::Wait(Box::pin(async move {
             if let Some(plan) = &cx.route {
                 let tokens = self.vertex.prefetch(&self.config, &plan.targets).await;
                 cx.slots.insert(tokens);
             }
-        }
-        if cx.endpoint == Endpoint::CountTokens {
-            return Ok(self.count_tokens_locally(cx, req));
-        }
-        Ok(Flow::Continue)
+            Ok(self.after_tokens(cx, req))
+        }))
     }
 
     fn on_upstream_request(
