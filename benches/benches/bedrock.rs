@@ -33,7 +33,9 @@ fn signing(c: &mut Criterion) {
     }))
     .expect("json");
     let mut base = UpstreamRequest::new(0);
-    base.path = model_path("us.anthropic.claude-sonnet-4-5-20250929-v1:0", false).expect("path");
+    base.path = model_path("us.anthropic.claude-sonnet-4-5-20250929-v1:0", false)
+        .expect("path")
+        .into();
     base.body = Bytes::from(body);
     c.bench_function("bedrock/sigv4_sign_1KB", |b| {
         b.iter(|| {

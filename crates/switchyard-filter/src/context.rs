@@ -1,6 +1,7 @@
 //! Per-request state shared by the filters and the data path.
 
 use std::any::{Any, TypeId};
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -48,8 +49,9 @@ impl Endpoint {
 /// The route a request resolved to: its name and targets in the order to try them.
 #[derive(Debug, Clone, Default)]
 pub struct RoutePlan {
-    /// Route name (or the model id / `provider/model` the client named).
-    pub name: String,
+    /// Route name (or the model id / `provider/model` the client named); shared with the
+    /// route filter's table, not copied per request.
+    pub name: Arc<str>,
     /// Indices into `Config::models`, in the order to try.
     pub targets: Vec<usize>,
     /// Refuse unmappable parameters instead of dropping them.
@@ -75,6 +77,9 @@ pub struct Answer {
     pub upstream_time: Duration,
 }
 
+/// How many filter states a request's [`Slots`] make room for when the first arrives.
+const SLOTS: usize = 8;
+
 /// Typed per-filter state, in the spirit of pingora's `HttpModuleCtx::get::<T>()`: a filter
 /// keeps what it must remember between hooks here without the context naming its type.
 #[derive(Default)]
@@ -87,6 +92,10 @@ impl Slots {
         if let Some(slot) = self.0.iter_mut().find(|(t, _)| *t == id) {
             slot.1 = Box::new(value);
         } else {
+            if self.0.capacity() == 0 {
+                // Room for the default chain's state at once, instead of growing 4 -> 8.
+                self.0.reserve_exact(SLOTS);
+            }
             self.0.push((id, Box::new(value)));
         }
     }
@@ -130,8 +139,9 @@ pub struct RequestCtx {
     pub client_dialect: Dialect,
     /// The client's request headers.
     pub headers: HeaderMap,
-    /// The gateway key's id, once `auth` accepted it.
-    pub key_id: Option<String>,
+    /// The gateway key's id, once `auth` accepted it (shared with the config's key: no copy
+    /// per request).
+    pub key_id: Option<Arc<str>>,
     /// Set by `route`.
     pub route: Option<RoutePlan>,
     /// What answered.
@@ -205,8 +215,9 @@ impl RequestCtx {
 pub struct UpstreamRequest {
     /// The target: index into `Config::models`.
     pub model: usize,
-    /// Path and query appended to the provider's base URL path, e.g. `/chat/completions`.
-    pub path: String,
+    /// Path and query appended to the provider's base URL path, e.g. `/chat/completions`
+    /// (most are fixed text, so they are borrowed, not built per request).
+    pub path: Cow<'static, str>,
     /// Headers to send (besides host, content-length and content-type).
     pub headers: Vec<(HeaderName, HeaderValue)>,
     /// The body to send.
@@ -220,7 +231,7 @@ impl UpstreamRequest {
     pub fn new(model: usize) -> Self {
         Self {
             model,
-            path: String::new(),
+            path: Cow::Borrowed(""),
             headers: Vec::new(),
             body: Bytes::new(),
             stream: false,

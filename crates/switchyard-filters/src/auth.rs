@@ -16,7 +16,7 @@ pub struct AuthFactory;
 
 /// One gateway key, ready to check.
 pub struct Key {
-    id: String,
+    id: Arc<str>,
     sha256: [u8; 32],
     models: GlobSet,
 }
@@ -25,6 +25,10 @@ impl Key {
     /// The key's id (shown in logs and metrics; the key itself never is).
     pub fn id(&self) -> &str {
         &self.id
+    }
+    /// The key's id, shared (what a request's context holds).
+    pub fn shared_id(&self) -> Arc<str> {
+        self.id.clone()
     }
     /// Whether the key may use this route, model id or `provider/model` name.
     pub fn allows(&self, name: &str) -> bool {
@@ -83,7 +87,7 @@ impl Keys {
                 )
             })?;
             keys.push(Key {
-                id: k.id.clone(),
+                id: k.id.as_str().into(),
                 sha256: k.sha256,
                 models,
             });

@@ -123,9 +123,27 @@ impl Filter for ContextWindowFilter {
         if cx.endpoint == Endpoint::CountTokens {
             return Ok(());
         }
-        let Some(targets) = cx.route.as_ref().map(|r| r.targets.clone()) else {
+        // Taken out of the plan while the checks below need `cx`, and put back (or replaced
+        // by the targets that fit) before returning: no copy per request.
+        let Some(targets) = cx.route.as_mut().map(|r| std::mem::take(&mut r.targets)) else {
             return Ok(());
         };
+        let (result, targets) = self.check(cx, req, targets);
+        if let Some(plan) = cx.route.as_mut() {
+            plan.targets = targets;
+        }
+        result
+    }
+}
+
+impl ContextWindowFilter {
+    /// The checks of `on_plan` over the plan's `targets`; returns the targets the plan keeps.
+    fn check(
+        &self,
+        cx: &mut RequestCtx,
+        req: &ChatRequest,
+        targets: Vec<usize>,
+    ) -> (Result<(), GatewayError>, Vec<usize>) {
         // Fast path: the byte count bounds every tokenizer's count, so no BPE when it fits.
         let fits = |bytes: u64| {
             let bound = |m: usize| match self.tokenizers.get(m) {
@@ -141,7 +159,7 @@ impl Filter for ContextWindowFilter {
         if tokens::raw_upper_bound(req).is_some_and(fits)
             || fits(tokens::upper_bound(req, Tokenizer::Cl100k))
         {
-            return Ok(());
+            return (Ok(()), targets);
         }
         let mut misfits: Vec<Fit> = Vec::new();
         let mut first_fit: Option<Fit> = None;
@@ -152,10 +170,11 @@ impl Filter for ContextWindowFilter {
             let fit = self.fit(cx, req, m, window);
             if fit.needed > fit.window {
                 if i == 0 && self.on_overflow == OnOverflow::Reject {
-                    return Err(GatewayError::ContextWindowExceeded {
+                    let e = GatewayError::ContextWindowExceeded {
                         needed: fit.needed,
                         limit: fit.window,
-                    });
+                    };
+                    return (Err(e), targets);
                 }
                 misfits.push(fit);
             } else if first_fit.is_none() {
@@ -163,7 +182,7 @@ impl Filter for ContextWindowFilter {
             }
         }
         if misfits.is_empty() {
-            return Ok(());
+            return (Ok(()), targets);
         }
         let remaining: Vec<usize> = targets
             .iter()
@@ -175,10 +194,11 @@ impl Filter for ContextWindowFilter {
                 .iter()
                 .max_by_key(|f| f.window)
                 .map_or((0, 0), |f| (f.needed, f.window));
-            return Err(GatewayError::ContextWindowExceeded {
+            let e = GatewayError::ContextWindowExceeded {
                 needed: widest.0,
                 limit: widest.1,
-            });
+            };
+            return (Err(e), targets);
         }
         if self.on_overflow == OnOverflow::Reroute {
             let prompt = first_fit.map_or_else(
@@ -195,11 +215,10 @@ impl Filter for ContextWindowFilter {
             ));
         }
         if let Some(plan) = cx.route.as_mut() {
-            plan.targets = remaining;
             plan.pruned
                 .extend(misfits.iter().map(|f| (f.model, SKIP_REASON)));
         }
-        Ok(())
+        (Ok(()), remaining)
     }
 }
 

@@ -71,7 +71,7 @@ pub async fn list(
         None => all.into_iter().collect(),
         Some(keys) => match keys.authenticate(&cx.headers) {
             Ok(key) => {
-                cx.key_id = Some(key.id().to_owned());
+                cx.key_id = Some(key.shared_id());
                 all.into_iter().filter(|n| key.allows(n)).collect()
             }
             Err(e) => return error(session, cx, &e).await,

@@ -106,7 +106,7 @@ struct UsageRecord<'a> {
     #[serde(rename = "type")]
     kind: &'static str,
     request_id: &'a str,
-    time: String,
+    time: Rfc3339Millis,
     key_id: &'a str,
     endpoint: &'static str,
     route: &'a str,
@@ -129,6 +129,18 @@ struct UsageRecord<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     stream_error: Option<&'a str>,
 }
+
+/// A time written as RFC 3339 with milliseconds straight into the record (no `String`).
+struct Rfc3339Millis(SystemTime);
+
+impl Serialize for Rfc3339Millis {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&humantime::format_rfc3339_millis(self.0))
+    }
+}
+
+/// Room for a usage record's line, so writing it needs one allocation (they run ~500 bytes).
+const RECORD_CAPACITY: usize = 768;
 
 fn ms(d: Duration) -> f64 {
     (d.as_secs_f64() * 1e6).round() / 1e3
@@ -212,7 +224,7 @@ impl Filter for MetricsFilter {
         let f = &*self.families;
         let duration = cx.started.elapsed();
         let key_id = cx.key_id.as_deref().unwrap_or("anonymous");
-        let route = cx.route.as_ref().map_or("", |r| r.name.as_str());
+        let route = cx.route.as_ref().map_or("", |r| &*r.name);
         let model = cx.answer.model.and_then(|m| self.config.models.get(m));
         let model_id = model.map_or("", |m| m.id.as_str());
         let provider = model.map_or("", |m| self.config.providers[m.provider].id.as_str());
@@ -292,7 +304,7 @@ impl Filter for MetricsFilter {
         let record = UsageRecord {
             kind: "usage",
             request_id: &cx.request_id,
-            time: humantime::format_rfc3339_millis(SystemTime::now()).to_string(),
+            time: Rfc3339Millis(SystemTime::now()),
             key_id,
             endpoint: cx.endpoint.as_str(),
             route,
@@ -313,7 +325,8 @@ impl Filter for MetricsFilter {
             error: outcome.error_kind.map(|k| k.as_str()),
             stream_error: cx.stream_error.as_deref(),
         };
-        if let Ok(line) = serde_json::to_vec(&record) {
+        let mut line = Vec::with_capacity(RECORD_CAPACITY);
+        if serde_json::to_writer(&mut line, &record).is_ok() {
             usage_log.write(line);
         }
     }
@@ -347,5 +360,21 @@ fn status_label(status: u16) -> Cow<'static, str> {
         503 => "503".into(),
         504 => "504".into(),
         s => s.to_string().into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_times_read_as_humantime_writes_them() {
+        let t = SystemTime::UNIX_EPOCH + Duration::from_millis(1_764_790_000_123);
+        let json = serde_json::to_string(&Rfc3339Millis(t)).expect("serializes");
+        assert_eq!(json, "\"2025-12-03T19:26:40.123Z\"");
+        assert_eq!(
+            json.trim_matches('"'),
+            humantime::format_rfc3339_millis(t).to_string()
+        );
     }
 }

@@ -35,6 +35,10 @@ pub struct RouteFilter {
     config: Arc<Config>,
     /// Latency cells indexed like `config.models`.
     latency: Vec<Arc<LatencyCell>>,
+    /// Route names indexed like `config.routes`, and model ids like `config.models`: what a
+    /// plan's name shares.
+    route_names: Vec<Arc<str>>,
+    model_ids: Vec<Arc<str>>,
 }
 
 /// When the current attempt started, to measure its time to first token.
@@ -59,10 +63,7 @@ impl FilterFactory for RouteFactory {
         let latency = self
             .latency
             .cells_for(env.config.models.iter().map(|m| m.id.as_str()));
-        Ok(Arc::new(RouteFilter {
-            config: env.config.clone(),
-            latency,
-        }))
+        Ok(Arc::new(RouteFilter::new(env.config.clone(), latency)))
     }
 
     fn after(&self) -> &'static [&'static str] {
@@ -86,6 +87,20 @@ fn when_matches(when: &When, priority: Option<&str>, cx: &RequestCtx) -> bool {
 }
 
 impl RouteFilter {
+    /// The route table of `config`, with `latency` cells indexed like its models.
+    fn new(config: Arc<Config>, latency: Vec<Arc<LatencyCell>>) -> Self {
+        Self {
+            route_names: config
+                .routes
+                .iter()
+                .map(|r| r.name.as_str().into())
+                .collect(),
+            model_ids: config.models.iter().map(|m| m.id.as_str().into()).collect(),
+            config,
+            latency,
+        }
+    }
+
     /// The targets of `route` in the order its strategy gives for this request.
     fn order(&self, route: &Route, req: &ChatRequest) -> Vec<usize> {
         let mut rng = fastrand::Rng::new();
@@ -115,14 +130,16 @@ impl RouteFilter {
     ) -> Result<RoutePlan, GatewayError> {
         let cfg = &self.config;
         if let Some(indices) = cfg.index.routes_by_name.get(name) {
-            let matched: Option<&Route> = indices.iter().map(|&i| &cfg.routes[i]).find(|r| {
-                r.when
+            let matched = indices.iter().copied().find(|&i| {
+                cfg.routes[i]
+                    .when
                     .as_ref()
                     .is_none_or(|w| when_matches(w, priority, cx))
             });
-            if let Some(route) = matched {
+            if let Some(i) = matched {
+                let route: &Route = &cfg.routes[i];
                 return Ok(RoutePlan {
-                    name: route.name.clone(),
+                    name: self.route_names[i].clone(),
                     targets: self.order(route, req),
                     strict_params: route.strict_params,
                     pruned: Vec::new(),
@@ -137,7 +154,10 @@ impl RouteFilter {
             .or_else(|| cfg.index.models_by_qualified.get(name));
         match model {
             Some(&m) => Ok(RoutePlan {
-                name: name.to_string(),
+                name: match self.model_ids.get(m) {
+                    Some(id) if **id == *name => id.clone(),
+                    _ => name.into(),
+                },
                 targets: vec![m],
                 strict_params: false,
                 pruned: Vec::new(),
@@ -228,5 +248,49 @@ impl Filter for RouteFilter {
         if let Some(cell) = self.latency.get(up.model) {
             cell.record(clock.started.elapsed() + FAILURE_PENALTY);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use switchyard_config::MapEnv;
+    use switchyard_filter::Endpoint;
+    use switchyard_wire::Dialect;
+
+    use super::*;
+
+    #[test]
+    fn plans_share_the_names_of_routes_and_models_and_keep_what_the_client_asked() {
+        let yaml = r#"version: 1
+auth: { disabled: true }
+providers:
+  - { id: p, type: openai, base_url: "http://127.0.0.1:1/v1", api_key_env: K }
+models:
+  - { id: a, provider: p, model: up-a }
+routes:
+  - { name: chat, targets: [{ model: a }] }
+"#;
+        let env = MapEnv::new().with_var("K", "k");
+        let config = Arc::new(Config::from_yaml_str(yaml, &env).expect("config"));
+        let f = RouteFilter::new(config.clone(), Vec::new());
+        let cx = RequestCtx::new(
+            "r".into(),
+            config,
+            Endpoint::ChatCompletions,
+            Default::default(),
+        );
+        let req = ChatRequest::parse(Dialect::OpenAi, br#"{"model":"x","messages":[]}"#)
+            .expect("request");
+        let plan = |name: &str| f.resolve(name, None, &cx, &req).expect("a plan");
+        let chat = plan("chat");
+        assert_eq!(&*chat.name, "chat");
+        assert!(Arc::ptr_eq(&chat.name, &f.route_names[0]));
+        let model = plan("a");
+        assert_eq!((&*model.name, model.targets.as_slice()), ("a", &[0][..]));
+        assert!(Arc::ptr_eq(&model.name, &f.model_ids[0]));
+        for qualified in ["p/a", "p/up-a"] {
+            assert_eq!(&*plan(qualified).name, qualified);
+        }
+        assert!(f.resolve("nope", None, &cx, &req).is_err());
     }
 }

@@ -228,7 +228,7 @@ fn server_span(
         genai::operation_name(cx.endpoint),
     ));
     let asked_model = t.asked.as_ref().and_then(|a| a.model.clone());
-    if let Some(m) = asked_model.or_else(|| cx.route.as_ref().map(|r| r.name.clone())) {
+    if let Some(m) = asked_model.or_else(|| cx.route.as_ref().map(|r| r.name.to_string())) {
         attrs.push(Attr::new("gen_ai.request.model", m));
     }
     asked_attrs(t, &mut attrs);
@@ -248,10 +248,10 @@ fn server_span(
     }
     attrs.push(Attr::new("switchyard.request_id", cx.request_id.clone()));
     if let Some(r) = &cx.route {
-        attrs.push(Attr::new("switchyard.route", r.name.clone()));
+        attrs.push(Attr::new("switchyard.route", r.name.to_string()));
     }
     if let Some(k) = &cx.key_id {
-        attrs.push(Attr::new("switchyard.key_id", k.clone()));
+        attrs.push(Attr::new("switchyard.key_id", k.to_string()));
     }
     attrs.push(Attr::new(
         "switchyard.attempts",

@@ -22,7 +22,9 @@ mod upstream;
 
 use embeddings::embeddings_request;
 use reply::State;
-use upstream::{chat_path, forward_anthropic_beta, header, provider_headers};
+use upstream::{
+    attempt_headers, chat_path, forward_anthropic_beta, header, prepare_headers, Prepared,
+};
 pub use upstream::{dialect_of, upstream_dialect};
 
 /// Anthropic's API version header value when the provider sets none.
@@ -39,6 +41,8 @@ pub struct TranslateFilter {
     vertex: VertexTokens,
     /// SigV4 identities of the bedrock providers.
     aws: crate::sigv4::Signers,
+    /// Each provider's own headers, indexed like `config.providers`.
+    headers: Vec<Prepared>,
 }
 
 impl FilterFactory for TranslateFactory {
@@ -57,6 +61,7 @@ impl FilterFactory for TranslateFactory {
             config: env.config.clone(),
             vertex: VertexTokens::for_config(env.config)?,
             aws: crate::sigv4::Signers::new(env.config),
+            headers: env.config.providers.iter().map(prepare_headers).collect(),
         }))
     }
 
@@ -73,8 +78,9 @@ struct Attempt {
     /// The provider key, to scrub from upstream error bodies that echo it.
     key: Option<Secret>,
     upstream: Dialect,
-    /// The upstream model name, for Gemini streams whose events may not name one.
-    model: String,
+    /// The target (index into `Config::models`): its upstream name is what Gemini streams
+    /// and replies that name no model report.
+    model: usize,
     stream: bool,
     wants_usage: bool,
     /// For embeddings: the upstream model name (Gemini replies don't carry it).
@@ -178,14 +184,18 @@ impl Filter for TranslateFilter {
                     "count_tokens is answered by the first target",
                 ));
             }
-            up.path = "/v1/messages/count_tokens".to_owned();
+            up.path = "/v1/messages/count_tokens".into();
             up.body = Bytes::from(switchyard_wire::rename_model(req, &model.upstream_model));
-            provider_headers(provider, token.as_ref(), &mut up.headers)?;
+            attempt_headers(
+                &self.headers[model.provider],
+                token.as_ref(),
+                &mut up.headers,
+            )?;
             forward_anthropic_beta(cx, &mut up.headers)?;
             cx.slots.insert(Attempt {
                 key: secret.clone(),
                 upstream: dialect,
-                model: model.upstream_model.clone(),
+                model: up.model,
                 stream: false,
                 wants_usage: false,
                 embeddings: None,
@@ -197,13 +207,17 @@ impl Filter for TranslateFilter {
         }
         if cx.endpoint == Endpoint::Embeddings {
             let (path, body) = embeddings_request(provider, &model.upstream_model, req)?;
-            up.path = path;
+            up.path = path.into();
             up.body = Bytes::from(body);
-            provider_headers(provider, token.as_ref(), &mut up.headers)?;
+            attempt_headers(
+                &self.headers[model.provider],
+                token.as_ref(),
+                &mut up.headers,
+            )?;
             cx.slots.insert(Attempt {
                 key: secret,
                 upstream: dialect,
-                model: model.upstream_model.clone(),
+                model: up.model,
                 stream: false,
                 wants_usage: false,
                 embeddings: Some(model.upstream_model.clone()),
@@ -257,7 +271,11 @@ impl Filter for TranslateFilter {
             Bytes::from(encoded.body)
         };
         up.stream = req.stream;
-        provider_headers(provider, token.as_ref(), &mut up.headers)?;
+        attempt_headers(
+            &self.headers[model.provider],
+            token.as_ref(),
+            &mut up.headers,
+        )?;
         if cx.client_dialect == Dialect::Anthropic && dialect == Dialect::Anthropic {
             forward_anthropic_beta(cx, &mut up.headers)?;
         }
@@ -286,7 +304,7 @@ impl Filter for TranslateFilter {
         cx.slots.insert(Attempt {
             key: secret,
             upstream: dialect,
-            model: model.upstream_model.clone(),
+            model: up.model,
             stream: req.stream,
             wants_usage: req.include_usage,
             embeddings: None,
@@ -314,6 +332,14 @@ impl Filter for TranslateFilter {
     ) -> Result<(), GatewayError> {
         reply::on_chunk(cx, chunk, end)
     }
+}
+
+/// The upstream name of model `index` of `config`.
+fn upstream_name(config: &Config, index: usize) -> &str {
+    config
+        .models
+        .get(index)
+        .map_or("", |m| m.upstream_model.as_str())
 }
 
 /// Seconds since the epoch, for the `created` field of replies built by translation.

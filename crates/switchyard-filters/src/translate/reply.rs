@@ -11,7 +11,7 @@ use switchyard_wire::{
 };
 
 use super::embeddings::embeddings_reply;
-use super::{unix_now, Attempt};
+use super::{unix_now, upstream_name, Attempt};
 
 /// Per-attempt translation state.
 pub(super) enum State {
@@ -70,7 +70,7 @@ pub(super) fn on_head(cx: &mut RequestCtx, head: &mut ResponseHead) -> Result<()
         (
             State::Stream(Box::new(
                 StreamTranslator::new(attempt.upstream, client, attempt.wants_usage)
-                    .with_model(&attempt.model)
+                    .with_model(upstream_name(&cx.config, attempt.model))
                     .with_created(unix_now())
                     .with_echo(attempt.echo.clone().unwrap_or_default()),
             )),
@@ -114,11 +114,10 @@ pub(super) fn on_chunk(
     let key = attempt.key.clone();
     let echo = if end { attempt.echo.take() } else { None };
     // Only a whole body's last chunk needs the name (for Gemini replies without one).
-    let model = if end {
-        attempt.model.clone()
-    } else {
-        String::new()
-    };
+    let config = end.then(|| cx.config.clone());
+    let model = config
+        .as_deref()
+        .map_or("", |c| upstream_name(c, attempt.model));
     let Some(state) = attempt.state.as_mut() else {
         return Ok(());
     };
@@ -128,7 +127,7 @@ pub(super) fn on_chunk(
             buf.extend_from_slice(chunk);
             if end {
                 let (upstream, body) = (*upstream, std::mem::take(buf));
-                *chunk = finish_json(cx, upstream, &model, echo.as_ref(), &body)?;
+                *chunk = finish_json(cx, upstream, model, echo.as_ref(), &body)?;
             } else {
                 *chunk = Bytes::new();
             }

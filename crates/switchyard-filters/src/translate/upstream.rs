@@ -1,6 +1,8 @@
 //! Where and how an attempt is sent: the provider's wire format for a model, the path, and
 //! the auth and version headers each provider type wants.
 
+use std::borrow::Cow;
+
 use http::{HeaderName, HeaderValue};
 use switchyard_config::{Config, Provider, ProviderKind, Secret};
 use switchyard_filter::{BuildError, GatewayError, RequestCtx};
@@ -40,16 +42,18 @@ pub(super) fn chat_path(
     upstream_model: &str,
     stream: bool,
     dialect: Dialect,
-) -> Result<String, TranslateError> {
+) -> Result<Cow<'static, str>, TranslateError> {
     if dialect == Dialect::OpenAiResponses {
         return Ok(match provider.kind {
             ProviderKind::AzureOpenAi => switchyard_wire::azure::RESPONSES_PATH.into(),
             _ => "/responses".into(),
         });
     }
-    match provider.kind {
-        ProviderKind::OpenAi | ProviderKind::OpenAiCompatible => Ok("/chat/completions".into()),
-        ProviderKind::Anthropic => Ok("/v1/messages".into()),
+    let built = match provider.kind {
+        ProviderKind::OpenAi | ProviderKind::OpenAiCompatible => {
+            return Ok("/chat/completions".into())
+        }
+        ProviderKind::Anthropic => return Ok("/v1/messages".into()),
         ProviderKind::Gemini => switchyard_wire::gemini::model_path(upstream_model, stream),
         ProviderKind::Bedrock => switchyard_wire::bedrock::model_path(upstream_model, stream),
         ProviderKind::AzureOpenAi => switchyard_wire::azure::chat_path(
@@ -69,7 +73,8 @@ pub(super) fn chat_path(
                 })?;
             switchyard_wire::vertex::chat_path(&v.project, &v.location, upstream_model, stream)
         }
-    }
+    };
+    built.map(Cow::Owned)
 }
 
 /// Checks every deployment's upstream name (and its provider's URL parts) as each request's
@@ -112,18 +117,36 @@ pub(super) fn header(
     Ok((HeaderName::from_static(name), value))
 }
 
-/// Provider authentication and version headers. A Vertex provider's bearer is the access
-/// token prefetched for this request (`token`).
-pub(super) fn provider_headers(
-    provider: &Provider,
+/// A provider's own headers (auth by key, version, `headers:`), built once per config so an
+/// attempt clones them instead of formatting and copying each; an error is what every
+/// request to that provider gets, as when they were built per request.
+pub(super) type Prepared = Result<Vec<(HeaderName, HeaderValue)>, GatewayError>;
+
+/// An attempt's provider headers: the bearer `token` (a Vertex provider's access token,
+/// prefetched for this request), then the provider's prepared ones.
+pub(super) fn attempt_headers(
+    prepared: &Prepared,
     token: Option<&Secret>,
     out: &mut Vec<(HeaderName, HeaderValue)>,
 ) -> Result<(), GatewayError> {
-    if let Some(token) = token {
-        let mut h = header("authorization", &format!("Bearer {}", token.expose()))?;
-        h.1.set_sensitive(true);
-        out.push(h);
-    }
+    let bearer = token.map(bearer).transpose()?;
+    let prepared = prepared.as_ref().map_err(Clone::clone)?;
+    out.reserve(prepared.len() + usize::from(bearer.is_some()));
+    out.extend(bearer);
+    out.extend(prepared.iter().cloned());
+    Ok(())
+}
+
+/// `authorization: Bearer TOKEN`, marked sensitive.
+fn bearer(token: &Secret) -> Result<(HeaderName, HeaderValue), GatewayError> {
+    let mut h = header("authorization", &format!("Bearer {}", token.expose()))?;
+    h.1.set_sensitive(true);
+    Ok(h)
+}
+
+/// The [`Prepared`] headers of `provider`: authentication by key, version, `headers:`.
+pub(super) fn prepare_headers(provider: &Provider) -> Prepared {
+    let mut out = Vec::new();
     if let Some(key) = &provider.api_key {
         let key = key.expose();
         let mut h = match provider.kind {
@@ -157,7 +180,7 @@ pub(super) fn provider_headers(
             .map_err(|_| GatewayError::Internal(format!("bad value for header `{name}`")))?;
         out.push((name, value));
     }
-    Ok(())
+    Ok(out)
 }
 
 /// An Anthropic client's `anthropic-beta` feature flags, for an Anthropic upstream: without
@@ -198,4 +221,82 @@ pub(super) fn forward_anthropic_beta(
         None => out.push((HeaderName::from_static(NAME), value)),
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use switchyard_config::MapEnv;
+
+    use super::*;
+
+    fn config() -> Config {
+        let yaml = r#"version: 1
+auth: { disabled: true }
+providers:
+  - { id: o, type: openai, base_url: "http://127.0.0.1:1/v1", api_key_env: K, headers: { openai-organization: org-1 } }
+  - { id: a, type: anthropic, base_url: "http://127.0.0.1:2", api_key_env: K }
+  - { id: g, type: gemini, base_url: "http://127.0.0.1:3", api_key_env: K }
+models:
+  - { id: m, provider: o }
+"#;
+        let env = MapEnv::new().with_var("K", "sk-secret-1");
+        Config::from_yaml_str(yaml, &env).expect("config")
+    }
+
+    /// `(name, value, sensitive)` of an attempt's provider headers.
+    fn sent(prepared: &Prepared, token: Option<&Secret>) -> Vec<(String, String, bool)> {
+        let mut out = Vec::new();
+        attempt_headers(prepared, token, &mut out).expect("headers");
+        out.iter()
+            .map(|(n, v)| {
+                let text = v.to_str().expect("text").to_owned();
+                (n.to_string(), text, v.is_sensitive())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn each_providers_auth_and_version_headers_are_prepared_once() {
+        let config = config();
+        let prepared: Vec<Prepared> = config.providers.iter().map(prepare_headers).collect();
+        let owned = |n: &str, v: &str, s: bool| (n.to_owned(), v.to_owned(), s);
+        assert_eq!(
+            sent(&prepared[0], None),
+            [
+                owned("authorization", "Bearer sk-secret-1", true),
+                owned("openai-organization", "org-1", false),
+            ]
+        );
+        assert_eq!(
+            sent(&prepared[1], None),
+            [
+                owned("x-api-key", "sk-secret-1", true),
+                owned("anthropic-version", ANTHROPIC_VERSION, false),
+            ]
+        );
+        assert_eq!(
+            sent(&prepared[2], None),
+            [owned("x-goog-api-key", "sk-secret-1", true)]
+        );
+        // An access token goes first, then the provider's own headers.
+        let token = Secret::new("ya29.token");
+        assert_eq!(
+            sent(&prepared[2], Some(&token))[0],
+            owned("authorization", "Bearer ya29.token", true)
+        );
+    }
+
+    #[test]
+    fn a_header_that_cannot_be_built_fails_every_attempt_as_before() {
+        let mut config = config();
+        config.providers[0].headers = vec![("bad name".into(), "v".into())];
+        let prepared = prepare_headers(&config.providers[0]);
+        let mut out = Vec::new();
+        let e = attempt_headers(&prepared, None, &mut out).expect_err("refused");
+        assert!(
+            matches!(e, GatewayError::Internal(ref m) if m.contains("bad name")),
+            "{e}"
+        );
+        assert!(out.is_empty());
+    }
 }
