@@ -19,6 +19,7 @@ use switchyard_filter::{
 use switchyard_wire::{stream_error_event, ChatRequest, ErrorBody};
 
 use crate::chain_hooks::ChainHooks;
+use crate::cork::Corked;
 use crate::drain::Cut;
 use crate::gateway::outcome_of;
 use crate::pool::PeerKey;
@@ -274,6 +275,10 @@ impl Answer {
         } else if !session.is_http2() {
             let _ = head.insert_header("transfer-encoding", "chunked");
         }
+        if !chunk.is_empty() {
+            // The head leaves with the first chunk, in one write.
+            hold(session);
+        }
         if session.write_response_header(Box::new(head)).await.is_err() {
             return Event::ClientGone;
         }
@@ -289,8 +294,24 @@ impl Answer {
         if chunk.is_empty() && !self.end {
             return Event::Written;
         }
-        written(session.write_response_body(chunk, self.end).await.is_ok())
+        written(end_body(session, chunk, self.end).await)
     }
+}
+
+/// Holds back the client stream's next flush (see [`Corked::hold`]) when the connection is
+/// corked and HTTP/1 (the only kind the API listener serves).
+fn hold(session: &ServerSession) {
+    if let Some(cork) = Corked::of(session) {
+        cork.hold();
+    }
+}
+
+/// Writes `chunk`, and the end of the body when `end`: then in one write.
+async fn end_body(session: &mut ServerSession, chunk: Bytes, end: bool) -> bool {
+    if end && !chunk.is_empty() {
+        hold(session);
+    }
+    session.write_response_body(chunk, end).await.is_ok()
 }
 
 fn written(ok: bool) -> Event {
@@ -317,12 +338,7 @@ async fn cut_stream(session: &mut ServerSession, cx: &mut RequestCtx, why: &Fail
         },
     );
     cx.stream_error = Some(message);
-    written(
-        session
-            .write_response_body(Bytes::from(event), true)
-            .await
-            .is_ok(),
-    )
+    written(end_body(session, Bytes::from(event), true).await)
 }
 
 /// Ends a request still running when the shutdown grace is over. Nothing written yet: the
@@ -357,9 +373,9 @@ async fn shut(
         error_kind: Some(e.kind()),
         truncated: true,
     };
-    match session.write_response_body(Bytes::from(event), true).await {
-        Ok(_) => Ok(outcome),
-        Err(_) => Err((ClientGone, outcome)),
+    match end_body(session, Bytes::from(event), true).await {
+        true => Ok(outcome),
+        false => Err((ClientGone, outcome)),
     }
 }
 

@@ -16,6 +16,7 @@ use switchyard_filter::{Endpoint, ErrorKind, Flow, GatewayError, Outcome, Reques
 use switchyard_wire::ChatRequest;
 
 use crate::conn::{self, Connections};
+use crate::cork::Corked;
 use crate::drain::Drain;
 use crate::forward::forward;
 use crate::respond::{self, ClientGone};
@@ -375,7 +376,7 @@ impl ServerApp for Gateway {
         shutdown: &ShutdownWatch,
     ) -> Option<Stream> {
         let _slot = self.conns.open()?;
-        let mut session = ServerSession::new_http1(stream);
+        let mut session = ServerSession::new_http1(Corked::wrap(stream));
         let mut reused = false;
         loop {
             let (stream, settings) = self.exchange(session, reused, shutdown).await?.consume();
@@ -443,6 +444,10 @@ impl Gateway {
             }
             Box::pin(self.serve(&mut session)).await
         };
+        if let Some(cork) = Corked::of(&session) {
+            // Whatever is still collected leaves with the flush that ends the response.
+            cork.settle();
+        }
         if !reusable || *shutdown.borrow() {
             return None;
         }

@@ -6,6 +6,7 @@ mod admin;
 mod bound;
 mod chain_hooks;
 mod conn;
+mod cork;
 mod drain;
 mod fd_limit;
 mod forward;

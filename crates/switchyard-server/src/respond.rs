@@ -11,6 +11,8 @@ use pingora_http::ResponseHeader;
 use switchyard_filter::{GatewayError, RequestCtx};
 use switchyard_wire::{render, ErrorBody};
 
+use crate::cork::Corked;
+
 /// The client went away or the socket failed while writing.
 #[derive(Debug)]
 pub struct ClientGone;
@@ -141,13 +143,16 @@ pub async fn error(
     whole(session, h, body).await
 }
 
-/// Writes a complete response with a known-length body.
+/// Writes a complete response with a known-length body: head and body in one write.
 pub async fn whole(
     session: &mut ServerSession,
     mut h: ResponseHeader,
     body: Bytes,
 ) -> Result<(), ClientGone> {
     let _ = h.insert_header("content-length", body.len());
+    if let Some(cork) = Corked::of(session) {
+        cork.collect();
+    }
     session
         .write_response_header(Box::new(h))
         .await
