@@ -437,15 +437,17 @@ async fn a_dead_or_stalled_collector_neither_slows_nor_fails_requests() {
         };
         let full = r#"switchyard_trace_spans_dropped_total{reason="queue_full"}"#;
         let m = if stalls {
-            // Two spans are stuck in the stalled export and four wait; the rest find the
-            // queue full.
-            poll_until(|| gw.metrics(), |m| metric_or_zero(m, full) >= 34.0).await
+            // The export thread takes what is queued when the first batch fills: two spans
+            // (one request) or up to four when a second request's spans came in before it
+            // woke. The first two are stuck in the stalled export, the others wait behind it;
+            // four more fill the queue again and the rest find it full: 32 to 34 dropped.
+            poll_until(|| gw.metrics(), |m| metric_or_zero(m, full) >= 32.0).await
         } else {
             // Every span of the 20 requests (a server and a client span each) is dropped.
             poll_until(|| gw.metrics(), |m| dropped(m) >= 40.0).await
         };
         if stalls {
-            assert!(metric_or_zero(&m, full) >= 34.0, "{m}");
+            assert!(metric_or_zero(&m, full) >= 32.0, "{m}");
         } else {
             assert_eq!(dropped(&m), 40.0, "{m}");
             assert!(
