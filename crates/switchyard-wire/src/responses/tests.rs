@@ -420,3 +420,96 @@ fn responses_stream_and_reply_bytes_are_pinned() {
         );
     }
 }
+
+/// An OpenAI chat stream cut by the output cap (reasoning, escaped text, a call whose id the
+/// upstream left empty), one failed mid-stream, and a reply with a refusal and calls: the
+/// item, part and `.done` events and every `response` object pinned byte for byte
+/// (`BLESS=1` rewrites the expected files).
+#[test]
+fn incomplete_and_failed_streams_and_a_refusal_reply_are_pinned() {
+    let chunk = |delta: &str, finish: &str| {
+        format!(
+            "data: {{\"id\":\"chatcmpl-xyz\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"gpt-x\",\"choices\":[{{\"index\":0,\"delta\":{delta},\"finish_reason\":{finish}}}]}}\n\n"
+        )
+    };
+    let incomplete = [
+        chunk(r#"{"role":"assistant","reasoning_content":"think"}"#, "null"),
+        chunk(r#"{"content":"Hel"}"#, "null"),
+        chunk(r#"{"content":"lo \"q\"\n\u00e9"}"#, "null"),
+        chunk(
+            r#"{"tool_calls":[{"index":0,"id":"","type":"function","function":{"name":"f","arguments":"{\"a\""}}]}"#,
+            "null",
+        ),
+        chunk(
+            r#"{"tool_calls":[{"index":0,"function":{"arguments":":1}"}}]}"#,
+            "null",
+        ),
+        chunk(r#"{"content":"more"}"#, r#""length""#),
+        "data: {\"id\":\"chatcmpl-xyz\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"gpt-x\",\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":9,\"total_tokens\":12}}\n\n".to_owned(),
+        "data: [DONE]\n\n".to_owned(),
+    ]
+    .concat();
+    let failed = [
+        chunk(r#"{"role":"assistant","content":"a"}"#, "null"),
+        "data: {\"error\":{\"message\":\"overloaded\",\"type\":\"server_error\"}}\n\n".to_owned(),
+    ]
+    .concat();
+    let echo = super::Echo::from_request(
+        json!({"model": "m", "input": "hi", "max_output_tokens": 9, "tool_choice": "required"})
+            .as_object()
+            .unwrap(),
+    );
+    let mut streams = Vec::new();
+    for body in [&incomplete, &failed] {
+        let mut tr = StreamTranslator::new(Dialect::OpenAi, Dialect::OpenAiResponses, true)
+            .with_created(5)
+            .with_echo(echo.clone());
+        let mut out = Vec::new();
+        tr.push(body.as_bytes(), &mut out).unwrap();
+        let _ = tr.finish(&mut out);
+        streams.push(out);
+    }
+    let chat = json!({
+        "id": "chatcmpl-r", "created": 7, "model": "gpt-x",
+        "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {
+            "role": "assistant", "content": "", "refusal": "I can't",
+            "tool_calls": [
+                {"id": "call_1", "type": "function", "function": {"name": "f", "arguments": "{}"}},
+                {"id": "call_2", "type": "function", "function": {"name": "g", "arguments": "{\"x\":[1]}"}}
+            ]}}]
+    });
+    let reply = super::decode(
+        Dialect::OpenAi,
+        chat.to_string().as_bytes(),
+        9,
+        "gpt-x",
+        &echo,
+    )
+    .unwrap()
+    .body;
+    let failed = streams.pop().unwrap();
+    let incomplete = streams.pop().unwrap();
+    for (file, actual) in [
+        ("openai_incomplete_stream.sse", incomplete),
+        ("openai_failed_stream.sse", failed),
+        ("chat_refusal_reply.json", reply),
+    ] {
+        assert_pinned(file, &actual);
+    }
+}
+
+/// `actual` against `tests/fixtures/responses/<file>`, or written there under `BLESS=1`.
+fn assert_pinned(file: &str, actual: &[u8]) {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/responses");
+    let path = format!("{dir}/{file}");
+    if std::env::var_os("BLESS").is_some() {
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let want = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e} (BLESS=1)"));
+    assert_eq!(
+        String::from_utf8_lossy(actual),
+        String::from_utf8_lossy(&want),
+        "{path}"
+    );
+}
