@@ -297,6 +297,77 @@ fn responses_api(c: &mut Criterion) {
     group.finish();
 }
 
+/// The Responses API's own paths: a request parsed (what it costs before any translation)
+/// and passed through to a Responses upstream (model renamed: Codex and the Agents SDK in
+/// front of OpenAI), a Responses stream built from an OpenAI chat stream, and a Responses
+/// stream passed through, an event per read.
+fn responses_own(c: &mut Criterion) {
+    let target = EncodeTarget {
+        dialect: Dialect::OpenAiResponses,
+        upstream_model: "gpt-5",
+        default_max_output_tokens: None,
+        strict_params: false,
+        legacy_max_tokens: false,
+        stream_usage: true,
+    };
+    let mut group = c.benchmark_group("responses_api");
+    for (label, size) in [("1KB", 1_000), ("100KB", 100_000)] {
+        let body = responses_request(size);
+        group.throughput(Throughput::Bytes(body.len() as u64));
+        group.bench_with_input(BenchmarkId::new("parse", label), &body, |b, body| {
+            b.iter(|| ChatRequest::parse(Dialect::OpenAiResponses, black_box(body)).expect("ok"))
+        });
+        group.bench_with_input(
+            BenchmarkId::new("responses->responses", label),
+            &body,
+            |b, body| {
+                b.iter(|| {
+                    let req = ChatRequest::parse(Dialect::OpenAiResponses, black_box(body))
+                        .expect("parses");
+                    encode_request(&req, &target).expect("encodes")
+                })
+            },
+        );
+    }
+    let chat = fixture("openai/stream_text.sse");
+    let events = chat.windows(6).filter(|w| w == b"data: ").count() as u64;
+    group.throughput(Throughput::Elements(events));
+    group.bench_function("openai-stream->responses", |b| {
+        let mut out = Vec::with_capacity(chat.len() * 4);
+        b.iter(|| {
+            out.clear();
+            let mut t = StreamTranslator::new(Dialect::OpenAi, Dialect::OpenAiResponses, false);
+            t.push(black_box(&chat), &mut out).expect("translates");
+            t.finish(&mut out).expect("complete");
+            black_box(t.usage())
+        })
+    });
+    // A Responses stream as OpenAI sends it: the gateway's own translation of a chat stream.
+    let mut native = Vec::new();
+    let mut t = StreamTranslator::new(Dialect::OpenAi, Dialect::OpenAiResponses, true);
+    t.push(&chat, &mut native).expect("translates");
+    t.finish(&mut native).expect("complete");
+    let reads: Vec<Bytes> = native
+        .split_inclusive(|&b| b == b'\n')
+        .collect::<Vec<_>>()
+        .chunks(3)
+        .map(|lines| Bytes::from(lines.concat()))
+        .collect();
+    group.throughput(Throughput::Elements(reads.len() as u64));
+    group.bench_function("responses-stream/passthrough", |b| {
+        b.iter(|| {
+            let mut t =
+                StreamTranslator::new(Dialect::OpenAiResponses, Dialect::OpenAiResponses, true);
+            let mut sent = 0;
+            for read in &reads {
+                sent += t.push_bytes(black_box(read)).expect("passes").len();
+            }
+            black_box((sent, t.usage()))
+        })
+    });
+    group.finish();
+}
+
 criterion_group!(
     benches,
     requests,
@@ -304,6 +375,7 @@ criterion_group!(
     responses,
     streams,
     passthrough,
-    responses_api
+    responses_api,
+    responses_own
 );
 criterion_main!(benches);
