@@ -275,13 +275,54 @@ fn malformed_json_gets_serde_jsons_own_error() {
             Err(e) => e.to_string(),
             Ok(_) => "expected a JSON object".to_owned(),
         };
-        for dialect in [Dialect::OpenAi, Dialect::Anthropic] {
+        for dialect in [
+            Dialect::OpenAi,
+            Dialect::Anthropic,
+            Dialect::OpenAiResponses,
+        ] {
             match ChatRequest::parse(dialect, body.as_bytes()) {
                 Err(TranslateError::InvalidJson(got)) => assert_eq!(got, want, "{body}"),
                 other => panic!("{body}: {other:?}"),
             }
         }
     }
+}
+
+/// A Responses body is parsed straight into its DOM, not indexed first: its `model` is still
+/// checked exactly as on the indexed path (same error, parameter and message), and the DOM is
+/// the client's object.
+#[test]
+fn a_responses_request_goes_straight_to_its_dom_with_the_same_model_checks() {
+    for body in [
+        r#"{"input":"hi"}"#,
+        r#"{"model":"","input":"hi"}"#,
+        r#"{"model":5,"input":"hi"}"#,
+        r#"{"model":null,"input":"hi"}"#,
+        r#"{"model":["m"],"input":"hi"}"#,
+        r#"{"model":"m","model":7,"input":"hi"}"#,
+        r#"{"model":"m","t":1e400}"#,
+        r#"{"model":"m","input":"\ud800"}"#,
+    ] {
+        let indexed = ChatRequest::parse(Dialect::OpenAi, body.as_bytes()).unwrap_err();
+        let direct = ChatRequest::parse(Dialect::OpenAiResponses, body.as_bytes()).unwrap_err();
+        assert_eq!(direct, indexed, "{body}");
+        assert!(
+            matches!(&direct, TranslateError::InvalidJson(_))
+                || param_of(direct).as_deref() == Some("model"),
+            "{body}"
+        );
+    }
+    let body = br#"{"model":"x","model":"m","input":"hi","stream":true,"max_output_tokens":9}"#;
+    let req = ChatRequest::parse(Dialect::OpenAiResponses, body).unwrap();
+    assert_eq!(req.raw_bytes(), None);
+    assert_eq!(
+        (req.model.as_str(), req.stream, req.max_output_tokens),
+        ("m", true, Some(9))
+    );
+    assert_eq!(
+        Value::Object(req.body().clone()),
+        json!({"model": "m", "input": "hi", "stream": true, "max_output_tokens": 9})
+    );
 }
 
 #[test]
