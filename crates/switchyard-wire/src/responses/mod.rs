@@ -4,14 +4,16 @@
 //! form ([`inbound`]); replies come back from that form ([`response`], [`stream_encode`]).
 //! Stateless: what needs a response store is refused ([`inbound::check_stateless`]).
 
+mod events;
 pub(crate) mod inbound;
+mod items;
 pub(crate) mod passthrough;
 pub(crate) mod response;
 pub(crate) mod stream_encode;
 
 use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 use serde::Serialize;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use crate::error::ErrorBody;
 use crate::{Dialect, TranslateError, Usage};
@@ -201,7 +203,7 @@ pub(crate) struct ResponseObject<'a> {
     pub created_at: u64,
     pub model: &'a str,
     pub status: Status,
-    pub output: Vec<Value>,
+    pub output: Vec<items::OutputItem<'a>>,
     pub usage: Option<Usage>,
     pub error: Option<(&'static str, &'a str)>,
     pub echo: &'a Echo,
@@ -333,31 +335,6 @@ impl Serialize for ResponseObject<'_> {
         m.serialize_entry("user", &echo("user", Fallback::Null))?;
         m.end()
     }
-}
-
-/// A message output item holding `text` (or a refusal).
-pub(crate) fn message_item(id: &str, text: &str, refusal: bool, status: &str) -> Value {
-    let part = if refusal {
-        json!({"type": "refusal", "refusal": text})
-    } else {
-        json!({"type": "output_text", "annotations": [], "logprobs": [], "text": text})
-    };
-    json!({"id": id, "type": "message", "status": status, "content": [part], "role": "assistant"})
-}
-
-/// A reasoning output item whose summary is `text` (none when empty).
-pub(crate) fn reasoning_item(id: &str, text: &str) -> Value {
-    let summary = if text.is_empty() {
-        json!([])
-    } else {
-        json!([{"type": "summary_text", "text": text}])
-    };
-    json!({"id": id, "type": "reasoning", "summary": summary})
-}
-
-/// A function call output item.
-pub(crate) fn call_item(id: &str, call_id: &str, name: &str, args: &str, status: &str) -> Value {
-    json!({"id": id, "type": "function_call", "status": status, "arguments": args, "call_id": call_id, "name": name})
 }
 
 #[cfg(test)]

@@ -6,9 +6,9 @@
 //! `reasoning_content` becomes a reasoning item with its text as the summary.
 
 use serde::Deserialize;
-use serde_json::Value;
 
-use super::{call_item, id_base, message_item, reasoning_item, Echo, ResponseObject, Status};
+use super::items::OutputItem;
+use super::{id_base, Echo, ResponseObject, Status};
 use crate::openai::usage::WireUsage as ChatUsage;
 use crate::{TranslateError, Usage};
 
@@ -88,41 +88,38 @@ pub(crate) fn from_openai(
     let base = id_base(&c.id);
     let status = status_of(choice.finish_reason.as_deref());
     let msg = choice.message;
-    let mut output: Vec<Value> = Vec::new();
-    if let Some(r) = msg
-        .reasoning_content
-        .or(msg.reasoning)
-        .filter(|r| !r.is_empty())
-    {
-        output.push(reasoning_item(&format!("rs_{base}"), &r));
+    let reasoning = msg.reasoning_content.or(msg.reasoning);
+    let (content, refusal) = (msg.content.filter(|t| !t.is_empty()), msg.refusal);
+    let (rs_id, msg_id) = (format!("rs_{base}"), format!("msg_{base}"));
+    let call_ids: Vec<String> = (0..msg.tool_calls.len())
+        .map(|i| format!("fc_{base}_{i}"))
+        .collect();
+    let mut output = Vec::with_capacity(2 + call_ids.len());
+    if let Some(r) = reasoning.as_deref().filter(|r| !r.is_empty()) {
+        output.push(OutputItem::Reasoning {
+            id: &rs_id,
+            text: r,
+        });
     }
     let item_status = match status {
         Status::Incomplete(_) => "incomplete",
         _ => "completed",
     };
-    match (msg.content.filter(|t| !t.is_empty()), msg.refusal) {
-        (Some(text), _) => output.push(message_item(
-            &format!("msg_{base}"),
-            &text,
-            false,
-            item_status,
-        )),
-        (None, Some(refusal)) => output.push(message_item(
-            &format!("msg_{base}"),
-            &refusal,
-            true,
-            item_status,
-        )),
+    match (&content, &refusal) {
+        (Some(text), _) => output.push(OutputItem::message(&msg_id, text, false, item_status)),
+        (None, Some(refusal)) => {
+            output.push(OutputItem::message(&msg_id, refusal, true, item_status))
+        }
         (None, None) => {}
     }
-    for (i, call) in msg.tool_calls.iter().enumerate() {
-        output.push(call_item(
-            &format!("fc_{base}_{i}"),
-            &call.id,
-            &call.function.name,
-            &call.function.arguments,
-            "completed",
-        ));
+    for (call, id) in msg.tool_calls.iter().zip(&call_ids) {
+        output.push(OutputItem::Call {
+            id,
+            call_id: &call.id,
+            name: &call.function.name,
+            arguments: &call.function.arguments,
+            status: "completed",
+        });
     }
     let usage = usage.or(c.usage.map(Usage::from));
     let id = format!("resp_{base}");

@@ -7,10 +7,14 @@
 //! An upstream error becomes an `error` event followed by `response.failed`.
 
 use serde::Serialize;
-use serde_json::{json, Value};
 
+use super::events::{
+    ArgsDelta, ArgsDone, ContentPart, ErrorEvent, ItemEvent, Lifecycle, SummaryDelta, SummaryPart,
+    SummaryTextDone, TextDelta, TextDone,
+};
+use super::items::{OutputItem, OutputText, SummaryText};
 use super::response::status_of;
-use super::{call_item, id_base, message_item, reasoning_item, Echo, ResponseObject, Status};
+use super::{id_base, Echo, ResponseObject, Status};
 use crate::error::{status_for_type, UpstreamError};
 use crate::stream::canon::{Canon, Finish};
 use crate::Usage;
@@ -36,6 +40,40 @@ struct Item {
     done: bool,
 }
 
+impl Item {
+    /// The item as `output_item.added` (`open`) or `.done` and the final `response` list it;
+    /// a message is `incomplete` when the response is.
+    fn output(&self, open: bool, incomplete: bool) -> OutputItem<'_> {
+        let id = &self.id;
+        match &self.kind {
+            Kind::Message if open => OutputItem::Message {
+                id,
+                status: "in_progress",
+                content: None,
+            },
+            Kind::Message => {
+                let status = if incomplete {
+                    "incomplete"
+                } else {
+                    "completed"
+                };
+                OutputItem::message(id, &self.text, false, status)
+            }
+            Kind::Reasoning => OutputItem::Reasoning {
+                id,
+                text: &self.text,
+            },
+            Kind::Call { call_id, name, .. } => OutputItem::Call {
+                id,
+                call_id,
+                name,
+                arguments: &self.text,
+                status: if open { "in_progress" } else { "completed" },
+            },
+        }
+    }
+}
+
 /// Encodes one response as Responses events.
 #[derive(Debug, Default)]
 pub(crate) struct ResponsesEncoder {
@@ -51,59 +89,6 @@ pub(crate) struct ResponsesEncoder {
     finish: Option<Finish>,
     usage: Option<Usage>,
     finished: bool,
-}
-
-#[derive(Serialize)]
-struct TextDelta<'a> {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    item_id: &'a str,
-    output_index: usize,
-    content_index: u32,
-    delta: &'a str,
-    logprobs: [(); 0],
-    sequence_number: u64,
-}
-
-#[derive(Serialize)]
-struct ArgsDelta<'a> {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    item_id: &'a str,
-    output_index: usize,
-    delta: &'a str,
-    sequence_number: u64,
-}
-
-#[derive(Serialize)]
-struct SummaryDelta<'a> {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    item_id: &'a str,
-    output_index: usize,
-    summary_index: u32,
-    delta: &'a str,
-    sequence_number: u64,
-}
-
-/// `response.created`, `.in_progress`, `.completed`, …: fields in the order the `Value` map
-/// this replaced wrote them.
-#[derive(Serialize)]
-struct Lifecycle<'a> {
-    response: &'a ResponseObject<'a>,
-    sequence_number: u64,
-    #[serde(rename = "type")]
-    kind: &'static str,
-}
-
-#[derive(Serialize)]
-struct ErrorEvent<'a> {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    code: Option<&'a str>,
-    message: &'a str,
-    param: Option<&'a str>,
-    sequence_number: u64,
 }
 
 impl ResponsesEncoder {
@@ -299,53 +284,56 @@ impl ResponsesEncoder {
 
     fn open_item(&mut self, out: &mut Vec<u8>, kind: Kind) -> usize {
         let i = self.items.len();
-        let (id, item, part) = match &kind {
-            Kind::Message => {
-                let id = format!("msg_{}_{i}", self.base);
-                let item = json!({"id": id, "type": "message", "status": "in_progress", "content": [], "role": "assistant"});
-                let part =
-                    json!({"type": "output_text", "annotations": [], "logprobs": [], "text": ""});
-                (
-                    id,
-                    item,
-                    Some(("response.content_part.added", "content_index", part)),
-                )
-            }
-            Kind::Reasoning => {
-                let id = format!("rs_{}_{i}", self.base);
-                let item = reasoning_item(&id, "");
-                let part = json!({"type": "summary_text", "text": ""});
-                (
-                    id,
-                    item,
-                    Some((
-                        "response.reasoning_summary_part.added",
-                        "summary_index",
-                        part,
-                    )),
-                )
-            }
-            Kind::Call { call_id, name, .. } => {
-                let id = format!("fc_{}_{i}", self.base);
-                let item = call_item(&id, call_id, name, "", "in_progress");
-                (id, item, None)
-            }
+        let prefix = match kind {
+            Kind::Message => "msg",
+            Kind::Reasoning => "rs",
+            Kind::Call { .. } => "fc",
         };
-        let ev = json!({"type": "response.output_item.added", "output_index": i, "item": item, "sequence_number": self.seq});
-        write(out, "response.output_item.added", &ev);
-        self.seq += 1;
-        if let Some((name, index_key, part)) = part {
-            let ev = json!({"type": name, "item_id": id, "output_index": i, index_key: 0, "part": part, "sequence_number": self.seq});
-            write(out, name, &ev);
-            self.seq += 1;
-        }
         self.items.push(Item {
-            id,
+            id: format!("{prefix}_{}_{i}", self.base),
             kind,
             text: String::new(),
             done: false,
         });
         self.open = Some(i);
+        let item = &self.items[i];
+        let mut seq = self.seq;
+        let added = ItemEvent {
+            item: item.output(true, false),
+            output_index: i,
+            sequence_number: seq,
+            kind: "response.output_item.added",
+        };
+        write(out, added.kind, &added);
+        seq += 1;
+        match item.kind {
+            Kind::Message => {
+                let ev = ContentPart {
+                    content_index: 0,
+                    item_id: &item.id,
+                    output_index: i,
+                    part: OutputText::new(""),
+                    sequence_number: seq,
+                    kind: "response.content_part.added",
+                };
+                write(out, ev.kind, &ev);
+                seq += 1;
+            }
+            Kind::Reasoning => {
+                let ev = SummaryPart {
+                    item_id: &item.id,
+                    output_index: i,
+                    part: SummaryText::new(""),
+                    sequence_number: seq,
+                    summary_index: 0,
+                    kind: "response.reasoning_summary_part.added",
+                };
+                write(out, ev.kind, &ev);
+                seq += 1;
+            }
+            Kind::Call { .. } => {}
+        }
+        self.seq = seq;
         i
     }
 
@@ -356,79 +344,75 @@ impl ResponsesEncoder {
     /// Ends the open item with its `.done` events.
     fn close_with(&mut self, out: &mut Vec<u8>, status: Status) {
         let Some(i) = self.open.take() else { return };
-        let item_status = match status {
-            Status::Incomplete(_) => "incomplete",
-            _ => "completed",
-        };
-        let seq = &mut self.seq;
-        let item = &mut self.items[i];
-        item.done = true;
-        let mut event = |out: &mut Vec<u8>, name: &str, mut v: Value| {
-            v["type"] = json!(name);
-            v["sequence_number"] = json!(*seq);
-            write(out, name, &v);
-            *seq += 1;
-        };
-        let (id, text) = (&item.id, &item.text);
-        let done = match &item.kind {
+        let incomplete = matches!(status, Status::Incomplete(_));
+        self.items[i].done = true;
+        let item = &self.items[i];
+        let (item_id, text) = (item.id.as_str(), item.text.as_str());
+        let mut seq = self.seq;
+        match item.kind {
             Kind::Message => {
-                event(
-                    out,
-                    "response.output_text.done",
-                    json!({"item_id": id, "output_index": i, "content_index": 0, "text": text, "logprobs": []}),
-                );
-                let part =
-                    json!({"type": "output_text", "annotations": [], "logprobs": [], "text": text});
-                event(
-                    out,
-                    "response.content_part.done",
-                    json!({"item_id": id, "output_index": i, "content_index": 0, "part": part}),
-                );
-                message_item(id, text, false, item_status)
+                let ev = TextDone {
+                    content_index: 0,
+                    item_id,
+                    logprobs: [],
+                    output_index: i,
+                    sequence_number: seq,
+                    text,
+                    kind: "response.output_text.done",
+                };
+                write(out, ev.kind, &ev);
+                let ev = ContentPart {
+                    content_index: 0,
+                    item_id,
+                    output_index: i,
+                    part: OutputText::new(text),
+                    sequence_number: seq + 1,
+                    kind: "response.content_part.done",
+                };
+                write(out, ev.kind, &ev);
+                seq += 2;
             }
             Kind::Reasoning => {
-                event(
-                    out,
-                    "response.reasoning_summary_text.done",
-                    json!({"item_id": id, "output_index": i, "summary_index": 0, "text": text}),
-                );
-                let part = json!({"type": "summary_text", "text": text});
-                event(
-                    out,
-                    "response.reasoning_summary_part.done",
-                    json!({"item_id": id, "output_index": i, "summary_index": 0, "part": part}),
-                );
-                reasoning_item(id, text)
+                let ev = SummaryTextDone {
+                    item_id,
+                    output_index: i,
+                    sequence_number: seq,
+                    summary_index: 0,
+                    text,
+                    kind: "response.reasoning_summary_text.done",
+                };
+                write(out, ev.kind, &ev);
+                let ev = SummaryPart {
+                    item_id,
+                    output_index: i,
+                    part: SummaryText::new(text),
+                    sequence_number: seq + 1,
+                    summary_index: 0,
+                    kind: "response.reasoning_summary_part.done",
+                };
+                write(out, ev.kind, &ev);
+                seq += 2;
             }
-            Kind::Call { call_id, name, .. } => {
-                event(
-                    out,
-                    "response.function_call_arguments.done",
-                    json!({"item_id": id, "output_index": i, "arguments": text}),
-                );
-                call_item(id, call_id, name, text, "completed")
+            Kind::Call { .. } => {
+                let ev = ArgsDone {
+                    arguments: text,
+                    item_id,
+                    output_index: i,
+                    sequence_number: seq,
+                    kind: "response.function_call_arguments.done",
+                };
+                write(out, ev.kind, &ev);
+                seq += 1;
             }
+        }
+        let done = ItemEvent {
+            item: item.output(false, incomplete),
+            output_index: i,
+            sequence_number: seq,
+            kind: "response.output_item.done",
         };
-        event(
-            out,
-            "response.output_item.done",
-            json!({"output_index": i, "item": done}),
-        );
-    }
-
-    /// Output items so far, as the final `response` lists them.
-    fn output(&self) -> Vec<Value> {
-        self.items
-            .iter()
-            .filter(|it| it.done)
-            .map(|it| match &it.kind {
-                Kind::Message => message_item(&it.id, &it.text, false, "completed"),
-                Kind::Reasoning => reasoning_item(&it.id, &it.text),
-                Kind::Call { call_id, name, .. } => {
-                    call_item(&it.id, call_id, name, &it.text, "completed")
-                }
-            })
-            .collect()
+        write(out, done.kind, &done);
+        self.seq = seq + 1;
     }
 
     fn lifecycle(
@@ -439,14 +423,17 @@ impl ResponsesEncoder {
         error: Option<(&'static str, &str)>,
     ) {
         let terminal = status != Status::InProgress;
-        let mut output = if terminal { self.output() } else { Vec::new() };
-        if let Status::Incomplete(_) = status {
-            for item in &mut output {
-                if item["type"] == "message" {
-                    item["status"] = json!("incomplete");
-                }
-            }
-        }
+        let incomplete = matches!(status, Status::Incomplete(_));
+        let output = if terminal {
+            // Output items so far, as the final `response` lists them.
+            self.items
+                .iter()
+                .filter(|it| it.done)
+                .map(|it| it.output(false, incomplete))
+                .collect()
+        } else {
+            Vec::new()
+        };
         let obj = ResponseObject {
             id: &self.id,
             created_at: self.created_at,
