@@ -12,12 +12,9 @@ mod gemini;
 mod raw;
 mod streamed;
 
-use std::sync::LazyLock;
-
 use bytes::Bytes;
 use canon::Canon;
 use gemini::GeminiDecoder;
-use memchr::memmem::Finder;
 use raw::{Block, Events, RawFraming};
 use streamed::Streamed;
 
@@ -26,16 +23,12 @@ use crate::anthropic::stream_encode::AnthropicEncoder;
 use crate::bedrock::frames::{Frame, FrameDecoder, FrameError};
 use crate::bedrock::stream::BedrockDecoder;
 use crate::error::{parse_upstream_error, write_stream_error};
-use crate::openai::scan::{has_key_then, Finders};
+use crate::openai::scan::{has_key_then, FINDERS};
 use crate::openai::stream::{OpenAiDecoder, OpenAiEncoder};
 use crate::openai::usage::UsageChunk;
 use crate::responses::stream_encode::ResponsesEncoder;
 use crate::sse::{write_event, SseEvent, SseParser};
 use crate::{Dialect, TranslateError, Usage};
-
-/// OpenAI's end-of-stream marker, searched for in every pass-through block: the searcher is
-/// built once (building it per search cost more than the search).
-static DONE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"[DONE]"));
 
 /// Translates one upstream stream for one client; create one per response.
 #[derive(Debug)]
@@ -73,7 +66,7 @@ struct State {
 #[derive(Debug)]
 enum Mode {
     /// OpenAI to OpenAI: bytes forwarded, only usage and error chunks parsed.
-    OpenAiPassthrough(Box<Finders>),
+    OpenAiPassthrough,
     /// Anthropic to Anthropic: bytes forwarded, only message_start/delta/stop and error parsed.
     AnthropicPassthrough(AnthropicDecoder),
     /// Responses to Responses: bytes forwarded, only the terminal and error events parsed.
@@ -118,7 +111,7 @@ impl StreamTranslator {
             Dialect::Gemini | Dialect::Bedrock => None,
         };
         let mode = match (upstream, client, decoder, encoder) {
-            (Dialect::OpenAi, Dialect::OpenAi, ..) => Mode::OpenAiPassthrough(Box::default()),
+            (Dialect::OpenAi, Dialect::OpenAi, ..) => Mode::OpenAiPassthrough,
             (Dialect::Anthropic, Dialect::Anthropic, ..) => {
                 Mode::AnthropicPassthrough(AnthropicDecoder::default())
             }
@@ -128,7 +121,7 @@ impl StreamTranslator {
         };
         let raw = matches!(
             mode,
-            Mode::OpenAiPassthrough(_) | Mode::AnthropicPassthrough(_)
+            Mode::OpenAiPassthrough | Mode::AnthropicPassthrough(_)
         )
         .then(Box::default);
         let input = match upstream {
@@ -362,10 +355,11 @@ impl<'a> Writer<'a> {
     /// Whether a canonical block must be parsed: it may carry usage, an error or the end.
     fn needs_look(&self, bytes: &[u8], name: &[u8]) -> bool {
         match &self.state.mode {
-            Mode::OpenAiPassthrough(finders) => {
-                DONE.find(bytes).is_some()
-                    || has_key_then(bytes, &finders.error, b'{')
-                    || has_key_then(bytes, &finders.usage, b'{')
+            Mode::OpenAiPassthrough => {
+                let f = &*FINDERS;
+                f.done.find(bytes).is_some()
+                    || has_key_then(bytes, &f.error, b'{')
+                    || has_key_then(bytes, &f.usage, b'{')
             }
             Mode::AnthropicPassthrough(_) => anthropic_meaningful(name),
             Mode::Translate { .. } | Mode::ResponsesPassthrough | Mode::Unsupported => true,
@@ -385,7 +379,7 @@ impl Events<TranslateError> for Writer<'_> {
         if self.state.facts.ended() {
             return Ok(true);
         }
-        if let Mode::OpenAiPassthrough(_) = self.state.mode {
+        if let Mode::OpenAiPassthrough = self.state.mode {
             self.state.facts.streamed.note_openai(bytes);
         }
         let next = self.in_place.and_then(|n| self.src.get(n..));
@@ -489,8 +483,8 @@ impl State {
         }
         let record = &mut self.facts;
         match &mut self.mode {
-            Mode::OpenAiPassthrough(finders) => {
-                openai_passthrough(ev, finders, self.client_wants_usage, record, out);
+            Mode::OpenAiPassthrough => {
+                openai_passthrough(ev, self.client_wants_usage, record, out);
                 Ok(())
             }
             Mode::AnthropicPassthrough(decoder) => {
@@ -522,27 +516,21 @@ impl State {
 /// Forwards an OpenAI event unchanged unless it is `[DONE]`, an error, or the usage-only chunk
 /// (recorded, and forwarded only if the client asked). Content chunks are never parsed, only
 /// measured (`streamed`).
-fn openai_passthrough(
-    ev: SseEvent<'_>,
-    finders: &Finders,
-    wants_usage: bool,
-    record: &mut Facts,
-    out: &mut Vec<u8>,
-) {
+fn openai_passthrough(ev: SseEvent<'_>, wants_usage: bool, record: &mut Facts, out: &mut Vec<u8>) {
     let data = ev.data;
     if data.trim_ascii() == b"[DONE]" {
         record.note(&Canon::Done);
         write_event(out, None, b"[DONE]");
         return;
     }
-    if has_key_then(data, &finders.error, b'{') {
+    if has_key_then(data, &FINDERS.error, b'{') {
         if let Some(err) = parse_upstream_error(data) {
             record.note(&Canon::Error(&err));
             write_stream_error(Dialect::OpenAi, &err, out);
             return;
         }
     }
-    if has_key_then(data, &finders.usage, b'{') {
+    if has_key_then(data, &FINDERS.usage, b'{') {
         if let Ok(chunk) = serde_json::from_slice::<UsageChunk>(data) {
             if let Some(u) = chunk.usage {
                 record.note(&Canon::Usage(u.into()));

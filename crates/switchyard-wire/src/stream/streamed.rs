@@ -4,11 +4,10 @@
 //! the output's text as it passes costs a substring search per event: same-dialect chunks
 //! are otherwise never parsed.
 
-use std::sync::LazyLock;
-
 use memchr::{memchr2, memmem::Finder};
 
 use super::canon::Canon;
+use crate::openai::scan::FINDERS;
 use crate::Usage;
 
 /// Output deltas seen and the bytes of their text (JSON-escaped, as it was streamed).
@@ -17,19 +16,6 @@ pub(crate) struct Streamed {
     deltas: u64,
     text_bytes: u64,
 }
-
-/// Keys of an OpenAI chunk's delta whose string values are output: text, reasoning text
-/// (DeepSeek, vLLM, OpenRouter) and tool-call arguments.
-/// Built once: building a substring searcher costs more than running it on one event (it was
-/// 5 % of a stream's CPU when built per search).
-static OPENAI_OUTPUT_KEYS: LazyLock<[Finder<'static>; 4]> = LazyLock::new(|| {
-    [
-        Finder::new(b"\"content\""),
-        Finder::new(b"\"reasoning_content\""),
-        Finder::new(b"\"reasoning\""),
-        Finder::new(b"\"arguments\""),
-    ]
-});
 
 impl Streamed {
     /// Counts a decoded step's output.
@@ -45,7 +31,8 @@ impl Streamed {
 
     /// Counts the output in an OpenAI chunk's JSON, without parsing it.
     pub(crate) fn note_openai(&mut self, data: &[u8]) {
-        let len: usize = OPENAI_OUTPUT_KEYS
+        let len: usize = FINDERS
+            .output
             .iter()
             .map(|key| string_values_len(data, key))
             .sum();
