@@ -97,6 +97,15 @@ struct ErrorEvent {
     param: Option<String>,
 }
 
+/// Whether an event named `name` is one [`forward`] reads (an unnamed one may be any); the
+/// rest are forwarded as the upstream framed them, unparsed.
+pub(crate) fn meaningful(name: &[u8]) -> bool {
+    matches!(
+        name,
+        b"" | b"response.completed" | b"response.incomplete" | b"response.failed" | b"error"
+    )
+}
+
 /// Forwards one event unchanged, noting usage and the end from `response.completed`,
 /// `.incomplete` and `.failed`, and errors from `error` events.
 pub(crate) fn forward(ev: SseEvent<'_>, note: &mut impl FnMut(Canon<'_>), out: &mut Vec<u8>) {

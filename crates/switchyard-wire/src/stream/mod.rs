@@ -121,7 +121,7 @@ impl StreamTranslator {
         };
         let raw = matches!(
             mode,
-            Mode::OpenAiPassthrough | Mode::AnthropicPassthrough(_)
+            Mode::OpenAiPassthrough | Mode::AnthropicPassthrough(_) | Mode::ResponsesPassthrough
         )
         .then(Box::default);
         let input = match upstream {
@@ -362,7 +362,8 @@ impl<'a> Writer<'a> {
                     || has_key_then(bytes, &f.usage, b'{')
             }
             Mode::AnthropicPassthrough(_) => anthropic_meaningful(name),
-            Mode::Translate { .. } | Mode::ResponsesPassthrough | Mode::Unsupported => true,
+            Mode::ResponsesPassthrough => crate::responses::passthrough::meaningful(name),
+            Mode::Translate { .. } | Mode::Unsupported => true,
         }
     }
 }

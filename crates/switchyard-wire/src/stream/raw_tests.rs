@@ -117,6 +117,66 @@ fn anthropic_streams_forwarded_as_framed_equal_re_rendered_ones() {
     }
 }
 
+/// Responses streams as OpenAI sends them (the gateway's own translations of recorded chat
+/// and Anthropic streams, one ending in an error), and with their `event:` lines left out.
+fn responses_streams() -> Vec<Vec<u8>> {
+    let mut streams = Vec::new();
+    for (from, name) in [
+        (Dialect::OpenAi, "openai/stream_text.sse"),
+        (Dialect::OpenAi, "openai/stream_error.sse"),
+        (Dialect::Anthropic, "anthropic/stream_tools.sse"),
+    ] {
+        let mut t = StreamTranslator::new(from, Dialect::OpenAiResponses, true);
+        let mut out = Vec::new();
+        t.push(&fixture(name), &mut out).unwrap();
+        let _ = t.finish(&mut out);
+        let unnamed: String = String::from_utf8_lossy(&out)
+            .split_inclusive('\n')
+            .filter(|line| !line.starts_with("event: "))
+            .collect();
+        streams.push(out);
+        streams.push(unnamed.into_bytes());
+    }
+    streams
+}
+
+#[test]
+fn responses_streams_forwarded_as_framed_equal_re_rendered_ones() {
+    for stream in responses_streams() {
+        for (i, input) in variants(&stream).iter().enumerate() {
+            agrees(
+                Dialect::OpenAiResponses,
+                true,
+                input,
+                if i == 0 { 7 } else { 61 },
+            );
+        }
+    }
+}
+
+#[test]
+fn responses_content_events_pass_uncopied_and_the_end_is_still_read() {
+    let stream = &responses_streams()[0];
+    let mut t = StreamTranslator::new(Dialect::OpenAiResponses, Dialect::OpenAiResponses, true);
+    let end = stream
+        .windows(28)
+        .position(|w| w == b"event: response.completed\nda")
+        .unwrap();
+    let (content, last) = (
+        Bytes::copy_from_slice(&stream[..end]),
+        Bytes::copy_from_slice(&stream[end..]),
+    );
+    let out = t.push_bytes(&content).unwrap();
+    assert_eq!(out, content);
+    assert_eq!(out.as_ptr(), content.as_ptr(), "a view of the same buffer");
+    assert!(!t.is_done());
+    let out = t.push_bytes(&last).unwrap();
+    assert_eq!(out, last);
+    assert_eq!(t.finish(&mut Vec::new()), Ok(()));
+    assert!(t.is_done());
+    assert!(t.usage().is_some());
+}
+
 #[test]
 fn whole_event_chunks_are_forwarded_without_a_copy() {
     let mut t = StreamTranslator::new(Dialect::OpenAi, Dialect::OpenAi, false);
