@@ -75,7 +75,9 @@ impl Transport {
         let reused = pooled.is_some();
         let stream = match pooled {
             Some(stream) => stream,
-            None => crate::timer::by(connect_by, self.connect(dest))
+            // Opening a connection (TCP, TLS) is a large future and rare once the pool is
+            // warm: boxed, so every request's future doesn't carry (and move) its size.
+            None => crate::timer::by(connect_by, Box::pin(self.connect(dest)))
                 .await
                 .map_err(|_| AttemptError::ConnectTimeout)??,
         };
@@ -83,8 +85,11 @@ impl Transport {
             match round_trip(stream, request).await {
                 Err(Trip::Closed(why)) if reused => {
                     tracing::debug!(upstream = dest.authority, error = %why, "a pooled connection was closed; retrying on a new one");
-                    let stream = self.connect(dest).await?;
-                    round_trip(stream, request).await.map_err(Trip::into_error)
+                    Box::pin(async {
+                        let stream = self.connect(dest).await?;
+                        round_trip(stream, request).await.map_err(Trip::into_error)
+                    })
+                    .await
                 }
                 other => other.map_err(Trip::into_error),
             }
