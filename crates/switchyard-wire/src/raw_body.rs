@@ -19,6 +19,10 @@ use serde_json::{Map, Value};
 use crate::request::{invalid, object_with_model};
 use crate::TranslateError;
 
+mod with_dom;
+
+pub(crate) use with_dom::dom_and_index;
+
 /// A member's key: a span of the body when it has no escapes, else decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Key {

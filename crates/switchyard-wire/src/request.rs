@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use serde_json::{Map, Value};
 
 use crate::json::{self, Overlay};
-use crate::raw_body::{dom_of, RawBody, Source};
+use crate::raw_body::{dom_and_index, dom_of, RawBody, Source};
 use crate::{Dialect, TranslateError};
 
 /// A parsed chat request, in its inbound dialect.
@@ -35,6 +35,10 @@ pub struct ChatRequest {
     raw: Option<RawBody>,
     /// The client's JSON object as a DOM, built on first use.
     dom: OnceLock<Map<String, Value>>,
+    /// A request parsed straight into its DOM (Responses): the client's bytes and their index,
+    /// found in that same parse, to splice a same-dialect pass-through from until the body is
+    /// edited. Not [`ChatRequest::raw_bytes`]: filters read those when no DOM was built.
+    splice: Option<RawBody>,
 }
 
 impl PartialEq for ChatRequest {
@@ -70,6 +74,7 @@ impl ChatRequest {
             max_output_tokens,
             raw,
             dom,
+            splice: None,
         }
     }
 
@@ -80,12 +85,23 @@ impl ChatRequest {
     /// `InvalidJson` when the body is not a JSON object; `InvalidRequest` naming the field when
     /// `model`, `messages`, `stream` or a token cap is missing or ill-typed.
     pub fn parse(dialect: Dialect, body: &[u8]) -> Result<ChatRequest, TranslateError> {
+        let mut splice = None;
         let (src, model) = if dialect == Dialect::OpenAiResponses {
             // Checked for stored state, echoed and translated item by item from its DOM in any
             // case: parsed once, straight into it (indexing the bytes first cost 28 % of a
-            // 100 KB request). The errors are those of the indexed path, which falls back to
-            // this same parse for whatever it can't index.
-            let (map, model) = object_with_model(body)?;
+            // 100 KB request), noting where its members are on the way. The errors are those
+            // of the indexed path, which falls back to this same full parse.
+            let (map, model) = match dom_and_index(body) {
+                Some((map, top)) => {
+                    let model = model_of(&map)?;
+                    splice = top.map(|top| RawBody {
+                        bytes: body.into(),
+                        top,
+                    });
+                    (map, model)
+                }
+                None => object_with_model(body)?,
+            };
             (Source::Dom(map), model)
         } else {
             Source::read(body)?
@@ -137,14 +153,16 @@ impl ChatRequest {
                 (include_usage, max)
             }
         };
-        Ok(ChatRequest::from_source(
+        let mut req = ChatRequest::from_source(
             src,
             dialect,
             model,
             stream,
             include_usage,
             max_output_tokens,
-        ))
+        );
+        req.splice = splice;
+        Ok(req)
     }
 
     /// Parses an Anthropic `count_tokens` body: a Messages request without `max_tokens`.
@@ -184,6 +202,7 @@ impl ChatRequest {
 
     /// The client's JSON object, to edit; from then on the request is encoded from it.
     pub fn body_mut(&mut self) -> &mut Map<String, Value> {
+        self.splice = None;
         if let Some(raw) = self.raw.take() {
             if self.dom.get().is_none() {
                 self.dom = OnceLock::from(dom_of(&raw.bytes));
@@ -209,8 +228,9 @@ impl ChatRequest {
         self.raw.as_ref().map(|r| &*r.bytes)
     }
 
-    fn raw_len(&self) -> Option<usize> {
-        self.raw.as_ref().map(|r| r.bytes.len())
+    /// The client's bytes and their index, to splice an unedited body from.
+    fn spliceable(&self) -> Option<&RawBody> {
+        self.raw.as_ref().or(self.splice.as_ref())
     }
 
     /// Lowers every output cap in the body (`max_tokens`, `max_completion_tokens`,
@@ -269,11 +289,16 @@ pub(crate) fn object_with_model(
             "expected a JSON object".to_owned(),
         ));
     };
-    let model = match body.get("model") {
-        Some(Value::String(m)) if !m.is_empty() => m.clone(),
-        _ => return Err(invalid("model", "`model` is required and must be a string")),
-    };
+    let model = model_of(&body)?;
     Ok((body, model))
+}
+
+/// The body's `model`: a non-empty string.
+fn model_of(body: &Map<String, Value>) -> Result<String, TranslateError> {
+    match body.get("model") {
+        Some(Value::String(m)) if !m.is_empty() => Ok(m.clone()),
+        _ => Err(invalid("model", "`model` is required and must be a string")),
+    }
 }
 
 pub(crate) fn invalid(param: &str, message: &str) -> TranslateError {
@@ -434,8 +459,9 @@ fn encode_renamed(req: &ChatRequest, target: &EncodeTarget) -> EncodedRequest {
 /// out: spliced from the client's bytes while no filter has edited them, else written from
 /// the DOM.
 fn write_patched(req: &ChatRequest, set: &[(&str, Value)], remove: &[&str]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(req.raw_len().unwrap_or(256) + 64);
-    match &req.raw {
+    let raw = req.spliceable();
+    let mut out = Vec::with_capacity(raw.map_or(256, |r| r.bytes.len()) + 64);
+    match raw {
         Some(raw) => {
             let values: Vec<Vec<u8>> = set
                 .iter()

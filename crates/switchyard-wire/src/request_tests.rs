@@ -377,3 +377,38 @@ fn same_dialect_bodies_are_spliced_and_equal_the_dom_encoding() {
         assert_eq!(out["model"], "gpt-4o-2024-08-06");
     }
 }
+
+/// A Responses request to a Responses upstream is spliced from the client's bytes (indexed in
+/// the same parse as its DOM): spacing and member order kept, only `model` replaced; an edit
+/// switches it to the DOM, so the edit is kept.
+#[test]
+fn a_responses_pass_through_is_spliced_until_edited() {
+    let body = br#"{ "input": [{"role": "user", "content": "hi", "model": "inner"}], "model" : "route", "max_output_tokens": 900 }"#;
+    let mut req = ChatRequest::parse(Dialect::OpenAiResponses, body).unwrap();
+    assert_eq!(
+        req.raw_bytes(),
+        None,
+        "filters see no raw bytes: the DOM is built"
+    );
+    let t = target(Dialect::OpenAiResponses);
+    let out = encode_request(&req, &t).unwrap().body;
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        r#"{ "input": [{"role": "user", "content": "hi", "model": "inner"}], "model" : "gpt-4o-2024-08-06", "max_output_tokens": 900}"#
+    );
+    assert_eq!(req.clamp_max_output_tokens(100), ["max_output_tokens"]);
+    let out: Value = serde_json::from_slice(&encode_request(&req, &t).unwrap().body).unwrap();
+    assert_eq!(
+        out,
+        json!({"input": [{"role": "user", "content": "hi", "model": "inner"}],
+            "model": "gpt-4o-2024-08-06", "max_output_tokens": 100})
+    );
+    // An escaped key: no index, written from the DOM.
+    let req = ChatRequest::parse(
+        Dialect::OpenAiResponses,
+        br#"{"mod\u0065l":"r","input":"x"}"#,
+    )
+    .unwrap();
+    let out: Value = serde_json::from_slice(&encode_request(&req, &t).unwrap().body).unwrap();
+    assert_eq!(out, json!({"model": "gpt-4o-2024-08-06", "input": "x"}));
+}
