@@ -124,11 +124,18 @@ pub(super) fn on_chunk(
     match state {
         State::Raw => {}
         State::Json { upstream, buf } => {
-            buf.extend_from_slice(chunk);
             if end {
-                let (upstream, body) = (*upstream, std::mem::take(buf));
+                // The usual answer arrives whole in one piece: decoded from it, not a copy.
+                let upstream = *upstream;
+                let body = if buf.is_empty() {
+                    std::mem::take(chunk)
+                } else {
+                    buf.extend_from_slice(chunk);
+                    std::mem::take(buf).freeze()
+                };
                 *chunk = finish_json(cx, upstream, model, echo.as_ref(), &body)?;
             } else {
+                buf.extend_from_slice(chunk);
                 *chunk = Bytes::new();
             }
         }
